@@ -1,0 +1,47 @@
+/**
+ * Where the bridge worker can build its own copy of a backend, to authenticate bridge requests
+ * while the main thread is paused: a module that exports the backend class, the export's name,
+ * and the one (structured-clonable) argument its constructor takes.
+ */
+export interface BackendRecipe {
+  /** An absolute path or `file:` URL of the module. */
+  readonly module: string;
+  readonly exportName: string;
+  readonly options: unknown;
+}
+
+/**
+ * The extension point: one way to turn a knock's payload into its JSON value, proving (or not)
+ * that it was made by someone who holds the key.
+ *
+ * A backend only decodes and authenticates. Checking that the value is `{"epdb": {...}}` is done
+ * once, for every backend, by the caller.
+ *
+ * @example
+ * ```ts
+ * class RotXBackend extends EPDBBackend {
+ *   readonly scheme = 'RotX';
+ *   readonly authenticates = false;
+ *   readonly recipe = { module: __filename, exportName: 'RotXBackend', options: {} };
+ *   decode(payload: string): unknown { return JSON.parse(rot13(payload)); }
+ * }
+ * ```
+ */
+export abstract class EPDBBackend {
+  /** The scheme word that opens the header (`Base64`, `Fernet`, `JWT`); matched case-insensitively. */
+  abstract readonly scheme: string;
+  /**
+   * Whether a valid payload proves knowledge of a secret. When false, the debug bridge accepts
+   * anyone who can reach it, as `node --inspect` does.
+   */
+  abstract readonly authenticates: boolean;
+  /** How the bridge worker rebuilds this backend (it cannot receive functions). */
+  abstract readonly recipe: BackendRecipe;
+  /**
+   * Decodes and authenticates a payload (the header's second token) into its JSON value.
+   * Throws a {@link KnockError} saying why when the payload must be ignored.
+   */
+  abstract decode(payload: string): unknown | Promise<unknown>;
+  /** Makes a payload that {@link decode} accepts, carrying `value`; used by `epdb knock`. */
+  abstract encode(value: Record<string, unknown>): string | Promise<string>;
+}
