@@ -1,0 +1,114 @@
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+
+/**
+ * Sends one HTTP/1.1 request over a raw socket (`Connection: close`) and resolves with the
+ * exact bytes of the response, as the server wrote them, once it closes the connection.
+ *
+ * @param {object} options
+ * @param {number} options.port
+ * @param {string} [options.host] default 127.0.0.1
+ * @param {string} [options.method] default GET
+ * @param {string} [options.path] default /hello
+ * @param {Record<string, string> | [string, string][]} [options.headers] sent after `Host`, in order
+ * @param {{ ca?: string } | boolean} [options.tls] connect with TLS (certificate not verified unless `ca`)
+ * @param {number} [options.timeoutMs] default 10 s
+ * @returns {Promise<Buffer>}
+ */
+export function rawRequest({ port, host = '127.0.0.1', method = 'GET', path = '/hello', headers = {}, tls: useTls = false, timeoutMs = 10_000 }) {
+  const headerLines = (Array.isArray(headers) ? headers : Object.entries(headers))
+    .map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const request = `${method} ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n${headerLines}Connection: close\r\n\r\n`;
+  return new Promise((resolve, reject) => {
+    const socket = useTls
+      ? tls.connect({ port, host, servername: host === '127.0.0.1' ? undefined : host, ...(typeof useTls === 'object' && useTls.ca ? { ca: useTls.ca } : { rejectUnauthorized: false }) })
+      : net.connect({ port, host });
+    /** @type {Buffer[]} */
+    const chunks = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no complete response to ${method} ${path} on port ${port} after ${timeoutMs} ms; got:\n${Buffer.concat(chunks).toString('latin1')}`));
+    }, timeoutMs);
+    socket.once(useTls ? 'secureConnect' : 'connect', () => socket.write(request, 'latin1'));
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+    socket.on('end', () => { clearTimeout(timer); socket.end(); resolve(Buffer.concat(chunks)); });
+  });
+}
+
+/**
+ * The response bytes with the `Date:` header line removed (it is the one header that differs
+ * between two otherwise identical responses).
+ * @param {Buffer} response
+ * @returns {Buffer}
+ */
+export function withoutDateHeader(response) {
+  const text = response.toString('latin1');
+  const headEnd = text.indexOf('\r\n\r\n');
+  const head = headEnd === -1 ? text : text.slice(0, headEnd);
+  const rest = headEnd === -1 ? '' : text.slice(headEnd);
+  const kept = head.split('\r\n').filter((line) => !/^date:/i.test(line)).join('\r\n');
+  return Buffer.from(kept + rest, 'latin1');
+}
+
+/**
+ * Splits raw HTTP/1.1 response bytes into status, header lines and body (chunked bodies are
+ * left as they are on the wire).
+ * @param {Buffer} response
+ * @returns {{ status: number, statusLine: string, headers: string[], body: string }}
+ */
+export function parseRawResponse(response) {
+  const text = response.toString('latin1');
+  const headEnd = text.indexOf('\r\n\r\n');
+  if (headEnd === -1) throw new Error(`not an HTTP response: ${JSON.stringify(text.slice(0, 200))}`);
+  const [statusLine = '', ...headers] = text.slice(0, headEnd).split('\r\n');
+  const status = Number(statusLine.split(' ')[1]);
+  return { status, statusLine, headers, body: text.slice(headEnd + 4) };
+}
+
+/**
+ * One HTTP/2 request with `http2.connect`; resolves with the status, the response headers
+ * (pseudo-headers and `date` removed) and the body as text. The session is closed after.
+ *
+ * @param {object} options
+ * @param {number} options.port
+ * @param {boolean} [options.secure] `https:` (TLS, certificate not verified unless `ca`) or `http:` (h2c); default true
+ * @param {string} [options.ca]
+ * @param {string} [options.method] default GET
+ * @param {string} [options.path] default /hello
+ * @param {Record<string, string>} [options.headers]
+ * @param {number} [options.timeoutMs] default 10 s
+ * @returns {Promise<{ status: number, headers: Record<string, string | string[]>, body: string }>}
+ */
+export function http2Request({ port, secure = true, ca, method = 'GET', path = '/hello', headers = {}, timeoutMs = 10_000 }) {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`${secure ? 'https' : 'http'}://127.0.0.1:${port}`, secure ? (ca ? { ca } : { rejectUnauthorized: false }) : {});
+    const timer = setTimeout(() => {
+      session.destroy();
+      reject(new Error(`no HTTP/2 response to ${method} ${path} on port ${port} after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const fail = (error) => { clearTimeout(timer); session.destroy(); reject(error); };
+    session.on('error', fail);
+    const stream = session.request({ ':method': method, ':path': path, ...headers });
+    stream.setEncoding('utf8');
+    let body = '';
+    /** @type {Record<string, string | string[]>} */
+    let responseHeaders = {};
+    let status = 0;
+    stream.on('response', (received) => {
+      status = Number(received[':status']);
+      responseHeaders = Object.fromEntries(Object.entries(received)
+        .filter(([name]) => !name.startsWith(':') && name !== 'date')
+        .map(([name, value]) => [name, /** @type {string | string[]} */ (value)]));
+    });
+    stream.on('data', (chunk) => { body += chunk; });
+    stream.on('error', fail);
+    stream.on('end', () => {
+      clearTimeout(timer);
+      session.close();
+      resolve({ status, headers: responseHeaders, body });
+    });
+    stream.end();
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * Test helpers for epdb. Import what you need from here (or from the module itself):
+ *
+ * - paths.mjs   REPO_ROOT (cwd of every child), fixtureApp(name), SYSTEM_PYTHON.
+ * - child.mjs   spawnChild(cmd, args, { env, cwd, t }): a child with `stdout`/`stderr` LineLogs,
+ *               `exited`, `stop()` (SIGTERM, SIGKILL after a grace period); cleaned up by
+ *               `t.after`, and SIGKILLed if the test process exits. cleanEnv(extra): PATH and
+ *               HOME plus `extra` (nothing leaks from the runner). runToCompletion(cmd, args).
+ * - lines.mjs   LineLog: `lines`, `text()`, `matching(re)`, and
+ *               `waitForLine(re, { timeoutMs, from })`: event-driven, rejects on timeout or end
+ *               of stream with everything the child printed (both streams).
+ * - app.mjs     startApp(t, { app, preload, env }): runs test/fixtures/apps/<app> under
+ *               `--import`/`--require epdb/register` (or via NODE_OPTIONS: `import-options`,
+ *               `require-options`; or `none`), waits for `listening <port>`, returns
+ *               { port, stdout, stderr, stop, ... }. PRELOADS = ['import', 'require'].
+ * - ports.mjs   freePort(): a port from listen(0) on 127.0.0.1 (for EPDB_PORT).
+ * - tls.mjs     makeSelfSignedCert(t): `openssl req -x509` into a temp dir removed by t.after;
+ *               { certPath, keyPath, cert, key }.
+ * - http.mjs    rawRequest({ port, method, path, headers, tls }): exact response bytes over a raw
+ *               socket (HTTP/1.1, Connection: close); withoutDateHeader(bytes);
+ *               parseRawResponse(bytes); http2Request({ port, secure, headers }) via http2.connect.
+ * - knocks.mjs  base64Knock(json?) in Node; seedKnocks(keys?): Base64/Fernet/JWT header values
+ *               made by /usr/bin/python3 with the seed's exact snippets (+ the keys);
+ *               pythonKeys(): Fernet.generate_key() and uuid.uuid4().hex.
+ * - python.mjs  runPythonJson(script, input): one /usr/bin/python3 run, JSON in (stdin) and out.
+ *
+ * Fixture app protocol (test/fixtures/apps): listen on 127.0.0.1 port 0, print
+ * `listening <port>` on stdout, answer `GET /hello` with `hello from <kind>: GET /hello` and
+ * OPTIONS with 204. https/http2 apps read FIXTURE_TLS_CERT and FIXTURE_TLS_KEY (file paths).
+ * The apps exit at once when `node --test test/` runs them as test files (NODE_TEST_CONTEXT).
+ *
+ * @example
+ * import { startApp, rawRequest, base64Knock } from './helpers/index.mjs';
+ * const app = await startApp(t, { app: 'http.cjs', preload: 'require', env: { EPDB_BACKEND: 'base64' } });
+ * await rawRequest({ port: app.port, headers: { 'X-EPDB': base64Knock() } });
+ * await app.stderr.waitForLine(/^epdb: knock accepted \(Base64\) GET \/hello$/, { timeoutMs: 5000 });
+ */
+export { REPO_ROOT, FIXTURE_APPS_DIR, fixtureApp, SYSTEM_PYTHON } from './paths.mjs';
+export { spawnChild, cleanEnv, runToCompletion } from './child.mjs';
+export { LineLog } from './lines.mjs';
+export { startApp, preloadArgs, PRELOADS } from './app.mjs';
+export { freePort } from './ports.mjs';
+export { makeSelfSignedCert } from './tls.mjs';
+export { rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
+export { base64Knock, seedKnocks, pythonKeys, SEED_PAYLOAD_JSON } from './knocks.mjs';
+export { runPythonJson } from './python.mjs';
