@@ -49,3 +49,10 @@ export interface SessionSettings {
    */
   readonly bridgeAuth: BackendRecipe | null;
 }
+
+/** The debug gate (src/gate): the {@link KnockHandler} that holds a knocked request for a debugger. */
+export interface DebugGate {
+  readonly handler: KnockHandler;
+  /** Stops the bridge worker, if it runs, and lets every held request go on. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { KnockError } from '../errors.js';
+import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
+import { EPDBBackend, type BackendRecipe } from './backend.js';
+import { decodeBase64Strictly, parseJsonBytes } from './json.js';
+import { fernetLibrary } from './fernet-library.js';
+
+/** Options of {@link FernetBackend}. */
+export interface FernetBackendOptions {
+  /** A key as Python's `Fernet.generate_key()` makes it (44 url-safe base64 characters). */
+  readonly key: string;
+  /** How old a token may be, from the timestamp it carries (`EPDB_MAX_AGE`). */
+  readonly maxAgeSeconds: number;
+}
+
+/** version (1) + timestamp (8) + IV (16) + at least one AES block (16) + HMAC-SHA256 (32). */
+const MIN_TOKEN_BYTES = 73;
+const VERSION = 0x80;
+
+/**
+ * The seed's `Fernet` knock: `Fernet(key).encrypt(b'{"epdb": {}}')`, interoperable with Python's
+ * `cryptography`. Proves the sender holds the key; bounded in age by `maxAgeSeconds`.
+ */
+export class FernetBackend extends EPDBBackend {
+  readonly scheme = 'Fernet';
+  readonly authenticates = true;
+  readonly recipe: BackendRecipe;
+  private readonly signingKey: Buffer;
+
+  constructor(private readonly options: FernetBackendOptions) {
+    super();
+    this.recipe = { module: __filename, exportName: 'FernetBackend', options: { ...options } };
+    this.signingKey = Buffer.from(options.key, 'base64url').subarray(0, 16);
+  }
+
+  decode(payload: string): unknown {
+    const token = decodeBase64Strictly(payload, 'url-safe');
+    if (token === undefined) throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not url-safe base64');
+    if (token.length < MIN_TOKEN_BYTES || (token.length - MIN_TOKEN_BYTES) % 16 !== 0 || token[0] !== VERSION) {
+      throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not a Fernet token');
+    }
+    // Checked here, before the library, so each failure gets its own reason and the MAC is
+    // compared in constant time; the library then decrypts (and checks again).
+    this.checkAge(Number(token.readBigUInt64BE(1)));
+    const mac = createHmac('sha256', this.signingKey).update(token.subarray(0, -32)).digest();
+    if (!timingSafeEqual(mac, token.subarray(-32))) {
+      throw new KnockError('ERR_EPDB_KNOCK_BAD_SIGNATURE', 'Fernet signature does not verify (wrong key or altered token)');
+    }
+    const fernet = fernetLibrary();
+    let message: string;
+    try {
+      message = new fernet.Token({ secret: new fernet.Secret(this.options.key), token: payload, ttl: this.options.maxAgeSeconds }).decode();
+    } catch {
+      throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'Fernet token does not decrypt');
+    }
+    return parseJsonBytes(Buffer.from(message, 'utf8'));
+  }
+
+  encode(value: Record<string, unknown>): string {
+    const fernet = fernetLibrary();
+    return new fernet.Token({ secret: new fernet.Secret(this.options.key), ttl: 0 }).encode(JSON.stringify(value));
+  }
+
+  private checkAge(timestamp: number): void {
+    const now = Date.now() / 1000;
+    if (timestamp > now + MAX_CLOCK_SKEW_SECONDS) {
+      throw new KnockError('ERR_EPDB_KNOCK_NOT_YET_VALID', `Fernet token is dated ${Math.round(timestamp - now)} s in the future`);
+    }
+    if (now - timestamp > this.options.maxAgeSeconds) {
+      throw new KnockError('ERR_EPDB_KNOCK_EXPIRED', `Fernet token is ${Math.round(now - timestamp)} s old, over EPDB_MAX_AGE (${this.options.maxAgeSeconds} s)`);
+    }
+  }
+}

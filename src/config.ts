@@ -1,0 +1,110 @@
+import { isIP } from 'node:net';
+import { ConfigError } from './errors.js';
+
+/** The backends that can be chosen with `EPDB_BACKEND`. */
+export type BackendName = 'base64' | 'fernet' | 'jwt';
+
+/** epdb's configuration, as read from the environment (see the table in README.md). */
+export interface EpdbConfig {
+  readonly backend: BackendName;
+  /** `EPDB_KEY`: the Fernet key or the JWT secret; undefined for base64. */
+  readonly key: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  /** Upper-case HTTP methods whose requests are never checked for a knock. */
+  readonly exemptMethods: ReadonlySet<string>;
+  /** How long a knocked request waits for a debugger; 0 waits forever. */
+  readonly waitTimeoutMs: number;
+  /** How long a knock stays valid after it was made. */
+  readonly maxAgeSeconds: number;
+}
+
+/** A Fernet key as Python's `Fernet.generate_key()` makes it: 32 bytes, url-safe base64, padded. */
+const FERNET_KEY = /^[A-Za-z0-9_-]{43}=$/;
+/** HS256 needs a secret at least as long as its 256-bit output to be worth its name. */
+const MIN_JWT_SECRET_BYTES = 32;
+const BACKENDS: readonly BackendName[] = ['base64', 'fernet', 'jwt'];
+
+/**
+ * Reads epdb's configuration from `env`.
+ *
+ * @returns `null` when `EPDB_BACKEND` is unset, empty or `off`: epdb stays out of the way.
+ * @throws {ConfigError} naming the first variable that cannot be used.
+ */
+export function readConfig(env: NodeJS.ProcessEnv): EpdbConfig | null {
+  const backendValue = (env['EPDB_BACKEND'] ?? '').trim().toLowerCase();
+  if (backendValue === '' || backendValue === 'off') return null;
+  if (!(BACKENDS as readonly string[]).includes(backendValue)) {
+    throw new ConfigError('EPDB_BACKEND', `unknown backend "${env['EPDB_BACKEND']}" (expected base64, fernet, jwt or off)`);
+  }
+  const backend = backendValue as BackendName;
+  return {
+    backend,
+    key: readKey(backend, env['EPDB_KEY']),
+    host: readHost(env['EPDB_HOST']),
+    port: readNumber(env, 'EPDB_PORT', 9000, { integer: true, min: 1, max: 65535 }),
+    exemptMethods: readMethods(env['EPDB_EXEMPT_METHODS']),
+    waitTimeoutMs: readNumber(env, 'EPDB_WAIT_TIMEOUT', 300, { min: 0 }) * 1000,
+    maxAgeSeconds: readNumber(env, 'EPDB_MAX_AGE', 3600, { min: 1 }),
+  };
+}
+
+function readKey(backend: BackendName, key: string | undefined): string | undefined {
+  if (backend === 'base64') return undefined;
+  if (key === undefined || key === '') {
+    throw new ConfigError('EPDB_KEY', `is required for the ${backend} backend`);
+  }
+  if (backend === 'fernet' && !FERNET_KEY.test(key)) {
+    throw new ConfigError(
+      'EPDB_KEY',
+      `a Fernet key is 32 url-safe base64-encoded bytes (44 characters ending in "="), as Fernet.generate_key() makes; got ${key.length} characters`,
+    );
+  }
+  if (backend === 'jwt' && Buffer.byteLength(key, 'utf8') < MIN_JWT_SECRET_BYTES) {
+    throw new ConfigError(
+      'EPDB_KEY',
+      `a JWT secret must be at least ${MIN_JWT_SECRET_BYTES} bytes (uuid.uuid4().hex is); got ${Buffer.byteLength(key, 'utf8')}`,
+    );
+  }
+  return key;
+}
+
+function readHost(value: string | undefined): string {
+  const host = (value ?? '').trim();
+  if (host === '') return '127.0.0.1';
+  // A name or an address; the bridge reports a failed bind itself, this only catches typos.
+  if (isIP(host) === 0 && !/^[A-Za-z0-9.-]+$/.test(host)) {
+    throw new ConfigError('EPDB_HOST', `"${value}" is neither an IP address nor a host name`);
+  }
+  return host;
+}
+
+interface NumberRule {
+  readonly integer?: boolean;
+  readonly min: number;
+  readonly max?: number;
+}
+
+function readNumber(env: NodeJS.ProcessEnv, variable: string, fallback: number, rule: NumberRule): number {
+  const raw = (env[variable] ?? '').trim();
+  if (raw === '') return fallback;
+  const value = Number(raw);
+  const kind = rule.integer ? 'a whole number' : 'a number';
+  const range = rule.max === undefined ? `at least ${rule.min}` : `from ${rule.min} to ${rule.max}`;
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(value) || (rule.integer && !Number.isInteger(value))
+    || value < rule.min || (rule.max !== undefined && value > rule.max)) {
+    throw new ConfigError(variable, `"${raw}" is not ${kind} ${range}`);
+  }
+  return value;
+}
+
+function readMethods(value: string | undefined): ReadonlySet<string> {
+  if (value === undefined) return new Set(['OPTIONS']);
+  const methods = value.split(',').map((method) => method.trim().toUpperCase()).filter((method) => method !== '');
+  for (const method of methods) {
+    if (!/^[A-Z]+$/.test(method)) {
+      throw new ConfigError('EPDB_EXEMPT_METHODS', `"${method}" is not an HTTP method`);
+    }
+  }
+  return new Set(methods);
+}

@@ -1,0 +1,30 @@
+import { createBackend } from './backends/index.js';
+import { readConfig } from './config.js';
+import { ConfigError } from './errors.js';
+import { instrument, isInstrumented } from './instrumentation.js';
+import { log } from './log.js';
+import type { Instrumentation } from './options.js';
+
+/**
+ * Instruments this process as the environment says (`EPDB_*`), or not at all. It never throws:
+ * a bad configuration is one log line naming the variable, and the app runs unpatched.
+ *
+ * @returns the running instrumentation, or `null` when epdb is off, misconfigured or already on.
+ */
+export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentation | null {
+  try {
+    const config = readConfig(env);
+    if (config === null || isInstrumented()) return null;
+    return instrument({
+      backend: createBackend(config),
+      exemptMethods: config.exemptMethods,
+      host: config.host,
+      port: config.port,
+      waitTimeoutMs: config.waitTimeoutMs,
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) log(`${error.message}; epdb is off`);
+    else log(`could not start (${error instanceof Error ? error.message : String(error)}); epdb is off`);
+    return null;
+  }
+}

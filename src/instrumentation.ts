@@ -1,0 +1,158 @@
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as http2 from 'node:http2';
+import * as shimmer from 'shimmer';
+import type { EPDBBackend } from './backends/backend.js';
+import { DUPLICATE_KNOCK, knockHeaderOf } from './knock/header.js';
+import { verifyKnock } from './knock/verify.js';
+import { log, RateLimitedLog } from './log.js';
+import type { InstrumentOptions, Instrumentation } from './options.js';
+import type { AcceptedKnock, AnyRequest, AnyResponse, DebugGate, KnockHandler, SessionSettings } from './types.js';
+
+type Emit = (this: unknown, ...args: unknown[]) => boolean;
+interface EmitterPrototype { emit: Emit }
+
+/** Marks the process as instrumented, across every copy of epdb that may be loaded in it. */
+const ACTIVE = Symbol.for('epdb.instrumentation.active');
+type GlobalWithMark = typeof globalThis & { [ACTIVE]?: Instrumentation };
+
+/** Whether some copy of epdb already instruments this process. */
+export function isInstrumented(): boolean {
+  return (globalThis as GlobalWithMark)[ACTIVE] !== undefined;
+}
+
+/**
+ * The prototypes whose `emit` sees every incoming request: `http.Server` and `https.Server`
+ * (which does not inherit from it), and the http2 servers of the compatibility API, whose
+ * classes Node does not export (a server that never listens costs nothing).
+ */
+function serverPrototypes(): EmitterPrototype[] {
+  return [
+    http.Server.prototype,
+    https.Server.prototype,
+    Object.getPrototypeOf(http2.createServer()) as EmitterPrototype,
+    Object.getPrototypeOf(http2.createSecureServer()) as EmitterPrototype,
+  ] as unknown as EmitterPrototype[];
+}
+
+/**
+ * Starts checking every incoming request of every node:http, https and http2 (compat) server in
+ * this process for a knock. Requests without one are handed on untouched.
+ *
+ * @throws {Error} when this process is already instrumented (`disable()` the other first).
+ */
+export function instrument(options: InstrumentOptions): Instrumentation {
+  if (isInstrumented()) throw new Error('epdb: this process is already instrumented; disable() the running instrumentation first');
+  const check = new KnockCheck(options);
+  const prototypes = serverPrototypes();
+  for (const prototype of prototypes) {
+    shimmer.wrap(prototype, 'emit', (original: Emit) => check.wrapEmit(original));
+  }
+  let disabled = false;
+  const instrumentation: Instrumentation = {
+    async disable() {
+      if (disabled) return;
+      disabled = true;
+      for (const prototype of prototypes) shimmer.unwrap(prototype, 'emit');
+      delete (globalThis as GlobalWithMark)[ACTIVE];
+      await check.close();
+    },
+  };
+  (globalThis as GlobalWithMark)[ACTIVE] = instrumentation;
+  return instrumentation;
+}
+
+/** The per-request behaviour behind the wrapped `emit`, apart from the wrapping itself. */
+class KnockCheck {
+  private readonly backend: EPDBBackend;
+  private readonly exemptMethods: ReadonlySet<string>;
+  private readonly refusals = new RateLimitedLog();
+  private gate: DebugGate | undefined;
+
+  constructor(private readonly options: InstrumentOptions) {
+    this.backend = options.backend;
+    this.exemptMethods = new Set([...(options.exemptMethods ?? ['OPTIONS'])].map((method) => method.toUpperCase()));
+  }
+
+  /** The wrapper for one prototype's `emit`; the hot path is the first three lines. */
+  wrapEmit(original: Emit): Emit {
+    const check = this;
+    return function epdbEmit(this: unknown, event: unknown, req?: unknown) {
+      if (event !== 'request') return original.apply(this, arguments as unknown as unknown[]);
+      const header = knockHeaderOf(req as AnyRequest);
+      if (header === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const args = arguments as unknown as unknown[];
+      return check.onKnockHeader(header, req as AnyRequest, args[2] as AnyResponse, () => original.apply(this, args));
+    };
+  }
+
+  /** Stops the debug bridge, if a knock ever started it. */
+  async close(): Promise<void> {
+    await this.gate?.close();
+  }
+
+  private onKnockHeader(header: string | typeof DUPLICATE_KNOCK, req: AnyRequest, res: AnyResponse, emit: () => boolean): boolean {
+    const method = req.method ?? '';
+    if (this.exemptMethods.has(method)) return emit();
+    const path = loggablePath(req.url);
+    if (header === DUPLICATE_KNOCK) {
+      this.refusals.log(`knock refused on ${method} ${path}: more than one X-EPDB header`);
+      return emit();
+    }
+    let emitted = false;
+    // The app sees the request once, whatever happens; later in a tick of its own, so that an
+    // exception in its handler surfaces as the uncaught exception it would have been.
+    const proceed = (): void => {
+      if (emitted) return;
+      emitted = true;
+      process.nextTick(emit);
+    };
+    verifyKnock(header, this.backend).then(
+      (knock) => this.onValidKnock({ req, res, knock, method, path, proceed }),
+      (error: unknown) => {
+        this.refusals.log(`knock refused on ${method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        proceed();
+      },
+    );
+    return true;
+  }
+
+  private onValidKnock(request: { req: AnyRequest; res: AnyResponse; knock: AcceptedKnock; method: string; path: string; proceed(): void }): void {
+    log(`knock accepted (${request.knock.scheme}) ${request.method} ${request.path}`);
+    try {
+      this.knockHandler()(request);
+    } catch (error) {
+      log(`could not hold the request for a debugger (${firstLine(error)}); going on`);
+      request.proceed();
+    }
+  }
+
+  /** The user's handler, or the debug gate, loaded on the first valid knock and not before. */
+  private knockHandler(): KnockHandler {
+    if (this.options.onKnock !== undefined) return this.options.onKnock;
+    if (this.gate === undefined) {
+      // Loaded here, not at start-up: the gate pulls in worker_threads, inspector and ws.
+      const { createDebugGate } = require('./gate/index.js') as { createDebugGate(settings: SessionSettings): DebugGate };
+      this.gate = createDebugGate({
+        host: this.options.host ?? '127.0.0.1',
+        port: this.options.port ?? 9000,
+        waitTimeoutMs: this.options.waitTimeoutMs ?? 300_000,
+        bridgeAuth: this.backend.authenticates ? this.backend.recipe : null,
+      });
+    }
+    return this.gate.handler;
+  }
+}
+
+/** The request's path without its query string (which may hold secrets), short and printable. */
+function loggablePath(url: string | undefined): string {
+  if (url === undefined) return '/';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  const short = path.length > 200 ? `${path.slice(0, 200)}...` : path;
+  return short.replace(/[^\x21-\x7e]/g, '?');
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n', 1)[0] ?? '';
+}

@@ -1,0 +1,50 @@
+import type { EPDBBackend } from '../backends/backend.js';
+import { KnockError } from '../errors.js';
+import type { AcceptedKnock } from '../types.js';
+import { parseKnock } from './parse.js';
+
+/** Every scheme epdb knows, so a knock for another one says "wrong", not "unknown". */
+const KNOWN_SCHEMES = new Map([['base64', 'Base64'], ['fernet', 'Fernet'], ['jwt', 'JWT']]);
+
+/**
+ * Checks a knock header value end to end: its shape, its scheme against `backend`'s, the
+ * backend's decoding and authentication, and that it decodes to `{"epdb": {...}}`.
+ *
+ * @throws {KnockError} saying why the knock must be ignored.
+ */
+export async function verifyKnock(value: string, backend: EPDBBackend): Promise<AcceptedKnock> {
+  const { scheme, payload } = parseKnock(value);
+  if (scheme.toLowerCase() !== backend.scheme.toLowerCase()) {
+    const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
+    if (known === undefined) {
+      throw new KnockError('ERR_EPDB_KNOCK_UNKNOWN_SCHEME', `unknown scheme "${printable(scheme)}" (this server expects ${backend.scheme})`);
+    }
+    throw new KnockError('ERR_EPDB_KNOCK_WRONG_SCHEME', `scheme ${known} does not match this server's backend (${backend.scheme})`);
+  }
+  const value_ = await backend.decode(payload);
+  return { scheme: backend.scheme, options: epdbOptionsOf(value_) };
+}
+
+/** The object under `"epdb"`, checked the way the seed checks it, one reason per failure. */
+export function epdbOptionsOf(decoded: unknown): Readonly<Record<string, unknown>> {
+  if (!isPlainObject(decoded)) {
+    throw new KnockError('ERR_EPDB_KNOCK_NOT_OBJECT', 'payload is not a dictionary');
+  }
+  if (!Object.hasOwn(decoded, 'epdb')) {
+    throw new KnockError('ERR_EPDB_KNOCK_NO_EPDB_KEY', 'payload has no key named "epdb"');
+  }
+  const options = decoded['epdb'];
+  if (!isPlainObject(options)) {
+    throw new KnockError('ERR_EPDB_KNOCK_EPDB_NOT_OBJECT', '"epdb" in the payload is not a dictionary');
+  }
+  return options;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A scheme word is attacker-chosen: keep the log line short and plain. */
+function printable(text: string): string {
+  return text.length > 20 ? `${text.slice(0, 20)}...` : text;
+}
