@@ -1,0 +1,36 @@
+import { isIP } from 'node:net';
+import { parsePort } from './args.js';
+import { UsageError } from './errors.js';
+
+/** Where a TCP peer listens. */
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * Parses `epdb connect`'s `[HOST:]PORT` (`9000`, `10.0.0.5:9000`, `[::1]:9000`); the host
+ * defaults to 127.0.0.1, where the bridge binds unless `EPDB_HOST` says otherwise.
+ */
+export function parseBridgeAddress(text: string): Address {
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  if (bracketed) return { host: bracketed[1] as string, port: parsePort(bracketed[2] as string, 'connect') };
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { host: '127.0.0.1', port: parsePort(text, 'connect') };
+  const host = text.slice(0, colon);
+  if (host === '' || host.includes(':')) {
+    throw new UsageError(`connect: "${text}" is not [HOST:]PORT (write an IPv6 address as [::1]:9000)`);
+  }
+  return { host, port: parsePort(text.slice(colon + 1), 'connect') };
+}
+
+/** The bridge's address when none is given: where the app's `EPDB_HOST`/`EPDB_PORT` put it. */
+export function defaultBridgeAddress(host: string, port: number): Address {
+  // A bridge bound to every interface is reached on loopback.
+  return { host: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, port };
+}
+
+/** `host:port` as it goes in a Host header or a URL (IPv6 in brackets). */
+export function authorityOf(address: Address): string {
+  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}

@@ -1,0 +1,58 @@
+import { request } from 'node:http';
+import { authorityOf, type Address } from './bridge-address.js';
+
+/** What one look at the bridge found. */
+export type ProbeResult =
+  | { readonly kind: 'up' }
+  /** The bridge answered 401: it does not accept our knock. */
+  | { readonly kind: 'unauthorized' }
+  /** Something answered, but not as an epdb bridge does. */
+  | { readonly kind: 'not-a-bridge'; readonly detail: string }
+  /** Nothing usable answered yet (refused, reset, unreachable, timed out): worth retrying. */
+  | { readonly kind: 'unreachable'; readonly detail: string };
+
+/** Errors that mean "not listening (yet)" rather than "something else is listening". */
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * Asks the bridge at `target` for `/json/version`, carrying `knock` (or no `X-EPDB` header when
+ * `null`), and classifies the outcome. Never rejects.
+ */
+export function probeBridge(target: Address, knock: string | null, timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = { host: authorityOf(target), accept: 'application/json' };
+    if (knock !== null) headers['x-epdb'] = knock;
+    const probe = request({ host: target.host, port: target.port, path: '/json/version', headers, agent: false });
+    const timer = setTimeout(() => probe.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+    probe.on('response', (response) => {
+      clearTimeout(timer);
+      response.resume();
+      probe.destroy();
+      const status = response.statusCode ?? 0;
+      if (status === 200) resolve({ kind: 'up' });
+      else if (status === 401) resolve({ kind: 'unauthorized' });
+      else resolve({ kind: 'not-a-bridge', detail: `it answered ${status} ${response.statusMessage ?? ''} to GET /json/version`.trimEnd() });
+    });
+    probe.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const code = error.code ?? '';
+      if (RETRYABLE.has(code)) resolve({ kind: 'unreachable', detail: describeSocketError(code) });
+      else if (code === 'ENOTFOUND') resolve({ kind: 'not-a-bridge', detail: 'unknown host' });
+      else if (code.startsWith('HPE_')) resolve({ kind: 'not-a-bridge', detail: 'it does not speak HTTP' });
+      else resolve({ kind: 'not-a-bridge', detail: error.message });
+    });
+    probe.end();
+  });
+}
+
+/** A few words for a socket error code, for the one-line messages. */
+export function describeSocketError(code: string): string {
+  switch (code) {
+    case 'ECONNREFUSED': return 'connection refused';
+    case 'ECONNRESET': case 'EPIPE': return 'the connection was closed without an answer';
+    case 'ETIMEDOUT': return 'no answer (timed out)';
+    case 'EHOSTUNREACH': case 'ENETUNREACH': return 'host unreachable';
+    case 'EAI_AGAIN': return 'host name lookup failed';
+    default: return code;
+  }
+}

@@ -1,0 +1,81 @@
+import { once } from 'node:events';
+import { parseArgs, parsePort } from './args.js';
+import { authorityOf, defaultBridgeAddress, parseBridgeAddress } from './bridge-address.js';
+import { BridgeWatch } from './bridge-watch.js';
+import type { Command } from './command.js';
+import { configuredBackend, freshKnock } from './configured-backend.js';
+import { UsageError } from './errors.js';
+import { startForward } from './forward.js';
+import { nextSteps } from './next-steps.js';
+
+const DEFAULT_LOCAL_PORT = 9229;
+const DEFAULT_WAIT_SECONDS = 300;
+
+/** `epdb connect [HOST:]PORT [--port LOCAL] [--wait SECONDS]`: the authenticated debugger forward. */
+export const connectCommand: Command = {
+  name: 'connect',
+  summary: 'forward 127.0.0.1:9229 to the app\'s debug bridge, adding the knock',
+  help: `Usage: epdb connect [HOST:]PORT [--port LOCAL] [--wait SECONDS]
+
+Opens a forward on 127.0.0.1:LOCAL (default ${DEFAULT_LOCAL_PORT}) to the epdb debug bridge at
+HOST:PORT (HOST defaults to 127.0.0.1; without an argument, EPDB_HOST:EPDB_PORT, i.e.
+127.0.0.1:9000). Every request and WebSocket upgrade gets a fresh X-EPDB knock (fernet,
+jwt), its Host set to the bridge's, and the advertised webSocketDebuggerUrl points back at
+the forward, so these work unchanged:
+
+  node inspect 127.0.0.1:${DEFAULT_LOCAL_PORT}
+  chrome://inspect with localhost:${DEFAULT_LOCAL_PORT}
+  a VS Code "attach" configuration on port ${DEFAULT_LOCAL_PORT}
+
+The bridge only starts on the app's first valid knock: until then connect keeps retrying,
+for up to --wait SECONDS (default ${DEFAULT_WAIT_SECONDS}; 0 waits forever).
+
+Options:
+  -p, --port LOCAL     local port to listen on (127.0.0.1 only)
+  --wait SECONDS       how long to wait for the bridge to come up
+
+Environment: EPDB_BACKEND, EPDB_KEY (the same values as the app's).
+Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2 on bad usage.
+`,
+  async run(argv, io) {
+    const args = parseArgs(argv, [{ name: 'port', short: 'p' }, { name: 'wait' }], 'connect');
+    if (args.help) {
+      io.stdout.write(this.help);
+      return 0;
+    }
+    if (args.positionals.length > 1) throw new UsageError(`connect: unexpected argument "${args.positionals[1]}"`);
+    const addressArgument = args.positionals[0];
+    const localPort = parsePort(args.options.get('port') ?? String(DEFAULT_LOCAL_PORT), 'connect --port');
+    const retryBoundMs = parseSeconds(args.options.get('wait') ?? String(DEFAULT_WAIT_SECONDS)) * 1000;
+    const { config, backend } = configuredBackend(io.env);
+    const target = addressArgument === undefined ? defaultBridgeAddress(config.host, config.port) : parseBridgeAddress(addressArgument);
+
+    const knock = backend.authenticates ? () => freshKnock(backend) : () => Promise.resolve(null);
+    await knock(); // a backend that cannot make a knock fails here, before anything listens
+    const watch = new BridgeWatch({ target, knock, retryBoundMs });
+    const bridgeAuthority = authorityOf(target);
+    const server = await startForward({ target, bridgeAuthority, localAuthority: `127.0.0.1:${localPort}`, watch, knock }, localPort);
+    io.stdout.write(nextSteps(localPort, bridgeAuthority, backend.authenticates));
+    watch.start();
+
+    const stopped = new AbortController();
+    const outcome = await Promise.race([
+      watch.failure,
+      once(process, 'SIGINT', { signal: stopped.signal }).then(() => null),
+      once(process, 'SIGTERM', { signal: stopped.signal }).then(() => null),
+    ]).finally(() => stopped.abort());
+    watch.stop();
+    server.closeAllConnections();
+    server.close();
+    if (outcome !== null) throw outcome;
+    return 0;
+  },
+};
+
+function parseSeconds(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(seconds)) {
+    throw new UsageError(`connect --wait: "${text}" is not a number of seconds`);
+  }
+  return seconds;
+}

@@ -1,0 +1,28 @@
+/**
+ * What to run once `epdb connect` listens: the knock, then any of the usual debuggers pointed at
+ * the local side, exactly as for `node --inspect`.
+ */
+export function nextSteps(localPort: number, bridgeAuthority: string, authenticated: boolean): string {
+  const local = `127.0.0.1:${localPort}`;
+  const added = authenticated ? ', adding a fresh X-EPDB knock to every request' : '';
+  return `epdb connect: forwarding ${local} to the debug bridge on ${bridgeAuthority}${added}.
+
+1. Knock the app (this starts the bridge and holds that request for the debugger):
+     curl -H "X-EPDB: $(npx epdb knock)" http://<your app>/<path>
+
+2. Attach any debugger to ${local}:
+     node inspect ${local}
+     Chrome: open chrome://inspect, "Configure..." add localhost:${localPort}, then "inspect"
+     VS Code, in .vscode/launch.json:
+       {
+         "type": "node",
+         "request": "attach",
+         "name": "epdb",
+         "address": "127.0.0.1",
+         "port": ${localPort},
+         "skipFiles": ["<node_internals>/**", "**/node_modules/**"]
+       }
+
+Ctrl-C stops the forward.
+`;
+}
