@@ -1,7 +1,6 @@
 import { createBackend } from './backends/index.js';
 import { readConfig } from './config.js';
 import { ConfigError } from './errors.js';
-import { instrument, isInstrumented } from './instrumentation.js';
 import { log } from './log.js';
 import type { Instrumentation } from './options.js';
 
@@ -14,7 +13,10 @@ import type { Instrumentation } from './options.js';
 export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentation | null {
   try {
     const config = readConfig(env);
-    if (config === null || isInstrumented()) return null;
+    if (config === null) return null;
+    // Required only now, so that with epdb off the preload loads nothing but the config reader.
+    const { instrument, isInstrumented } = require('./instrumentation.js') as typeof import('./instrumentation.js');
+    if (isInstrumented()) return null;
     return instrument({
       backend: createBackend(config),
       exemptMethods: config.exemptMethods,

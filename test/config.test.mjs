@@ -1,0 +1,81 @@
+// Configuration from the environment: defaults, and one clear message per way it can be wrong.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, readConfig } from 'epdb';
+import { rawRequest, startApp, withoutDateHeader, base64Knock } from './helpers/index.mjs';
+
+const FERNET_KEY = 'TluiKbFqt0Pc3Rg7eHMfS7sWcJ7Y1SRCBXcStRL1Yh8=';
+const JWT_SECRET = 'c3f1a9e0b7d24e6f8a5b1c2d3e4f5a6b';
+
+test('unset, empty or off: epdb is off', () => {
+  for (const value of [undefined, '', '  ', 'off', 'OFF', 'Off']) {
+    assert.equal(readConfig({ EPDB_BACKEND: value }), null, String(value));
+  }
+});
+
+test('defaults follow the contract table', () => {
+  const config = readConfig({ EPDB_BACKEND: 'Base64' });
+  assert.equal(config.backend, 'base64');
+  assert.equal(config.key, undefined);
+  assert.equal(config.host, '127.0.0.1');
+  assert.equal(config.port, 9000);
+  assert.deepEqual([...config.exemptMethods], ['OPTIONS']);
+  assert.equal(config.waitTimeoutMs, 300_000);
+  assert.equal(config.maxAgeSeconds, 3600);
+});
+
+test('every variable is read', () => {
+  const config = readConfig({
+    EPDB_BACKEND: 'JWT', EPDB_KEY: JWT_SECRET, EPDB_PORT: '9123', EPDB_HOST: '0.0.0.0',
+    EPDB_EXEMPT_METHODS: ' options, head ,', EPDB_WAIT_TIMEOUT: '0', EPDB_MAX_AGE: '60',
+  });
+  assert.deepEqual({ ...config, exemptMethods: [...config.exemptMethods] }, {
+    backend: 'jwt', key: JWT_SECRET, host: '0.0.0.0', port: 9123,
+    exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60,
+  });
+  assert.equal(readConfig({ EPDB_BACKEND: 'fernet', EPDB_KEY: FERNET_KEY }).key, FERNET_KEY);
+  assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_WAIT_TIMEOUT: '0.5' }).waitTimeoutMs, 500);
+  assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_EXEMPT_METHODS: '' }).exemptMethods.size, 0);
+});
+
+/** [name, env, variable, message] */
+const BAD = [
+  ['unknown backend', { EPDB_BACKEND: 'rot13' }, 'EPDB_BACKEND', /^EPDB_BACKEND: unknown backend "rot13" \(expected base64, fernet, jwt or off\)$/],
+  ['fernet without a key', { EPDB_BACKEND: 'fernet' }, 'EPDB_KEY', /^EPDB_KEY: is required for the fernet backend$/],
+  ['jwt with an empty key', { EPDB_BACKEND: 'jwt', EPDB_KEY: '' }, 'EPDB_KEY', /^EPDB_KEY: is required for the jwt backend$/],
+  ['fernet key of the wrong length', { EPDB_BACKEND: 'fernet', EPDB_KEY: 'c2hvcnQ=' }, 'EPDB_KEY', /^EPDB_KEY: a Fernet key is 32 url-safe base64-encoded bytes .* got 8 characters$/],
+  ['fernet key in standard base64', { EPDB_BACKEND: 'fernet', EPDB_KEY: FERNET_KEY.replace(/^./, '+') }, 'EPDB_KEY', /^EPDB_KEY: a Fernet key is 32 url-safe/],
+  ['jwt secret under 32 bytes', { EPDB_BACKEND: 'jwt', EPDB_KEY: 'too-short' }, 'EPDB_KEY', /^EPDB_KEY: a JWT secret must be at least 32 bytes \(uuid.uuid4\(\).hex is\); got 9$/],
+  ['port not a number', { EPDB_BACKEND: 'base64', EPDB_PORT: 'http' }, 'EPDB_PORT', /^EPDB_PORT: "http" is not a whole number from 1 to 65535$/],
+  ['port out of range', { EPDB_BACKEND: 'base64', EPDB_PORT: '70000' }, 'EPDB_PORT', /^EPDB_PORT: "70000" is not a whole number/],
+  ['port zero', { EPDB_BACKEND: 'base64', EPDB_PORT: '0' }, 'EPDB_PORT', /^EPDB_PORT: "0"/],
+  ['fractional port', { EPDB_BACKEND: 'base64', EPDB_PORT: '9000.5' }, 'EPDB_PORT', /^EPDB_PORT: "9000.5"/],
+  ['negative wait', { EPDB_BACKEND: 'base64', EPDB_WAIT_TIMEOUT: '-1' }, 'EPDB_WAIT_TIMEOUT', /^EPDB_WAIT_TIMEOUT: "-1" is not a number at least 0$/],
+  ['max age zero', { EPDB_BACKEND: 'base64', EPDB_MAX_AGE: '0' }, 'EPDB_MAX_AGE', /^EPDB_MAX_AGE: "0" is not a number at least 1$/],
+  ['max age not a number', { EPDB_BACKEND: 'base64', EPDB_MAX_AGE: '1h' }, 'EPDB_MAX_AGE', /^EPDB_MAX_AGE: "1h"/],
+  ['host with a path', { EPDB_BACKEND: 'base64', EPDB_HOST: 'localhost/x' }, 'EPDB_HOST', /^EPDB_HOST: "localhost\/x" is neither an IP address nor a host name$/],
+  ['exempt method with a space', { EPDB_BACKEND: 'base64', EPDB_EXEMPT_METHODS: 'GET, PO ST' }, 'EPDB_EXEMPT_METHODS', /^EPDB_EXEMPT_METHODS: "PO ST" is not an HTTP method$/],
+];
+
+for (const [name, env, variable, message] of BAD) {
+  test(`bad configuration: ${name}`, () => {
+    assert.throws(() => readConfig(env), (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, message);
+      assert.ok(!error.message.includes(JWT_SECRET) && !error.message.includes(FERNET_KEY.slice(1)), 'the key leaked');
+      return true;
+    });
+  });
+}
+
+test('a bad configuration is one stderr line naming the variable, and the app runs unpatched', async (t) => {
+  const app = await startApp(t, { app: 'http.cjs', env: { EPDB_BACKEND: 'jwt', EPDB_KEY: 'too-short' } });
+  const [line] = await app.stderr.waitForLine(/^epdb: .*$/, { timeoutMs: 5000 });
+  assert.equal(line, 'epdb: EPDB_KEY: a JWT secret must be at least 32 bytes (uuid.uuid4().hex is); got 9; epdb is off');
+  const plain = withoutDateHeader(await rawRequest({ port: app.port }));
+  const knocked = withoutDateHeader(await rawRequest({ port: app.port, headers: { 'X-EPDB': base64Knock() } }));
+  assert.equal(knocked.toString(), plain.toString());
+  assert.match(plain.toString(), /^HTTP\/1.1 200 OK/);
+  assert.equal(app.stderr.matching(/^epdb: /).length, 1, app.stderr.text());
+});
