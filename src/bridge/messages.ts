@@ -1,0 +1,38 @@
+import type { BackendRecipe } from '../backends/backend.js';
+
+/** What the main thread hands the bridge worker when it starts it (its `workerData`). */
+export interface BridgeWorkerData {
+  readonly host: string;
+  readonly port: number;
+  /** How to rebuild the backend that authenticates bridge requests; null: open, like `node --inspect`. */
+  readonly bridgeAuth: BackendRecipe | null;
+  /** The target's id in `/json/list` and the path of its WebSocket, fixed for the process. */
+  readonly targetId: string;
+  /** The `title` and `url` that `/json/list` shows, as `node --inspect` would. */
+  readonly title: string;
+  readonly url: string;
+}
+
+/**
+ * Main thread -> worker.
+ * - `arm`: enable the bridge's own Debugger session so the next `debugger;` pauses even when the
+ *   client ignore-lists epdb's file; answered by `armed`.
+ * - `pause-done`: the gate's pause function returned (disarm if no `Debugger.paused` came).
+ */
+export type ToBridge =
+  | { readonly type: 'arm'; readonly id: number }
+  | { readonly type: 'pause-done'; readonly id: number };
+
+/**
+ * Worker -> main thread.
+ * - `listening` / `listen-failed`: the outcome of binding the bridge's port.
+ * - `attached`: a client enabled the Debugger domain and sent `Runtime.runIfWaitingForDebugger`.
+ * - `detached`: that client went away.
+ * - `armed`: answer to `arm`; `ok: false` when no debugger is attached any more.
+ */
+export type FromBridge =
+  | { readonly type: 'listening'; readonly host: string; readonly port: number }
+  | { readonly type: 'listen-failed'; readonly reason: string }
+  | { readonly type: 'attached' }
+  | { readonly type: 'detached' }
+  | { readonly type: 'armed'; readonly id: number; readonly ok: boolean };

@@ -1,0 +1,86 @@
+import { Session } from 'node:inspector';
+import type { WebSocket } from 'ws';
+import type { PauseArmer } from './arm.js';
+
+/** What a relay tells the worker about its client. */
+export interface RelayEvents {
+  /** The client enabled the Debugger domain and sent `Runtime.runIfWaitingForDebugger`. */
+  attached(): void;
+  /** The client is gone (after `attached`, or not). */
+  closed(wasAttached: boolean): void;
+}
+
+/**
+ * Relays CDP between one WebSocket client and the main thread, through an inspector session of
+ * this worker connected to the main thread. The worker runs while the main thread is paused, so
+ * the client can inspect and resume it. Closing the socket disconnects the session, which
+ * resumes a paused main thread.
+ */
+export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvents): void {
+  const session = new Session();
+  session.connectToMainThread();
+
+  const outbox: string[] = [];
+  const flush = (): void => {
+    while (outbox.length > 0 && !armer.holding) ws.send(outbox.shift() as string);
+  };
+  const send = (message: unknown): void => {
+    outbox.push(JSON.stringify(message));
+    flush();
+  };
+  const stopListening = armer.onRelease(flush);
+  session.on('inspectorNotification', send);
+
+  let debuggerEnabled = false;
+  let runRequested = false;
+  let attached = false;
+  const noteSuccess = (method: string): void => {
+    if (method === 'Debugger.enable') debuggerEnabled = true;
+    if (method === 'Runtime.runIfWaitingForDebugger') runRequested = true;
+    if (!attached && debuggerEnabled && runRequested) {
+      attached = true;
+      events.attached();
+    }
+  };
+
+  ws.on('message', (data) => {
+    let message: { id?: unknown; method?: unknown; params?: unknown };
+    try {
+      message = JSON.parse(String(data)) as typeof message;
+    } catch {
+      send({ error: { code: -32700, message: 'Message must be a valid JSON' } });
+      return;
+    }
+    const { id, method, params } = message;
+    if (typeof id !== 'number' || typeof method !== 'string') {
+      send({ id, error: { code: -32600, message: 'Message must have integer id and string method' } });
+      return;
+    }
+    try {
+      session.post(method, params as object | undefined, (error, result) => {
+        if (error !== null) {
+          send({ id, error: protocolErrorOf(error) });
+          return;
+        }
+        send({ id, result: result ?? {} });
+        noteSuccess(method);
+      });
+    } catch (error) {
+      send({ id, error: protocolErrorOf(error) });
+    }
+  });
+
+  ws.on('close', () => {
+    stopListening();
+    session.disconnect();
+    events.closed(attached);
+  });
+  ws.on('error', () => ws.terminate());
+}
+
+/** Node wraps CDP errors as `Inspector error <code>: <message>`; give the client the original. */
+function protocolErrorOf(error: unknown): { code: number; message: string } {
+  const text = error instanceof Error ? error.message : String(error);
+  const match = /^Inspector error (-?\d+): ([\s\S]*)$/.exec(text);
+  return match ? { code: Number(match[1]), message: match[2] as string } : { code: -32603, message: text };
+}

@@ -1,0 +1,81 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { BridgeGuard, Refusal } from './auth.js';
+import { discoveryAnswer } from './discovery.js';
+import type { BridgeWorkerData } from './messages.js';
+
+/** What the bridge server needs from the worker around it. */
+export interface BridgeServerOptions {
+  readonly data: BridgeWorkerData;
+  readonly guard: BridgeGuard;
+  /** Whether a debugger client is connected now (the bridge takes one at a time). */
+  hasClient(): boolean;
+  /** A client connected at the target's WebSocket. */
+  onClient(ws: WebSocket): void;
+}
+
+/**
+ * The bridge's HTTP server: the discovery endpoints of `node --inspect` and the WebSocket at
+ * the advertised `webSocketDebuggerUrl`, every request checked by the guard first.
+ */
+export function createBridgeServer(options: BridgeServerOptions): Server {
+  const { data, guard } = options;
+  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const server = createServer((req, res) => void answerHttp(req, res));
+
+  const localAddress = (): string => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') return `${data.host}:${data.port}`;
+    return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+  };
+
+  async function answerHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = await guard.check(req);
+    if (refusal !== null) return refuseHttp(res, refusal);
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    const answer = req.method === 'GET' ? discoveryAnswer(path, req.headers.host, data, localAddress()) : null;
+    if (answer === null) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Unknown path\n');
+      return;
+    }
+    res.writeHead(answer.status, {
+      'Content-Type': 'application/json; charset=UTF-8',
+      'Cache-Control': 'no-cache',
+    });
+    res.end(answer.body);
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    void (async () => {
+      const refusal = await guard.check(req);
+      if (refusal !== null) return refuseUpgrade(socket, refusal.status, refusal.reason);
+      const path = (req.url ?? '/').split('?', 1)[0];
+      if (path !== `/${data.targetId}`) return refuseUpgrade(socket, 404, 'Unknown target');
+      if (options.hasClient()) return refuseUpgrade(socket, 409, 'A debugger is already attached');
+      sockets.handleUpgrade(req, socket, head, (ws) => options.onClient(ws));
+    })();
+  });
+
+  return server;
+}
+
+function refuseHttp(res: ServerResponse, refusal: Refusal): void {
+  res.writeHead(refusal.status, { 'Content-Type': 'text/plain; charset=UTF-8' }).end(`${refusal.reason}\n`);
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+};
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\n` +
+      `Content-Type: text/plain; charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}

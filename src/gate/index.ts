@@ -1,0 +1,152 @@
+import { AsyncResource } from 'node:async_hooks';
+import { log } from '../log.js';
+import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
+import type { DebugGate, KnockedRequest, KnockHandler, SessionSettings } from '../types.js';
+import { BridgeHandle, hostPort } from './bridge-handle.js';
+import { pauseAtRequest } from './pause.js';
+
+/** A knocked request held at the gate. */
+interface Held {
+  readonly request: KnockedRequest;
+  readonly since: number;
+  /** The async context of the knock, so the app handles the request in it (OpenTelemetry, ALS). */
+  readonly context: AsyncResource;
+  readonly mark: GateSpanMarker;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Creates the gate. The bridge worker starts on the first knock, never before. A knocked
+ * request waits (without blocking the event loop) until a debugger attaches through the bridge,
+ * then runs paused in {@link pauseAtRequest}; while the debugger stays attached each later knock
+ * pauses at once. Without a debugger for `settings.waitTimeoutMs` (0: forever), or when the
+ * bridge cannot serve, the request goes on undebugged.
+ */
+export function createDebugGate(settings: SessionSettings): DebugGate {
+  let bridge: BridgeHandle | null = null;
+  let listeningOn: string | null = null;
+  let attached = false;
+  let closed = false;
+  const waiting = new Set<Held>();
+  const readyToPause: Held[] = [];
+  let pausing = false;
+
+  function letGo(held: Held, outcome: Omit<GateOutcome, 'waitedMs'>, run: () => void): void {
+    clearTimeout(held.timer);
+    held.mark({ ...outcome, waitedMs: performance.now() - held.since });
+    try {
+      held.context.runInAsyncScope(run);
+    } finally {
+      held.context.emitDestroy();
+    }
+  }
+
+  function goOnUndebugged(held: Held, reason: GateOutcome['reason']): void {
+    waiting.delete(held);
+    letGo(held, { debugged: false, reason }, held.request.proceed);
+  }
+
+  function waitForDebugger(held: Held): void {
+    waiting.add(held);
+    if (settings.waitTimeoutMs > 0 && held.timer === undefined) {
+      held.timer = setTimeout(() => {
+        log(`no debugger after ${settings.waitTimeoutMs / 1000} s; going on`);
+        goOnUndebugged(held, 'timeout');
+      }, settings.waitTimeoutMs).unref();
+    }
+    if (listeningOn !== null) log(`waiting for a debugger on ${listeningOn}`);
+    bridge ??= startBridge();
+  }
+
+  function startBridge(): BridgeHandle {
+    return new BridgeHandle(settings, {
+      listening(host, port) {
+        listeningOn = hostPort(host, port);
+        if (waiting.size > 0) log(`waiting for a debugger on ${listeningOn}`);
+      },
+      attached() {
+        attached = true;
+        log('debugger attached');
+        for (const held of waiting) {
+          clearTimeout(held.timer);
+          readyToPause.push(held);
+        }
+        waiting.clear();
+        pauseNext();
+      },
+      detached() {
+        attached = false;
+        log('debugger detached');
+      },
+      gone(reason) {
+        log(reason);
+        bridge = null;
+        listeningOn = null;
+        attached = false;
+        for (const held of [...waiting, ...readyToPause.splice(0)]) goOnUndebugged(held, 'bridge-unavailable');
+      },
+    });
+  }
+
+  /** Pauses the queued requests one at a time: arm the bridge, then `debugger;`. */
+  function pauseNext(): void {
+    if (pausing) return;
+    const held = readyToPause.shift();
+    if (held === undefined) return;
+    if (!attached || bridge === null) {
+      waitForDebugger(held);
+      pauseNext();
+      return;
+    }
+    pausing = true;
+    const armedBridge = bridge;
+    armedBridge.arm((ok, id) => {
+      if (!ok) {
+        pausing = false;
+        // The debugger left between the knock and the pause (or the bridge is gone).
+        if (closed || bridge === null) goOnUndebugged(held, bridge === null ? 'bridge-unavailable' : 'closed');
+        else waitForDebugger(held);
+        pauseNext();
+        return;
+      }
+      const { req, res, proceed } = held.request;
+      try {
+        letGo(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(req, res, proceed));
+      } finally {
+        pausing = false;
+        armedBridge.pauseDone(id);
+        setImmediate(pauseNext);
+      }
+    });
+  }
+
+  const handler: KnockHandler = (request) => {
+    const held: Held = {
+      request,
+      since: performance.now(),
+      context: new AsyncResource('epdb.gate', { requireManualDestroy: true }),
+      mark: closed ? () => {} : markKnockedRequest(),
+      timer: undefined,
+    };
+    if (closed) {
+      letGo(held, { debugged: false, reason: 'closed' }, request.proceed);
+    } else if (attached) {
+      readyToPause.push(held);
+      pauseNext();
+    } else {
+      waitForDebugger(held);
+    }
+  };
+
+  return {
+    handler,
+    async close() {
+      closed = true;
+      const stopping = bridge;
+      bridge = null;
+      attached = false;
+      for (const held of [...waiting, ...readyToPause.splice(0)]) goOnUndebugged(held, 'closed');
+      await stopping?.terminate();
+    },
+  };
+}
