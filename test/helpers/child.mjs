@@ -32,6 +32,7 @@ export function cleanEnv(extra = {}) {
  * @property {LineLog} stderr
  * @property {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} exited
  * @property {(gracefulMs?: number) => Promise<void>} stop SIGTERM, then SIGKILL after `gracefulMs`
+ * @property {import('node:stream').Writable | null} stdin a pipe when spawned with `stdin: 'pipe'`, else null
  */
 
 /**
@@ -40,12 +41,13 @@ export function cleanEnv(extra = {}) {
  *
  * @param {string} command
  * @param {string[]} args
- * @param {{ env?: Record<string, string>, cwd?: string, t?: { after: (fn: () => any) => void } }} [options]
- *   `env` defaults to {@link cleanEnv}(); it is used as it is, not merged into process.env
+ * @param {{ env?: Record<string, string>, cwd?: string, stdin?: 'ignore' | 'pipe', t?: { after: (fn: () => any) => void } }} [options]
+ *   `env` defaults to {@link cleanEnv}(); it is used as it is, not merged into process.env.
+ *   `stdin: 'pipe'` gives the child a stdin to talk to (default: none).
  * @returns {Child}
  */
-export function spawnChild(command, args, { env = cleanEnv(), cwd = REPO_ROOT, t } = {}) {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnChild(command, args, { env = cleanEnv(), cwd = REPO_ROOT, stdin = 'ignore', t } = {}) {
+  const child = spawn(command, args, { cwd, env, stdio: [stdin, 'pipe', 'pipe'] });
   running.add(child);
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {
@@ -71,7 +73,7 @@ export function spawnChild(command, args, { env = cleanEnv(), cwd = REPO_ROOT, t
     clearTimeout(timer);
   }
   t?.after(() => stop());
-  return { process: child, stdout, stderr, exited, stop };
+  return { process: child, stdout, stderr, exited, stop, stdin: child.stdin };
 }
 
 /**
