@@ -100,19 +100,21 @@ class KnockCheck {
       return emit();
     }
     let emitted = false;
-    // The app sees the request once, whatever happens; later in a tick of its own, so that an
-    // exception in its handler surfaces as the uncaught exception it would have been.
+    // The app sees the request once, whatever happens, and synchronously: the debug gate calls
+    // this from its paused frame, and stepping into it must lead straight to the app's handler.
     const proceed = (): void => {
       if (emitted) return;
       emitted = true;
-      process.nextTick(emit);
+      emit();
     };
+    // The outcome is acted on in a tick of its own, outside the promise, so that an exception in
+    // the app's handler surfaces as the uncaught exception it would have been, not a rejection.
     verifyKnock(header, this.backend).then(
-      (knock) => this.onValidKnock({ req, res, knock, method, path, proceed }),
-      (error: unknown) => {
+      (knock) => process.nextTick(() => this.onValidKnock({ req, res, knock, method, path, proceed })),
+      (error: unknown) => process.nextTick(() => {
         this.refusals.log(`knock refused on ${method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
         proceed();
-      },
+      }),
     );
     return true;
   }
