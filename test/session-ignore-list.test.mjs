@@ -1,0 +1,52 @@
+// epdb installed under node_modules, with a debugger that ignore-lists `/node_modules/` as
+// DevTools does by default: the gate's pause still happens, and stepping in reaches the
+// app's Express 5 handler in a few dozen steps.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { base64Knock, cleanEnv, freePort, spawnChild } from './helpers/index.mjs';
+import { attachDebugger, get, installEpdbCopy } from './fixtures/session/debugger.mjs';
+
+const EXPRESS_APP = fileURLToPath(new URL('./fixtures/session/express-app.cjs', import.meta.url));
+const APP_URL = pathToFileURL(EXPRESS_APP).href;
+const KNOCK = { 'X-EPDB': base64Knock() };
+/** "A few dozen steps at most" (DESIGN.md). */
+const MAX_STEPS_WITH_IGNORE_LIST = 80;
+
+test('with /node_modules/ ignore-listed, the pause happens and stepping reaches the Express handler', async (t) => {
+  const { dir, packageDir } = await installEpdbCopy(t);
+  const bridgePort = await freePort();
+  const app = spawnChild(process.execPath, ['--import', 'epdb/register', EXPRESS_APP], {
+    cwd: dir,
+    env: cleanEnv({ EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) }),
+    t,
+  });
+  const [, port] = await app.stdout.waitForLine(/^listening (\d+)$/, { timeoutMs: 15_000 });
+
+  const first = get(Number(port), '/hello?ignored', KNOCK);
+  await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
+  const dbg = await attachDebugger(bridgePort, t, { ignoreNodeModules: true });
+  let pause = await dbg.nextPause();
+  // The installed copy pauses, although its own file is on the client's ignore list.
+  assert.equal(dbg.topUrl(pause), pathToFileURL(`${packageDir}/dist/src/gate/pause.js`).href);
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?ignored');
+  assert.equal(await dbg.evaluate(pause, 'typeof res'), 'object');
+
+  const { steps, pause: inApp } = await dbg.stepIntoUntil((url) => url === APP_URL, 1_000);
+  t.diagnostic(`steps from the pause to the Express handler with /node_modules/ ignore-listed: ${steps}`);
+  assert.equal(await dbg.evaluate(inApp, 'req.url'), '/hello?ignored');
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await first, { status: 200, body: 'hello /hello?ignored' });
+  assert.ok(steps <= MAX_STEPS_WITH_IGNORE_LIST, `${steps} steps to reach the app's handler`);
+
+  // The same once more without the ignore list, for comparison (and: it pauses again).
+  await dbg.client.Debugger.setBlackboxPatterns({ patterns: [] });
+  const second = get(Number(port), '/hello?unignored', KNOCK);
+  pause = await dbg.nextPause();
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?unignored');
+  const { steps: stepsWithout } = await dbg.stepIntoUntil((url) => url === APP_URL, 3_000);
+  t.diagnostic(`steps from the pause to the Express handler without an ignore list: ${stepsWithout}`);
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await second, { status: 200, body: 'hello /hello?unignored' });
+  assert.ok(stepsWithout > steps);
+});
