@@ -7,7 +7,7 @@ import { DUPLICATE_KNOCK, knockHeaderOf } from './knock/header.js';
 import { verifyKnock } from './knock/verify.js';
 import { log, RateLimitedLog } from './log.js';
 import type { InstrumentOptions, Instrumentation } from './options.js';
-import type { AcceptedKnock, AnyRequest, AnyResponse, DebugGate, KnockHandler, SessionSettings } from './types.js';
+import type { AnyRequest, AnyResponse, DebugGate, KnockHandler, SessionSettings } from './types.js';
 
 type Emit = (this: unknown, ...args: unknown[]) => boolean;
 interface EmitterPrototype { emit: Emit }
@@ -110,23 +110,23 @@ class KnockCheck {
     // The outcome is acted on in a tick of its own, outside the promise, so that an exception in
     // the app's handler surfaces as the uncaught exception it would have been, not a rejection.
     verifyKnock(header, this.backend).then(
-      (knock) => process.nextTick(() => this.onValidKnock({ req, res, knock, method, path, proceed })),
+      (knock) => process.nextTick(() => {
+        log(`knock accepted (${knock.scheme}) ${method} ${path}`);
+        try {
+          this.knockHandler()({ req, res, knock, method, path, proceed });
+        } catch (error) {
+          // Thrown from inside proceed() by the app's own handler: let it surface as it would have.
+          if (emitted) throw error;
+          log(`could not hold the request for a debugger (${firstLine(error)}); going on`);
+          proceed();
+        }
+      }),
       (error: unknown) => process.nextTick(() => {
         this.refusals.log(`knock refused on ${method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
         proceed();
       }),
     );
     return true;
-  }
-
-  private onValidKnock(request: { req: AnyRequest; res: AnyResponse; knock: AcceptedKnock; method: string; path: string; proceed(): void }): void {
-    log(`knock accepted (${request.knock.scheme}) ${request.method} ${request.path}`);
-    try {
-      this.knockHandler()(request);
-    } catch (error) {
-      log(`could not hold the request for a debugger (${firstLine(error)}); going on`);
-      request.proceed();
-    }
   }
 
   /** The user's handler, or the debug gate, loaded on the first valid knock and not before. */
