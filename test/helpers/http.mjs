@@ -53,18 +53,35 @@ export function withoutDateHeader(response) {
 }
 
 /**
- * Splits raw HTTP/1.1 response bytes into status, header lines and body (chunked bodies are
- * left as they are on the wire).
+ * Splits raw HTTP/1.1 response bytes into status, header lines and body. A chunked body is
+ * decoded (`wireBody` keeps it as it was on the wire); the body is read as UTF-8.
  * @param {Buffer} response
- * @returns {{ status: number, statusLine: string, headers: string[], body: string }}
+ * @returns {{ status: number, statusLine: string, headers: string[], body: string, wireBody: Buffer }}
  */
 export function parseRawResponse(response) {
-  const text = response.toString('latin1');
-  const headEnd = text.indexOf('\r\n\r\n');
-  if (headEnd === -1) throw new Error(`not an HTTP response: ${JSON.stringify(text.slice(0, 200))}`);
-  const [statusLine = '', ...headers] = text.slice(0, headEnd).split('\r\n');
+  const headEnd = response.indexOf('\r\n\r\n');
+  if (headEnd === -1) throw new Error(`not an HTTP response: ${JSON.stringify(response.toString('latin1', 0, 200))}`);
+  const [statusLine = '', ...headers] = response.toString('latin1', 0, headEnd).split('\r\n');
   const status = Number(statusLine.split(' ')[1]);
-  return { status, statusLine, headers, body: text.slice(headEnd + 4) };
+  const wireBody = response.subarray(headEnd + 4);
+  const chunked = headers.some((line) => /^transfer-encoding:\s*chunked\s*$/i.test(line));
+  return { status, statusLine, headers, body: (chunked ? dechunk(wireBody) : wireBody).toString('utf8'), wireBody };
+}
+
+/** @param {Buffer} wire a chunked body @returns {Buffer} */
+function dechunk(wire) {
+  /** @type {Buffer[]} */
+  const parts = [];
+  let at = 0;
+  for (;;) {
+    const lineEnd = wire.indexOf('\r\n', at);
+    if (lineEnd === -1) throw new Error('truncated chunked body');
+    const size = parseInt(wire.toString('latin1', at, lineEnd), 16);
+    if (!Number.isFinite(size)) throw new Error('bad chunk size');
+    if (size === 0) return Buffer.concat(parts);
+    parts.push(wire.subarray(lineEnd + 2, lineEnd + 2 + size));
+    at = lineEnd + 2 + size + 2;
+  }
 }
 
 /**

@@ -1,0 +1,120 @@
+// Activation: `--import` and `--require epdb/register`, directly and through NODE_OPTIONS, for
+// ESM and CommonJS apps; EPDB_BACKEND unset/empty/off patches nothing; the preload does nothing
+// in a worker thread of the app; loading the register twice patches once.
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { base64Knock, freePort, parseRawResponse, rawRequest, REPO_ROOT, startApp } from './helpers/index.mjs';
+
+const WAIT_MS = 15_000;
+const KNOCK = base64Knock();
+const BAD_KNOCK = base64Knock('{"nope": {}}');
+const ACCEPTED = /^epdb: knock accepted \(Base64\) GET \/hello$/;
+
+/** EPDB_* for a base64 child whose knocked requests go on after 0.3 s without a debugger. */
+async function base64Env(extra = {}) {
+  return { EPDB_BACKEND: 'base64', EPDB_PORT: String(await freePort()), EPDB_WAIT_TIMEOUT: '0.3', ...extra };
+}
+
+/** GET /hello with a knock; asserts it is served (after the gate, if any). */
+async function knock(app, value = KNOCK, path = '/hello', port = app.port) {
+  const response = parseRawResponse(await rawRequest({ port, path, headers: { 'X-EPDB': value }, timeoutMs: WAIT_MS }));
+  assert.equal(response.status, path === '/hello' ? 200 : response.status);
+  return response;
+}
+
+/** Stops the child and waits until its stderr is closed, so every line it wrote is in. */
+async function stopAndCollect(app) {
+  const ended = new Promise((resolve) => (app.process.stderr.readableEnded ? resolve() : app.stderr.once('end', resolve)));
+  await app.stop();
+  await ended;
+  return app.stderr.lines;
+}
+
+test('the preload loads through --import, --require and NODE_OPTIONS, for ESM and CommonJS apps', { concurrency: true, timeout: 60_000 }, async (t) => {
+  const cases = [];
+  for (const app of ['esm-http.mjs', 'http.cjs']) {
+    for (const preload of ['import', 'require', 'import-options', 'require-options']) cases.push({ app, preload });
+  }
+  await Promise.all(cases.map(({ app: appFile, preload }) => t.test(`${appFile} with ${preload.replace('-options', ' through NODE_OPTIONS')}`, async (t) => {
+    const app = await startApp(t, { app: appFile, preload, env: await base64Env() });
+    const from = app.stderr.lines.length;
+    const response = await knock(app);
+    assert.match(response.body, /GET \/hello/);
+    await app.stderr.waitForLine(ACCEPTED, { from, timeoutMs: WAIT_MS });
+  })));
+});
+
+test('EPDB_BACKEND unset, empty or off: nothing is patched and nothing is logged', { concurrency: true, timeout: 60_000 }, async (t) => {
+  const settings = [
+    { name: 'unset', env: {} },
+    { name: 'empty', env: { EPDB_BACKEND: '' } },
+    { name: 'off', env: { EPDB_BACKEND: 'off' } },
+    // Off means off: leftover variables are not even read, so not complained about.
+    { name: 'Off, with a bad EPDB_PORT and EPDB_KEY left over', env: { EPDB_BACKEND: 'Off', EPDB_PORT: 'nonsense', EPDB_KEY: 'short' } },
+  ];
+  const cases = settings.flatMap((setting) => ['import', 'require-options'].map((preload) => ({ ...setting, preload })));
+  await Promise.all(cases.map(({ name, env, preload }) => t.test(`${name} (${preload})`, async (t) => {
+    const app = await startApp(t, { app: 'patch-probe.cjs', preload, env });
+    const probe = JSON.parse(parseRawResponse(await rawRequest({ port: app.port, path: '/probe', timeoutMs: WAIT_MS })).body);
+    assert.deepEqual(probe, { http: false, https: false, http2: false, http2Secure: false }, 'no server prototype is patched');
+    const started = performance.now();
+    const response = await knock(app);
+    assert.match(response.body, /GET \/hello/);
+    await knock(app, BAD_KNOCK);
+    assert.ok(performance.now() - started < 2000, 'the knock was not held');
+    const lines = await stopAndCollect(app);
+    assert.deepEqual(lines.filter((line) => line.startsWith('epdb')), [], 'epdb printed nothing');
+  })));
+
+  await t.test('control: with EPDB_BACKEND=base64 the same probe sees every prototype patched', async (t) => {
+    const app = await startApp(t, { app: 'patch-probe.cjs', preload: 'import', env: await base64Env() });
+    const probe = JSON.parse(parseRawResponse(await rawRequest({ port: app.port, path: '/probe', timeoutMs: WAIT_MS })).body);
+    assert.deepEqual(probe, { http: true, https: true, http2: true, http2Secure: true });
+  });
+});
+
+test('the preload does nothing inside a worker thread of the app', { concurrency: true, timeout: 60_000 }, async (t) => {
+  await Promise.all(['require', 'import-options'].map((preload) => t.test(preload, async (t) => {
+    const app = await startApp(t, { app: 'worker-server.cjs', preload, env: await base64Env() });
+    const [, workerPort] = await app.stdout.waitForLine(/^worker listening (\d+)$/, { timeoutMs: WAIT_MS });
+    const started = performance.now();
+    const fromWorker = await knock(app, KNOCK, '/hello', Number(workerPort));
+    assert.match(fromWorker.body, /hello from worker thread: GET \/hello/);
+    assert.ok(performance.now() - started < 2000, 'the worker\'s request was not held');
+    assert.deepEqual(app.stderr.matching(/^epdb/), [], 'nothing checked the knock in the worker');
+    // The main thread of the same process is instrumented: this knock is accepted, and it is
+    // the first and only one.
+    const fromMain = await knock(app);
+    assert.match(fromMain.body, /hello from main thread/);
+    await app.stderr.waitForLine(ACCEPTED, { timeoutMs: WAIT_MS });
+    assert.equal(app.stderr.matching(/^epdb: knock accepted/).length, 1, app.stderr.text());
+  })));
+});
+
+test('the register loaded twice patches once', { concurrency: true, timeout: 60_000 }, async (t) => {
+  // A second copy of the built package outside the repo (its node_modules linked to the
+  // repo's), as when an app bundles its own epdb: the module cache cannot dedupe the two.
+  const copy = await mkdtemp(join(tmpdir(), 'epdb-second-copy-'));
+  t.after(() => rm(copy, { recursive: true, force: true }));
+  await cp(join(REPO_ROOT, 'dist'), join(copy, 'dist'), { recursive: true });
+  await cp(join(REPO_ROOT, 'package.json'), join(copy, 'package.json'));
+  await symlink(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
+
+  const cases = [
+    { name: 'NODE_OPTIONS=--require epdb/register plus --import epdb/register', nodeArgs: ['--import', 'epdb/register'] },
+    { name: 'NODE_OPTIONS=--require epdb/register plus --import of a second copy', nodeArgs: ['--import', join(copy, 'dist', 'register.js')] },
+  ];
+  await Promise.all(cases.map(({ name, nodeArgs }) => t.test(name, async (t) => {
+    const app = await startApp(t, { app: 'patch-probe.cjs', preload: 'require-options', nodeArgs, env: await base64Env() });
+    for (let round = 1; round <= 2; round++) {
+      await knock(app);
+      await app.stderr.waitForLine(ACCEPTED, { timeoutMs: WAIT_MS });
+      // Every line of a knock is written before its response: none can be still to come.
+      assert.equal(app.stderr.matching(/^epdb: knock accepted/).length, round, `one accepted line per knock:\n${app.stderr.text()}`);
+    }
+    assert.equal(app.stderr.matching(/^epdb: no debugger after/).length, 2, 'each knock waited at one gate only');
+  })));
+});
