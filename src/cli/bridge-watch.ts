@@ -98,18 +98,20 @@ export class BridgeWatch {
       const waitedMs = Date.now() - started;
       if (retryBoundMs > 0 && waitedMs >= retryBoundMs) {
         this.fail(new CommandError(
-          `no bridge on ${this.authority} after ${Math.round(waitedMs / 1000)} s (${result.detail}): `
+          `no bridge on ${this.authority} after ${seconds(retryBoundMs)} s (${result.detail}): `
           + `is the app running under epdb with EPDB_PORT=${target.port}, and has it had a valid knock?`,
         ), true);
         return;
       }
       if (!announced) {
         announced = true;
-        const bound = retryBoundMs > 0 ? `, for up to ${Math.round(retryBoundMs / 1000)} s` : '';
+        const bound = retryBoundMs > 0 ? `, for up to ${seconds(retryBoundMs)} s` : '';
         log(`waiting for the bridge on ${this.authority} (send a knock to the app${again ? ' again' : ''})${bound}`);
       }
       try {
-        await sleep(delayMs, undefined, { signal: this.stopper.signal });
+        // The last wait ends at the bound, so the error comes on time.
+        const pauseMs = retryBoundMs > 0 ? Math.min(delayMs, retryBoundMs - waitedMs) : delayMs;
+        await sleep(pauseMs, undefined, { signal: this.stopper.signal });
       } catch {
         return;
       }
@@ -131,4 +133,9 @@ export class BridgeWatch {
     for (const waiter of this.upWaiters.splice(0)) waiter.reject(error);
     if (fatal) this.resolveFailure(error);
   }
+}
+
+/** Milliseconds as seconds for a message: `1`, `0.5`, `300`. */
+function seconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
 }
