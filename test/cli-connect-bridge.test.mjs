@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import CDP from 'chrome-remote-interface';
-import { freePort, startApp } from './helpers/index.mjs';
+import { cleanEnv, freePort, spawnChild, startApp } from './helpers/index.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/cli/echo-app.cjs', import.meta.url));
@@ -80,6 +80,26 @@ for (const backend of ['jwt', 'fernet']) {
     assert.deepEqual(app.stderr.matching(/refused/), [], 'the bridge accepted every forwarded request');
   });
 }
+
+test('jwt: node inspect 127.0.0.1:LOCAL, as connect tells the user, breaks in at the knocked request', async (t) => {
+  const { app, env, bridgePort } = await startKnockableApp(t, 'jwt');
+  const localPort = await freePort();
+  const connect = startConnect(t, [String(bridgePort), '--port', String(localPort)], { EPDB_BACKEND: 'jwt', EPDB_KEY: env.EPDB_KEY });
+  const [, command] = await connect.stdout.waitForLine(/^\s+(node inspect \S+)$/, { timeoutMs: 10_000 });
+  assert.equal(command, `node inspect 127.0.0.1:${localPort}`);
+  const knock = await runCli(['knock'], { env: { EPDB_BACKEND: 'jwt', EPDB_KEY: env.EPDB_KEY } });
+  const knocked = get(app.port, '/inspect?me', { 'X-EPDB': knock.stdout.trim() });
+  await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
+
+  const inspect = spawnChild(process.execPath, ['inspect', `127.0.0.1:${localPort}`], { env: cleanEnv(), stdin: 'pipe', t });
+  await inspect.stdout.waitForLine(/break in \S*dist\/src\/gate\/pause\.js:\d+/, { timeoutMs: 15_000 });
+  inspect.stdin.write('exec req.url\n');
+  await inspect.stdout.waitForLine(/'\/inspect\?me'/, { timeoutMs: 5_000 });
+  inspect.stdin.write('cont\n');
+  assert.deepEqual(await knocked, { status: 200, body: 'echo /inspect?me' });
+  inspect.stdin.end('.exit\n');
+  await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000 });
+});
 
 test('a wrong key: connect says the bridge refused it (401), exit 1', async (t) => {
   const { app, env, bridgePort } = await startKnockableApp(t, 'jwt', { EPDB_WAIT_TIMEOUT: '10' });
