@@ -1,0 +1,133 @@
+// The bridge of an authenticating backend (jwt, fernet): every HTTP request and WebSocket
+// upgrade needs a valid knock, a foreign Host is refused (DNS rebinding), and a bridge port
+// taken by another process is one log line while the request is served.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { freePort, seedKnocks, startApp } from './helpers/index.mjs';
+import { get, within } from './fixtures/session/debugger.mjs';
+
+const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
+const WAITING = /^epdb: waiting for a debugger on /;
+
+/**
+ * Opens a WebSocket; resolves `{ ws }` when it opens or `{ status }` when the upgrade is refused.
+ * @param {string} url @param {Record<string, string>} headers
+ */
+function openSocket(url, headers) {
+  const ws = new WebSocket(url, { headers });
+  return within(new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => { resolve({ status: res.statusCode }); ws.terminate(); });
+    ws.once('error', reject);
+  }), 10_000, `WebSocket ${url}`);
+}
+
+/** A minimal CDP client over an open socket: `call(method, params)` and `event(method)`. */
+function cdp(ws) {
+  let nextId = 1;
+  const calls = new Map();
+  const events = [];
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data));
+    if (message.id !== undefined) {
+      const call = calls.get(message.id);
+      calls.delete(message.id);
+      if (message.error) call?.reject(new Error(message.error.message)); else call?.resolve(message.result);
+    } else {
+      for (const waiter of events.filter((e) => e.method === message.method)) {
+        events.splice(events.indexOf(waiter), 1);
+        waiter.resolve(message.params);
+      }
+    }
+  });
+  return {
+    call: (method, params = {}) => within(new Promise((resolve, reject) => {
+      const id = nextId++;
+      calls.set(id, { resolve, reject });
+      ws.send(JSON.stringify({ id, method, params }));
+    }), 10_000, method),
+    event: (method) => within(new Promise((resolve) => events.push({ method, resolve })), 10_000, method),
+  };
+}
+
+for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
+  test(`${backend}: bridge requests need a valid knock and a local Host`, async (t) => {
+    const [made, foreign] = await Promise.all([seedKnocks(), seedKnocks()]);
+    const key = backend === 'jwt' ? made.jwtSecret : made.fernetKey;
+    const knock = made[backend];
+    const wrongKnock = foreign[backend];
+    const bridgePort = await freePort();
+    const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: backend, EPDB_KEY: key, EPDB_PORT: String(bridgePort) } });
+
+    const held = get(app.port, '/hello?auth', { 'X-EPDB': knock });
+    await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+
+    for (const path of ['/json/list', '/json', '/json/version', '/json/protocol']) {
+      assert.equal((await get(bridgePort, path)).status, 401, `${path} without a knock`);
+      assert.equal((await get(bridgePort, path, { 'X-EPDB': wrongKnock })).status, 401, `${path} with a foreign knock`);
+      assert.equal((await get(bridgePort, path, { 'X-EPDB': 'Base64 eyJlcGRiIjoge319' })).status, 401, `${path} with a base64 knock`);
+      assert.equal((await get(bridgePort, path, { 'X-EPDB': knock, Host: 'evil.example' })).status, 403, `${path} from evil.example`);
+      assert.equal((await get(bridgePort, path, { 'X-EPDB': knock })).status, 200, `${path} with the knock`);
+    }
+    assert.equal((await get(bridgePort, '/json/version', { 'X-EPDB': knock, Host: `localhost:${bridgePort}` })).status, 200);
+    assert.equal((await get(bridgePort, '/json/version', { 'X-EPDB': knock, Host: `[::1]:${bridgePort}` })).status, 200);
+    assert.equal((await get(bridgePort, '/json/version', { 'X-EPDB': knock, Host: `127.0.0.1.evil.example:${bridgePort}` })).status, 403);
+
+    const list = JSON.parse((await get(bridgePort, '/json/list', { 'X-EPDB': knock })).body);
+    assert.equal(list.length, 1);
+    assert.equal(list[0].type, 'node');
+    const wsUrl = list[0].webSocketDebuggerUrl;
+    assert.equal(wsUrl, `ws://127.0.0.1:${bridgePort}/${list[0].id}`);
+
+    assert.deepEqual(await openSocket(wsUrl, {}), { status: 401 });
+    assert.deepEqual(await openSocket(wsUrl, { 'X-EPDB': wrongKnock }), { status: 401 });
+    assert.deepEqual(await openSocket(wsUrl, { 'X-EPDB': knock, Host: 'evil.example' }), { status: 403 });
+    assert.equal((await openSocket(`ws://127.0.0.1:${bridgePort}/not-the-target`, { 'X-EPDB': knock })).status, 404);
+    // Still waiting: none of these attached a debugger.
+    assert.equal(app.stderr.matching(/^epdb: debugger attached$/).length, 0);
+
+    const { ws } = await openSocket(wsUrl, { 'X-EPDB': knock });
+    t.after(() => ws.terminate());
+    const session = cdp(ws);
+    const paused = session.event('Debugger.paused');
+    await session.call('Debugger.enable');
+    await session.call('Runtime.runIfWaitingForDebugger');
+    const pause = await paused;
+    const { result } = await session.call('Debugger.evaluateOnCallFrame', { callFrameId: pause.callFrames[0].callFrameId, expression: 'req.url' });
+    assert.equal(result.value, '/hello?auth');
+    await session.call('Debugger.resume');
+    assert.deepEqual(await held, { status: 200, body: 'hello /hello?auth' });
+    // Refusals are logged without the knock's value.
+    const refusals = app.stderr.matching(/^epdb: debug bridge refused /);
+    assert.ok(refusals.length > 0);
+    for (const line of refusals) assert.ok(!line.includes(knock.split(' ')[1]) && !line.includes(wrongKnock.split(' ')[1]));
+  });
+}
+
+test('a knock while the bridge port is taken is logged and served; the next knock tries again', async (t) => {
+  const made = await seedKnocks();
+  const squatter = net.createServer((socket) => socket.destroy());
+  await new Promise((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  t.after(() => squatter.close());
+  const bridgePort = squatter.address().port;
+  const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'jwt', EPDB_KEY: made.jwtSecret, EPDB_PORT: String(bridgePort) } });
+
+  assert.deepEqual(await get(app.port, '/hello?taken', { 'X-EPDB': made.jwt }), { status: 200, body: 'hello /hello?taken' });
+  await app.stderr.waitForLine(new RegExp(`^epdb: cannot start the debug bridge on 127\\.0\\.0\\.1:${bridgePort}: the port is already in use; the request goes on undebugged$`), { timeoutMs: 5_000 });
+  assert.equal(app.stderr.matching(WAITING).length, 0);
+
+  await new Promise((resolve) => squatter.close(resolve));
+  const next = get(app.port, '/hello?free', { 'X-EPDB': made.jwt });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  assert.equal((await get(bridgePort, '/json/version', { 'X-EPDB': made.jwt })).status, 200);
+  // No debugger comes: stop the app; the held request must not have been answered.
+  let settled = false;
+  next.then(() => { settled = true; }, () => { settled = true; });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(settled, false);
+  await app.stop();
+  await next.catch(() => {});
+});
