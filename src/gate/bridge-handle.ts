@@ -47,11 +47,12 @@ export class BridgeHandle {
       env,
       name: 'epdb debug bridge',
     });
-    // An idle bridge must not keep the app alive.
-    this.worker.unref();
     this.worker.on('message', (message: FromBridge) => this.onMessage(message, settings));
     this.worker.on('error', (error) => this.end(`debug bridge failed: ${error.message}`));
     this.worker.on('exit', (code) => this.end(`debug bridge stopped (exit code ${code})`));
+    // An idle bridge must not keep the app alive. After the listeners: adding a 'message'
+    // listener refs the worker's port again.
+    this.worker.unref();
   }
 
   /**
