@@ -1,0 +1,80 @@
+// The bridge's life: not started before the first knock, never keeps the app alive when idle,
+// and the gate's close() lets held requests go and frees the port.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { base64Knock, freePort, REPO_ROOT, startApp } from './helpers/index.mjs';
+import { attachDebugger, get, within } from './fixtures/session/debugger.mjs';
+
+const ONE_SHOT_APP = fileURLToPath(new URL('./fixtures/session/one-shot-app.cjs', import.meta.url));
+const KNOCK = { 'X-EPDB': base64Knock() };
+
+/** Resolves true when something accepts connections on the port, false when refused. */
+function isListening(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('the app exits on its own after a knocked request timed out: an idle bridge holds nothing', async (t) => {
+  const bridgePort = await freePort();
+  const app = await startApp(t, { app: ONE_SHOT_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.3' } });
+  assert.equal(await isListening(bridgePort), false, 'the bridge listens before any knock');
+  assert.deepEqual(await get(app.port, '/hello?once', KNOCK), { status: 200, body: 'once /hello?once' });
+  assert.deepEqual(await within(app.exited, 10_000, 'the app to exit'), { code: 0, signal: null });
+});
+
+test('the app exits on its own after a debugged request, the debugger still attached', async (t) => {
+  const bridgePort = await freePort();
+  const app = await startApp(t, { app: ONE_SHOT_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
+  const response = get(app.port, '/hello?debugged', KNOCK);
+  await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
+  const dbg = await attachDebugger(bridgePort, t);
+  await dbg.nextPause();
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await response, { status: 200, body: 'once /hello?debugged' });
+  assert.deepEqual(await within(app.exited, 10_000, 'the app to exit'), { code: 0, signal: null });
+});
+
+test('close() lets a held request go on undebugged and frees the bridge port', async (t) => {
+  const require = createRequire(import.meta.url);
+  const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
+  const port = await freePort();
+  const gate = createDebugGate({ host: '127.0.0.1', port, waitTimeoutMs: 0, bridgeAuth: null });
+  t.after(() => gate.close());
+
+  // The gate logs through process.stderr on the main thread: watch it for the bridge's line.
+  const write = process.stderr.write;
+  const lines = [];
+  let onLine = () => {};
+  process.stderr.write = function (chunk, ...rest) {
+    lines.push(String(chunk));
+    onLine();
+    return write.call(this, chunk, ...rest);
+  };
+  t.after(() => { process.stderr.write = write; });
+  const logged = (pattern) => within(new Promise((resolve) => {
+    onLine = () => { if (lines.some((line) => pattern.test(line))) resolve(); };
+    onLine();
+  }), 10_000, `a log line like ${pattern}`);
+
+  let proceeded = 0;
+  const request = (path) => ({
+    req: { url: path }, res: {}, knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
+    proceed: () => { proceeded++; },
+  });
+  gate.handler(request('/held'));
+  await logged(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${port}\\n$`));
+  assert.equal(await isListening(port), true);
+  assert.equal(proceeded, 0);
+
+  await gate.close();
+  assert.equal(proceeded, 1);
+  assert.equal(await isListening(port), false);
+  gate.handler(request('/after-close'));
+  assert.equal(proceeded, 2, 'a knock after close() goes on at once');
+});
