@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
 import { KnockError } from '../errors.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
 import { EPDBBackend, type BackendRecipe } from './backend.js';
@@ -26,11 +26,14 @@ export class FernetBackend extends EPDBBackend {
   readonly authenticates = true;
   readonly recipe: BackendRecipe;
   private readonly signingKey: Buffer;
+  private readonly encryptionKey: Buffer;
 
   constructor(private readonly options: FernetBackendOptions) {
     super();
     this.recipe = { module: __filename, exportName: 'FernetBackend', options: { ...options } };
-    this.signingKey = Buffer.from(options.key, 'base64url').subarray(0, 16);
+    const key = Buffer.from(options.key, 'base64url');
+    this.signingKey = key.subarray(0, 16);
+    this.encryptionKey = key.subarray(16, 32);
   }
 
   decode(payload: string): unknown {
@@ -39,21 +42,22 @@ export class FernetBackend extends EPDBBackend {
     if (token.length < MIN_TOKEN_BYTES || (token.length - MIN_TOKEN_BYTES) % 16 !== 0 || token[0] !== VERSION) {
       throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not a Fernet token');
     }
-    // Checked here, before the library, so each failure gets its own reason and the MAC is
-    // compared in constant time; the library then decrypts (and checks again).
+    // Each failure gets its own reason, and the MAC is compared in constant time.
     this.checkAge(Number(token.readBigUInt64BE(1)));
     const mac = createHmac('sha256', this.signingKey).update(token.subarray(0, -32)).digest();
     if (!timingSafeEqual(mac, token.subarray(-32))) {
       throw new KnockError('ERR_EPDB_KNOCK_BAD_SIGNATURE', 'Fernet signature does not verify (wrong key or altered token)');
     }
-    const fernet = fernetLibrary();
-    let message: string;
+    // Decrypted with node:crypto, which checks the PKCS#7 padding as Python's cryptography does
+    // (npm fernet's crypto-js strips padding without checking it).
+    let message: Buffer;
     try {
-      message = new fernet.Token({ secret: new fernet.Secret(this.options.key), token: payload, ttl: this.options.maxAgeSeconds }).decode();
+      const decipher = createDecipheriv('aes-128-cbc', this.encryptionKey, token.subarray(9, 25));
+      message = Buffer.concat([decipher.update(token.subarray(25, -32)), decipher.final()]);
     } catch {
       throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'Fernet token does not decrypt');
     }
-    return parseJsonBytes(Buffer.from(message, 'utf8'));
+    return parseJsonBytes(message);
   }
 
   encode(value: Record<string, unknown>): string {
