@@ -1,0 +1,138 @@
+// End to end: an app under the preload with a free EPDB_PORT receives a stream of fuzzed
+// knocks over HTTP. Every response equals the one without a header, the bridge port stays
+// closed, no `waiting for a debugger` line appears, the log stays bounded and never shows a key
+// or a token. Then one valid knock does open the bridge (so the test can tell).
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { freePort, runPythonJson, startApp } from './helpers/index.mjs';
+import { referenceVerdict } from './fixtures/hostile/reference.mjs';
+import {
+  anyString, fernetAttack, fuzzRuns, jwtAttack, MAX_AGE_SECONDS, mutationOf, schemeAndJunk,
+} from './fixtures/hostile/fuzz.mjs';
+
+const keys = await runPythonJson(`
+import json, uuid, base64
+import jwt
+from cryptography.fernet import Fernet
+key = Fernet.generate_key().decode()
+secret = uuid.uuid4().hex
+msg = json.dumps({'epdb': {}}).encode()
+print(json.dumps({
+  'fernetKey': key, 'jwtSecret': secret,
+  'base64': 'Base64 ' + base64.b64encode(msg).decode(),
+  'fernet': 'Fernet ' + Fernet(key).encrypt(msg).decode(),
+  'jwt': 'JWT ' + jwt.encode({'epdb': {}}, secret, algorithm='HS256'),
+}))
+`);
+const settings = { fernetKey: keys.fernetKey, jwtSecret: keys.jwtSecret, maxAgeSeconds: MAX_AGE_SECONDS };
+const SEED = Number(process.env.EPDB_FUZZ_SEED) || Date.now() % 2 ** 31;
+/** Knocks per backend over HTTP (each one is a real request). */
+const REQUESTS = Math.min(fuzzRuns(1000), 20_000);
+
+/** Bytes Node's HTTP parser takes in a header value (anything else is a 400 before any listener). */
+const legalHeaderValue = (value) => /^[\t\x20-\x7e\x80-\xff]*$/.test(value);
+
+/** Fuzzed header values the reference refuses, for a server with `backend`. */
+function refusedKnocks(backend, count) {
+  const pool = [keys[backend]];
+  const arbitrary = fc.oneof(
+    anyString, schemeAndJunk, mutationOf([keys.base64, keys.fernet, keys.jwt]), mutationOf(pool), mutationOf(pool),
+    jwtAttack({ secret: keys.jwtSecret, others: ['0123456789abcdef0123456789abcdef'] }),
+    fernetAttack(keys.fernetKey),
+  ).filter((value) => legalHeaderValue(value) && !referenceVerdict(value, backend, settings).accepted);
+  return fc.sample(arbitrary, { numRuns: count, seed: SEED });
+}
+
+/** One GET /hello on a keep-alive agent; status, headers (no date/connection) and body. */
+function get(port, agent, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/hello', agent, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => {
+        const kept = Object.entries(res.headers).filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name));
+        resolve({ status: res.statusCode, headers: Object.fromEntries(kept), body });
+      });
+      res.on('error', reject);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('no response after 10 s')));
+    req.on('error', reject);
+  });
+}
+
+/** Resolves true when something accepts TCP connections on `port`, false on ECONNREFUSED. */
+function portIsOpen(port) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(5000, () => { socket.destroy(); reject(new Error(`connect to ${port} hung`)); });
+    socket.on('connect', () => { socket.destroy(); resolve(true); });
+    socket.on('error', (error) => (error.code === 'ECONNREFUSED' ? resolve(false) : reject(error)));
+  });
+}
+
+/** Runs `work` on every item with at most `limit` at a time. */
+async function eachLimited(items, limit, work) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      await work(items[index], index);
+    }
+  }));
+}
+
+for (const backend of /** @type {const} */ (['base64', 'jwt', 'fernet'])) {
+  test(`${backend}: ${REQUESTS} fuzzed knocks over HTTP are served as if absent and never start the bridge`, async (t) => {
+    const bridgePort = await freePort();
+    const app = await startApp(t, {
+      app: 'http.cjs',
+      env: {
+        EPDB_BACKEND: backend,
+        EPDB_KEY: backend === 'fernet' ? keys.fernetKey : backend === 'jwt' ? keys.jwtSecret : undefined,
+        EPDB_PORT: String(bridgePort),
+        EPDB_WAIT_TIMEOUT: '1',
+      },
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    t.after(() => agent.destroy());
+    const plain = await get(app.port, agent);
+    assert.equal(plain.status, 200);
+
+    const knocks = refusedKnocks(backend, REQUESTS);
+    t.diagnostic(`seed ${SEED} (EPDB_FUZZ_SEED to replay), ${knocks.length} knocks`);
+    const names = ['X-EPDB', 'x-epdb', 'HTTP-X-EPDB', 'http-x-epdb'];
+    let differing = 0;
+    await eachLimited(knocks, 8, async (knock, index) => {
+      const response = await get(app.port, agent, { [names[index % names.length]]: knock });
+      if (JSON.stringify(response) !== JSON.stringify(plain)) {
+        differing++;
+        assert.deepEqual(response, plain, `the response to knock ${JSON.stringify(knock)} differs`);
+      }
+    });
+    assert.equal(differing, 0);
+
+    assert.equal(await portIsOpen(bridgePort), false, 'the bridge port opened after refused knocks');
+    assert.deepEqual(app.stderr.matching(/waiting for a debugger|knock accepted|debug bridge/), []);
+    const refusedLines = app.stderr.matching(/knock refused/);
+    assert.ok(refusedLines.length >= 1 && refusedLines.length <= 10, `${refusedLines.length} refusal lines for ${knocks.length} bad knocks`);
+    assert.ok(app.stderr.lines.length <= 12, `stderr grew to ${app.stderr.lines.length} lines`);
+    const output = app.stderr.text() + app.stdout.text();
+    for (const secret of [keys.fernetKey, keys.jwtSecret]) assert.ok(!output.includes(secret), 'a key was printed');
+    for (const knock of knocks) {
+      const payload = knock.trim().split(/[ \t]+/)[1] ?? '';
+      if (payload.length >= 16) assert.ok(!output.includes(payload), `a knock's payload was printed: ${payload}`);
+    }
+    assert.equal(app.process.exitCode, null, 'the app exited');
+
+    // The control: the same app, one valid knock, and the bridge does open.
+    const from = app.stderr.lines.length;
+    const knocked = get(app.port, false, { 'X-EPDB': keys[backend] });
+    await app.stderr.waitForLine(/^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+)$/, { timeoutMs: 10_000, from });
+    assert.equal(await portIsOpen(bridgePort), true, 'a valid knock did not open the bridge');
+    assert.deepEqual(await knocked, plain, 'the knocked request, after its wait, differs');
+  });
+}
