@@ -22,7 +22,8 @@ export interface BridgeServerOptions {
 export function createBridgeServer(options: BridgeServerOptions): Server {
   const { data, guard } = options;
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  const server = createServer((req, res) => void answerHttp(req, res));
+  // A failure answering one request must not take the bridge down with it.
+  const server = createServer((req, res) => answerHttp(req, res).catch(() => res.destroy()));
 
   const localAddress = (): string => {
     const address = server.address();
@@ -55,7 +56,7 @@ export function createBridgeServer(options: BridgeServerOptions): Server {
       if (path !== `/${data.targetId}`) return refuseUpgrade(socket, 404, 'Unknown target');
       if (options.hasClient()) return refuseUpgrade(socket, 409, 'A debugger is already attached');
       sockets.handleUpgrade(req, socket, head, (ws) => options.onClient(ws));
-    })();
+    })().catch(() => socket.destroy());
   });
 
   return server;

@@ -48,8 +48,8 @@ export class BridgeHandle {
       name: 'epdb debug bridge',
     });
     this.worker.on('message', (message: FromBridge) => this.onMessage(message, settings));
-    this.worker.on('error', (error) => this.end(`debug bridge failed: ${error.message}`));
-    this.worker.on('exit', (code) => this.end(`debug bridge stopped (exit code ${code})`));
+    this.worker.on('error', (error) => this.end(`debug bridge failed: ${error.message}; held requests go on undebugged`));
+    this.worker.on('exit', (code) => this.end(`debug bridge stopped (exit code ${code}); held requests go on undebugged`));
     // An idle bridge must not keep the app alive. After the listeners: adding a 'message'
     // listener refs the worker's port again.
     this.worker.unref();
