@@ -35,7 +35,8 @@ test('the app exits on its own after a debugged request, the debugger still atta
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
   const dbg = await attachDebugger(bridgePort, t);
   await dbg.nextPause();
-  await dbg.client.Debugger.resume();
+  // The app may exit before the bridge answers the resume: its answer is not waited for.
+  dbg.client.Debugger.resume().catch(() => {});
   assert.deepEqual(await response, { status: 200, body: 'once /hello?debugged' });
   assert.deepEqual(await within(app.exited, 10_000, 'the app to exit'), { code: 0, signal: null });
 });
@@ -77,4 +78,53 @@ test('close() lets a held request go on undebugged and frees the bridge port', a
   assert.equal(await isListening(port), false);
   gate.handler(request('/after-close'));
   assert.equal(proceeded, 2, 'a knock after close() goes on at once');
+});
+
+test('a bridge worker that dies is one log line, held requests go on, and the next knock starts a new one', async (t) => {
+  const require = createRequire(import.meta.url);
+  // Record the bridge's worker as it is made, to kill it from outside.
+  const workerThreads = require('node:worker_threads');
+  const OriginalWorker = workerThreads.Worker;
+  const started = [];
+  workerThreads.Worker = class RecordedWorker extends OriginalWorker {
+    constructor(...args) { super(...args); started.push(this); }
+  };
+  t.after(() => { workerThreads.Worker = OriginalWorker; });
+  const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
+  const port = await freePort();
+  const gate = createDebugGate({ host: '127.0.0.1', port, waitTimeoutMs: 0, bridgeAuth: null });
+  t.after(() => gate.close());
+
+  const write = process.stderr.write;
+  const lines = [];
+  let onLine = () => {};
+  process.stderr.write = function (chunk, ...rest) {
+    lines.push(String(chunk));
+    onLine();
+    return write.call(this, chunk, ...rest);
+  };
+  t.after(() => { process.stderr.write = write; });
+  const logged = (pattern, count = 1) => within(new Promise((resolve) => {
+    onLine = () => { if (lines.filter((line) => pattern.test(line)).length >= count) resolve(); };
+    onLine();
+  }), 10_000, `a log line like ${pattern}`);
+
+  let proceeded = 0;
+  const request = (path) => ({
+    req: { url: path }, res: {}, knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
+    proceed: () => { proceeded++; },
+  });
+  gate.handler(request('/first'));
+  await logged(/^epdb: waiting for a debugger on /);
+  assert.equal(started.length, 1);
+  await started[0].terminate();
+  await logged(/^epdb: debug bridge stopped \(exit code \d+\); held requests go on undebugged\n$/);
+  assert.equal(proceeded, 1);
+  assert.equal(await isListening(port), false);
+
+  gate.handler(request('/second'));
+  await logged(/^epdb: waiting for a debugger on /, 2);
+  assert.equal(started.length, 2);
+  assert.equal(await isListening(port), true);
+  assert.equal(proceeded, 1);
 });
