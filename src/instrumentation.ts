@@ -45,15 +45,14 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   if (isInstrumented()) throw new Error('epdb: this process is already instrumented; disable() the running instrumentation first');
   const check = new KnockCheck(options);
   const prototypes = serverPrototypes();
-  for (const prototype of prototypes) {
-    shimmer.wrap(prototype, 'emit', (original: Emit) => check.wrapEmit(original));
-  }
+  const unwraps = prototypes.map((prototype) => wrapEmit(prototype, (original) => check.wrapEmit(original)));
   let disabled = false;
   const instrumentation: Instrumentation = {
     async disable() {
       if (disabled) return;
       disabled = true;
-      for (const prototype of prototypes) shimmer.unwrap(prototype, 'emit');
+      check.stop();
+      for (const unwrap of unwraps) unwrap();
       delete (globalThis as GlobalWithMark)[ACTIVE];
       await check.close();
     },
@@ -62,12 +61,32 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   return instrumentation;
 }
 
+/** What shimmer leaves on a wrapper. */
+type ShimmerWrapped = Emit & { __wrapped?: boolean; __unwrap(): void };
+
+/**
+ * Wraps `prototype.emit` with shimmer, and returns what undoes exactly this wrap.
+ *
+ * OpenTelemetry's http instrumentation unwraps any shimmer-marked `emit` before wrapping its own,
+ * which would silently remove epdb; without the mark it wraps on top of epdb instead. So epdb
+ * keeps its own unwrap, which restores the original only while epdb's wrapper is outermost (if
+ * another wrap went on top, epdb's stays in the chain, inert once stopped).
+ */
+function wrapEmit(prototype: EmitterPrototype, wrapper: (original: Emit) => Emit): () => void {
+  shimmer.wrap(prototype, 'emit', wrapper);
+  const wrapped = prototype.emit as ShimmerWrapped;
+  wrapped.__wrapped = false;
+  return () => wrapped.__unwrap();
+}
+
 /** The per-request behaviour behind the wrapped `emit`, apart from the wrapping itself. */
 class KnockCheck {
   private readonly backend: EPDBBackend;
   private readonly exemptMethods: ReadonlySet<string>;
   private readonly refusals = new RateLimitedLog();
   private gate: DebugGate | undefined;
+  /** Set by `disable()`: a wrapper that cannot be unwrapped (another wrap is on top) passes through. */
+  private stopped = false;
 
   constructor(private readonly options: InstrumentOptions) {
     this.backend = options.backend;
@@ -78,12 +97,17 @@ class KnockCheck {
   wrapEmit(original: Emit): Emit {
     const check = this;
     return function epdbEmit(this: unknown, event: unknown, req?: unknown) {
-      if (event !== 'request') return original.apply(this, arguments as unknown as unknown[]);
+      if (event !== 'request' || check.stopped) return original.apply(this, arguments as unknown as unknown[]);
       const header = knockHeaderOf(req as AnyRequest);
       if (header === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const args = arguments as unknown as unknown[];
       return check.onKnockHeader(header, req as AnyRequest, args[2] as AnyResponse, () => original.apply(this, args));
     };
+  }
+
+  /** Makes every wrapper made by {@link wrapEmit} pass requests straight through. */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** Stops the debug bridge, if a knock ever started it. */
