@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import CDP from 'chrome-remote-interface';
+import WebSocket from 'ws';
 import { cleanEnv, freePort, spawnChild, startApp } from './helpers/index.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
 
@@ -67,10 +68,23 @@ for (const backend of ['jwt', 'fernet']) {
     const { callFrames } = await paused;
     const { result } = await client.Debugger.evaluateOnCallFrame({ callFrameId: callFrames[0].callFrameId, expression: 'req.url' });
     assert.equal(result.value, `/orders/42?via=${backend}`);
+    await connect.stderr.waitForLine(new RegExp(`^epdb: a debugger attached through 127\\.0\\.0\\.1:${localPort}$`), { timeoutMs: 5_000 });
+
+    // The bridge takes one debugger: a second one is turned away, and connect says why.
+    const [target] = await CDP.List({ host: '127.0.0.1', port: localPort });
+    assert.equal(target.webSocketDebuggerUrl, `ws://127.0.0.1:${localPort}/${target.id}`);
+    const second = new WebSocket(target.webSocketDebuggerUrl);
+    second.on('error', () => {});
+    const [, refusal] = await within(new Promise((resolve) => second.once('unexpected-response', (...args) => resolve(args))), 5_000, 'second debugger refused');
+    second.terminate();
+    assert.equal(refusal.statusCode, 409);
+    await connect.stderr.waitForLine(/^epdb: the bridge turned a debugger away: 409 Conflict \(A debugger is already attached\)$/, { timeoutMs: 5_000 });
+
     await client.Debugger.resume();
     assert.deepEqual(await knocked, { status: 200, body: `echo /orders/42?via=${backend}` });
     await client.close();
     await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000 });
+    await connect.stderr.waitForLine(new RegExp(`^epdb: the debugger on 127\\.0\\.0\\.1:${localPort} detached$`), { timeoutMs: 5_000 });
 
     // The knock never shows in either log, nor the key.
     for (const log of [app.stderr.text(), connect.stderr.text(), connect.stdout.text()]) {

@@ -1,10 +1,12 @@
+import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import { parseArgs, parsePort } from './args.js';
-import { authorityOf, defaultBridgeAddress, parseBridgeAddress } from './bridge-address.js';
+import { authorityOf, defaultBridgeAddress, parseBridgeAddress, type Address } from './bridge-address.js';
 import { BridgeWatch } from './bridge-watch.js';
 import type { Command } from './command.js';
 import { configuredBackend, freshKnock } from './configured-backend.js';
-import { UsageError } from './errors.js';
+import { CommandError, UsageError } from './errors.js';
 import { startForward } from './forward.js';
 import { nextSteps } from './next-steps.js';
 
@@ -48,7 +50,9 @@ Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2
     const localPort = parsePort(args.options.get('port') ?? String(DEFAULT_LOCAL_PORT), 'connect --port');
     const retryBoundMs = parseSeconds(args.options.get('wait') ?? String(DEFAULT_WAIT_SECONDS)) * 1000;
     const { config, backend } = configuredBackend(io.env);
-    const target = addressArgument === undefined ? defaultBridgeAddress(config.host, config.port) : parseBridgeAddress(addressArgument);
+    const target = await resolveAddress(
+      addressArgument === undefined ? defaultBridgeAddress(config.host, config.port) : parseBridgeAddress(addressArgument),
+    );
 
     const knock = backend.authenticates ? () => freshKnock(backend) : () => Promise.resolve(null);
     await knock(); // a backend that cannot make a knock fails here, before anything listens
@@ -78,4 +82,17 @@ function parseSeconds(text: string): number {
     throw new UsageError(`connect --wait: "${text}" is not a number of seconds`);
   }
   return seconds;
+}
+
+/**
+ * The bridge by IP address: its `Host` check (a DNS-rebinding defence, as in Node's inspector)
+ * only lets through an IP address or `localhost`, so a host name is resolved once, here.
+ */
+async function resolveAddress(address: Address): Promise<Address> {
+  if (isIP(address.host) !== 0 || address.host === 'localhost') return address;
+  try {
+    return { host: (await lookup(address.host)).address, port: address.port };
+  } catch (error) {
+    throw new CommandError(`cannot resolve the bridge's host "${address.host}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
 }

@@ -1,5 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { log } from '../log.js';
 import { describeSocketError } from './bridge-probe.js';
 import type { ForwardContext } from './forward-context.js';
 import { bridgeRequestHeaders, rawResponseHead } from './forward-headers.js';
@@ -31,13 +32,23 @@ export async function forwardUpgrade(context: ForwardContext, req: IncomingMessa
     client.write(rawResponseHead(response.statusCode ?? 101, response.statusMessage ?? 'Switching Protocols', response.rawHeaders));
     if (bridgeHead.length > 0) client.write(bridgeHead);
     if (head.length > 0) bridge.write(head);
+    log(`a debugger attached through ${context.localAuthority}`);
+    bridge.once('close', () => log(`the debugger on ${context.localAuthority} detached`));
     splice(client, bridge);
   });
   upstream.on('response', (response) => {
     if (response.statusCode === 401) context.watch.reportUnauthorized();
     const chunks: Buffer[] = [];
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
-    response.on('end', () => refuse(client, response.statusCode ?? 502, response.statusMessage ?? '', Buffer.concat(chunks).toString()));
+    response.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      if (response.statusCode !== 401) {
+        // e.g. 409 when another debugger is attached: the debugger may not show why.
+        const reason = body.split('\n', 1)[0]?.slice(0, 200) ?? '';
+        log(`the bridge turned a debugger away: ${response.statusCode} ${response.statusMessage ?? ''}${reason ? ` (${reason})` : ''}`);
+      }
+      refuse(client, response.statusCode ?? 502, response.statusMessage ?? '', body);
+    });
     response.on('error', () => client.destroy());
   });
   upstream.on('error', (error: NodeJS.ErrnoException) => {
