@@ -84,16 +84,19 @@ for (const [name, env] of [['jwt', JWT_ENV], ['fernet', FERNET_ENV]]) {
   });
 }
 
-test('base64: connect adds no knock (the bridge is open, like node --inspect)', async (t) => {
+test('base64: connect adds no knock (the bridge is open, like node --inspect); no argument means EPDB_PORT; SIGTERM exits 0', async (t) => {
   const bridge = await startFakeBridge({ backend: null });
   t.after(() => bridge.close());
   const localPort = await freePort();
-  const connect = startConnect(t, [`127.0.0.1:${bridge.port}`, '-p', String(localPort)], { EPDB_BACKEND: 'base64' });
-  await connect.stderr.waitForLine(/is up$/, { timeoutMs: 10_000 });
+  const connect = startConnect(t, ['-p', String(localPort)], { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridge.port) });
+  await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:${bridge.port} is up$`), { timeoutMs: 10_000 });
   const [target] = JSON.parse((await get(localPort, '/json/list', { 'x-epdb': 'Base64 e30=' })).body);
   assert.equal(await echoThrough(target.webSocketDebuggerUrl, 'hi'), 'hi');
   assert.ok(bridge.seen.length >= 2);
   for (const request of bridge.seen) assert.equal(request.knock, undefined, 'no X-EPDB, and the client\'s own is dropped');
+  connect.process.kill('SIGTERM');
+  const { code } = await Promise.race([connect.exited, new Promise((_, reject) => setTimeout(() => reject(new Error('connect did not exit on SIGTERM')), 5000).unref())]);
+  assert.equal(code, 0);
 });
 
 test('a wrong key: connect says the bridge refused it (401) and exits 1', async (t) => {
