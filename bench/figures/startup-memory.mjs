@@ -1,0 +1,169 @@
+// Figure 6: what the preload costs at start-up and at rest, and what it leaves unloaded until
+// a knock arrives.
+import { JWT_SECRET, FERNET_KEY } from '../lib/keys.mjs';
+import { requestsPerSecond } from '../lib/load.mjs';
+import { BASE64_KNOCK, freePort, get } from '../lib/debugger.mjs';
+import { benchEnv, procStatus, runNodeTimed, startServer } from '../lib/procs.mjs';
+import { formatSummary, interleave, pairedDifferences, summarize } from '../lib/stats.mjs';
+
+const TARGET_MS = 20;
+const TARGET_MB = 3;
+const PRINT_MAX_RSS = 'process.stdout.write(String(process.resourceUsage().maxRSS))';
+
+const JWT = { EPDB_BACKEND: 'jwt', EPDB_KEY: JWT_SECRET };
+const FERNET = { EPDB_BACKEND: 'fernet', EPDB_KEY: FERNET_KEY };
+/** Start-up variants: [name, node flags, env]. */
+const STARTS = {
+  'node -e 0': [[], {}],
+  '--require empty.cjs': [['--require', './bench/fixtures/empty.cjs'], {}],
+  '--import empty.mjs': [['--import', './bench/fixtures/empty.mjs'], {}],
+  '--require epdb/register, unset': [['--require', 'epdb/register'], {}],
+  '--require epdb/register, jwt': [['--require', 'epdb/register'], JWT],
+  '--import epdb/register, unset': [['--import', 'epdb/register'], {}],
+  '--import epdb/register, jwt': [['--import', 'epdb/register'], JWT],
+  '--import epdb/register, fernet': [['--import', 'epdb/register'], FERNET],
+  '--import epdb/register, base64': [['--import', 'epdb/register'], { EPDB_BACKEND: 'base64' }],
+};
+
+/** Which floor each variant is compared to: what the flag alone costs. */
+const floorOf = (name) => (name.startsWith('--require') ? '--require empty.cjs' : name.startsWith('--import') ? '--import empty.mjs' : null);
+
+/** @param {{ rounds: number, serverRounds: number }} options */
+export async function startupMemory({ rounds, serverRounds }) {
+  const names = Object.keys(STARTS);
+  // Each round measures every variant twice: wall time of `-e 0`, and peak RSS of a script that
+  // prints it (process.resourceUsage().maxRSS, kB) at the end.
+  const results = await interleave(names, rounds, async (name) => {
+    const [flags, env] = STARTS[name];
+    const { wallMs } = runNodeTimed([...flags, '-e', '0'], benchEnv(env));
+    const { stdout, stderr } = runNodeTimed([...flags, '-e', PRINT_MAX_RSS], benchEnv(env));
+    if (stderr !== '') throw new Error(`${name} wrote to stderr: ${stderr}`);
+    return { wallMs, maxRssKb: Number(stdout) };
+  });
+  const wall = (name) => results[name].map((r) => r.wallMs);
+  const rss = (name) => results[name].map((r) => r.maxRssKb / 1024);
+  const startTable = [['start-up', 'wall ms (median)', 'peak RSS MB (median)', 'wall added vs its floor, ms', 'peak RSS added vs its floor, MB']];
+  const targets = [];
+  for (const name of names) {
+    const floor = floorOf(name);
+    const addedWall = floor && floor !== name ? summarize(pairedDifferences(wall(floor), wall(name))) : null;
+    const addedRss = floor && floor !== name ? summarize(pairedDifferences(rss(floor), rss(name))) : null;
+    const vsNode = name === 'node -e 0' ? null : summarize(pairedDifferences(wall('node -e 0'), wall(name)));
+    startTable.push([
+      `\`${name}\``,
+      summarize(wall(name)).median.toFixed(1),
+      summarize(rss(name)).median.toFixed(1),
+      addedWall ? formatSummary(addedWall, 1) : (vsNode ? `(the flag itself: ${formatSummary(vsNode, 1)} over \`node -e 0\`)` : '(reference)'),
+      addedRss ? formatSummary(addedRss, 2) : '',
+    ]);
+    if (addedWall && name.includes('jwt')) {
+      targets.push({ what: `start-up added by epdb (${name})`, target: `< ${TARGET_MS} ms`, measured: `${addedWall.median.toFixed(1)} ms`, met: addedWall.median < TARGET_MS });
+      targets.push({ what: `peak RSS added at start-up (${name})`, target: `< ${TARGET_MB} MB`, measured: `${addedRss.median.toFixed(2)} MB`, met: addedRss.median < TARGET_MB });
+    }
+  }
+
+  const idle = await idleServers(serverRounds);
+  const addedIdle = summarize(pairedDifferences(idle.results['--import empty.mjs'].map((r) => r.rssMb), idle.results['--import epdb/register, jwt'].map((r) => r.rssMb)));
+  targets.push({ what: 'RSS added in an idle server that served 2000 unknocked requests', target: `< ${TARGET_MB} MB`, measured: `${addedIdle.median.toFixed(2)} MB`, met: addedIdle.median < TARGET_MB });
+  const probes = [await probeModules('jwt'), await probeModules('fernet'), await probeModules('base64')];
+  const heavyBeforeKnock = probes.flatMap((probe) => probe.rows.filter((row) => row.before).map((row) => `${row.name} (${probe.backend})`));
+  targets.push({ what: 'heavy modules loaded before a knock', target: 'none', measured: heavyBeforeKnock.length === 0 ? 'none' : heavyBeforeKnock.join(', '), met: heavyBeforeKnock.length === 0 });
+
+  return {
+    id: 6,
+    title: 'Start-up and memory',
+    method: `Start-up: ${rounds} rounds of every variant, interleaved and rotated; wall time of \`node <flags> -e 0\` `
+      + `(spawnSync, nothing else running in the bench process), and peak RSS (\`process.resourceUsage().maxRSS\` printed by `
+      + `\`-e\` at the end) of a second run. "Added" is the variant minus its flag's floor (an empty \`--require\` or `
+      + `\`--import\` module) in the same round: what epdb costs beyond what the flag costs. Idle servers: \`bench/servers/app.cjs http\` `
+      + `${serverRounds} times each, interleaved, after 2000 unknocked requests and 300 ms of rest, RSS from /proc/<pid>/status. `
+      + `Module loading: a server under \`--import ./bench/fixtures/esm-probe.mjs --import epdb/register\` (the probe logs every `
+      + `ES module resolved; CommonJS from \`require.cache\`, built-ins from \`process.moduleLoadList\`, threads from /proc), `
+      + `after 500 unknocked requests, then again after one valid knock (the positive control: the check sees them load).`,
+    table: startTable,
+    extraTables: [idle.table, ...probes.map((probe) => probe.table)],
+    targets,
+    raw: { results, idle: idle.results, probes: probes.map((probe) => probe.raw) },
+  };
+}
+
+/** RSS of idle servers: unpatched, with an empty --import, and patched. */
+async function idleServers(rounds) {
+  const variants = {
+    unpatched: [[], {}],
+    '--import empty.mjs': [['--import', './bench/fixtures/empty.mjs'], {}],
+    '--import epdb/register, jwt': [['--import', 'epdb/register'], JWT],
+  };
+  const results = await interleave(Object.keys(variants), rounds, async (name) => {
+    const [flags, env] = variants[name];
+    const server = await startServer([...flags, 'bench/servers/app.cjs', 'http'], benchEnv(env));
+    try {
+      await requestsPerSecond(server.port, { durationS: 10, amount: 2000, connections: 4 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const status = await procStatus(server.pid);
+      return { rssMb: parseInt(status.VmRSS, 10) / 1024, hwmMb: parseInt(status.VmHWM, 10) / 1024, threads: Number(status.Threads) };
+    } finally {
+      await server.stop();
+    }
+  });
+  const table = [['idle server (2000 requests served)', 'RSS MB (median)', 'peak RSS MB (median)', 'threads', 'RSS added vs unpatched, MB', 'RSS added vs `--import empty.mjs`, MB']];
+  for (const name of Object.keys(variants)) {
+    const r = results[name];
+    table.push([
+      name,
+      summarize(r.map((x) => x.rssMb)).median.toFixed(1),
+      summarize(r.map((x) => x.hwmMb)).median.toFixed(1),
+      String(summarize(r.map((x) => x.threads)).median),
+      name === 'unpatched' ? '(reference)' : formatSummary(summarize(pairedDifferences(results.unpatched.map((x) => x.rssMb), r.map((x) => x.rssMb))), 2),
+      name === 'unpatched' || name === '--import empty.mjs' ? '' : formatSummary(summarize(pairedDifferences(results['--import empty.mjs'].map((x) => x.rssMb), r.map((x) => x.rssMb))), 2),
+    ]);
+  }
+  return { results, table };
+}
+
+/** What a patched idle server has loaded, before and after its first valid knock. */
+async function probeModules(backend) {
+  const { JWTBackend, FernetBackend } = await import('epdb');
+  const knock = backend === 'jwt'
+    ? `JWT ${await new JWTBackend({ secret: JWT_SECRET, maxAgeSeconds: 3600 }).encode({ epdb: {} })}`
+    : backend === 'fernet'
+      ? `Fernet ${await new FernetBackend({ key: FERNET_KEY, maxAgeSeconds: 3600 }).encode({ epdb: {} })}`
+      : BASE64_KNOCK;
+  const env = { base64: { EPDB_BACKEND: 'base64' }, jwt: JWT, fernet: FERNET }[backend];
+  const server = await startServer(['--import', './bench/fixtures/esm-probe.mjs', '--import', 'epdb/register', 'bench/servers/app.cjs', 'http'],
+    benchEnv({ ...env, EPDB_PORT: String(await freePort()), EPDB_WAIT_TIMEOUT: '0' }));
+  const snapshot = async () => {
+    const stats = JSON.parse(await (await fetch(`http://127.0.0.1:${server.port}/__stats`)).text());
+    const esm = server.stderr.lines.filter((line) => line.startsWith('esm-probe ')).map((line) => line.slice(10));
+    return { cjs: stats.commonJs, esm, builtins: stats.builtins, threads: Number((await procStatus(server.pid)).Threads) };
+  };
+  try {
+    await requestsPerSecond(server.port, { durationS: 10, amount: 500, connections: 4 });
+    const before = await snapshot();
+    const from = server.stderr.lines.length;
+    void get(server.port, '/hello/knocked', { 'x-epdb': knock }).catch(() => {});
+    await server.waitForStderr(/waiting for a debugger on/, 15_000, from);
+    const after = await snapshot();
+    const has = (snap, test) => [...snap.cjs, ...snap.esm].some(test);
+    const checks = [
+      ['jose (ESM)', (p) => p.includes('/node_modules/jose/')],
+      ['fernet', (p) => p.includes('/node_modules/fernet/')],
+      ['crypto-js', (p) => p.includes('/node_modules/crypto-js/')],
+      ['ws (main thread)', (p) => p.includes('/node_modules/ws/')],
+      ['@opentelemetry/api', (p) => p.includes('/node_modules/@opentelemetry/api/')],
+      ['epdb gate (dist/src/gate)', (p) => p.includes('/dist/src/gate/')],
+    ];
+    const rows = checks.map(([name, test]) => ({ name, before: has(before, test), after: has(after, test) }));
+    rows.push({ name: '`inspector` built-in', before: before.builtins.includes('inspector'), after: after.builtins.includes('inspector') });
+    const table = [[`\`EPDB_BACKEND=${backend}\`: loaded?`, 'idle, 500 unknocked requests served', 'after one valid knock']];
+    for (const row of rows) table.push([row.name, row.before ? '**yes**' : 'no', row.after ? 'yes' : 'no']);
+    table.push(['threads (/proc)', String(before.threads), `${after.threads} (the bridge worker)`]);
+    const epdbFiles = (snap) => snap.cjs.filter((p) => p.includes('/dist/')).length;
+    table.push(['epdb files loaded (dist/)', String(epdbFiles(before)), String(epdbFiles(after))]);
+    // A worker started before the knock would show as a thread; the check is the thread count.
+    rows.push({ name: 'bridge worker thread', before: false, after: after.threads > before.threads });
+    return { backend, rows, table, raw: { before, after } };
+  } finally {
+    await server.stop();
+  }
+}

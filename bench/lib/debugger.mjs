@@ -1,0 +1,74 @@
+// A debugger for the gate figures: chrome-remote-interface attached to epdb's bridge as
+// DevTools does it, and knocked requests.
+import CDP from 'chrome-remote-interface';
+import http from 'node:http';
+import net from 'node:net';
+
+/** A Base64 knock, as the seed's `base64.b64encode(json.dumps({'epdb': {}}).encode())` makes it. */
+export const BASE64_KNOCK = `Base64 ${Buffer.from(JSON.stringify({ epdb: {} })).toString('base64')}`;
+
+/**
+ * Rejects after `ms` naming what did not happen.
+ * @template T @param {Promise<T>} promise @param {number} ms @param {string} what @returns {Promise<T>}
+ */
+export function within(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A port that was free a moment ago, from listen(0) (outside the tests' and other benches' way). */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = /** @type {net.AddressInfo} */ (server.address());
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * One GET on a fresh connection; resolves with the status once the whole body is in.
+ * @param {number} port @param {string} path @param {Record<string, string>} [headers]
+ */
+export function get(port, path, headers = {}) {
+  return within(new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+      res.on('error', reject);
+    }).on('error', reject);
+  }), 30_000, `response to GET ${path}`);
+}
+
+/**
+ * Connects a CDP client to the bridge and enables the Debugger domain; `run()` then sends
+ * Runtime.runIfWaitingForDebugger (what makes the bridge count the client as attached).
+ * Pauses are queued so none is missed.
+ * @param {number} port
+ */
+export async function connectDebugger(port) {
+  const client = await within(CDP({ host: '127.0.0.1', port, local: true }), 10_000, `CDP connect to ${port}`);
+  /** @type {any[]} */
+  const pauses = [];
+  /** @type {((pause: any) => void)[]} */
+  const waiters = [];
+  client.on('Debugger.paused', (pause) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(pause); else pauses.push(pause);
+  });
+  await client.Debugger.enable();
+  return {
+    client,
+    run: () => client.Runtime.runIfWaitingForDebugger(),
+    /** @returns {Promise<any>} */
+    nextPause() {
+      const queued = pauses.shift();
+      if (queued) return Promise.resolve(queued);
+      return within(new Promise((resolve) => waiters.push(resolve)), 15_000, 'Debugger.paused');
+    },
+    resume: () => client.Debugger.resume(),
+    close: () => client.close(),
+  };
+}

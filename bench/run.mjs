@@ -1,0 +1,107 @@
+// `npm run bench`: measures what epdb costs and writes BENCHMARKS.md.
+//   node bench/run.mjs                 every figure, about 4-5 minutes on 2 cores
+//   node bench/run.mjs --quick         fewer rounds, to check that the bench itself works
+//   node bench/run.mjs --only=1,3      some figures (BENCHMARKS.md is then not written)
+//   node bench/run.mjs --out=FILE      write the report elsewhere
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { emitCost } from './figures/emit-cost.mjs';
+import { gateLatency } from './figures/gate-latency.mjs';
+import { knockCost } from './figures/knock-cost.mjs';
+import { othersWhileWaiting } from './figures/others-while-waiting.mjs';
+import { startupMemory } from './figures/startup-memory.mjs';
+import { throughput } from './figures/throughput.mjs';
+import { REPO_ROOT, runNodeTimed, benchEnv } from './lib/procs.mjs';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',').map(Number);
+const out = args.find((a) => a.startsWith('--out='))?.slice(6) ?? join(REPO_ROOT, 'BENCHMARKS.md');
+
+/** Each figure with its settings: the full run, and a quick one. */
+const FIGURES = [
+  [1, () => emitCost(quick ? { rounds: 3, batch: 300_000, batches: 4 } : { rounds: 10, batch: 1_000_000, batches: 7 })],
+  [3, () => knockCost(quick ? { processes: 1, iterations: 100, coldRounds: 2 } : { processes: 5, iterations: 400, coldRounds: 6 })],
+  [4, () => gateLatency(quick ? { attachedKnocks: 5, reattaches: 3 } : { attachedKnocks: 30, reattaches: 10 })],
+  [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 20, serverRounds: 5 })],
+  [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 8, durationS: 3, connections: 10 })],
+  [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 8, durationS: 3, connections: 10 })],
+];
+
+function machine() {
+  const cpuList = cpus();
+  const version = runNodeTimed(['-p', 'process.versions.v8'], benchEnv()).stdout.trim();
+  return {
+    cpu: cpuList[0]?.model ?? 'unknown',
+    cores: cpuList.length,
+    memoryGb: (totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    v8: version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+/** @param {string[][]} rows */
+function markdownTable(rows) {
+  const [head, ...body] = rows;
+  const line = (cells) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
+  return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
+}
+
+function report(results, info, started, finished, loadBefore, loadAfter) {
+  const all = results.flatMap((r) => r.targets.map((t) => ({ figure: r.id, ...t })));
+  const lines = [
+    '# epdb benchmarks',
+    '',
+    'Written by `npm run bench` (`bench/run.mjs`); rerun it to refresh this file. Every comparison is measured side',
+    'by side in the same run, interleaved (A B A B ..., rotating which goes first), and reported as the median with its',
+    'spread: the interquartile range (IQR) and the full range over rounds. Medians, never means: on a shared machine a',
+    'round hit by another process\'s burst must not move the figure.',
+    '',
+    '## Machine and run',
+    '',
+    `- CPU: ${info.cpu}, ${info.cores} cores; ${info.memoryGb} GiB memory; ${info.platform}`,
+    `- Node ${info.node} (V8 ${info.v8})`,
+    `- Date: ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC; the run took ${((finished - started) / 60000).toFixed(1)} min`,
+    `- Load average (1 min) before / after: ${loadBefore.toFixed(2)} / ${loadAfter.toFixed(2)}${quick ? '; **quick run (`--quick`): few rounds, indicative only**' : ''}`,
+    '',
+    '## Targets',
+    '',
+    markdownTable([
+      ['figure', 'what', 'target', 'measured (median)', 'met?'],
+      ...all.map((t) => [String(t.figure), t.what, t.target, t.measured, t.met ? 'yes' : '**no**']),
+    ]),
+    '',
+  ];
+  for (const result of [...results].sort((a, b) => a.id - b.id)) {
+    lines.push(`## ${result.id}. ${result.title}`, '', `Method: ${result.method}`, '', markdownTable(result.table), '');
+    for (const extra of result.extraTables ?? []) lines.push(markdownTable(extra), '');
+    for (const note of result.notes ?? []) lines.push(note, '');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const started = new Date();
+const loadBefore = loadavg()[0];
+const info = machine();
+const results = [];
+for (const [id, run] of FIGURES) {
+  if (only && !only.includes(id)) continue;
+  const begin = Date.now();
+  process.stderr.write(`figure ${id}...`);
+  const result = await run();
+  results.push(result);
+  process.stderr.write(` ${((Date.now() - begin) / 1000).toFixed(0)} s\n`);
+  for (const t of result.targets) process.stderr.write(`  ${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (target ${t.target})\n`);
+}
+const finished = new Date();
+const text = report(results, info, started, finished, loadBefore, loadavg()[0]);
+if (only && !args.some((a) => a.startsWith('--out='))) {
+  process.stdout.write(text);
+} else {
+  await writeFile(out, text);
+  process.stderr.write(`wrote ${out}\n`);
+}
+// Autocannon and CDP leave nothing behind, but a stray handle must not keep the bench alive.
+process.exit(0);
