@@ -46,6 +46,20 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
     letGo(held, { debugged: false, reason }, held.request.proceed);
   }
 
+  /** Lets every held request go on; one whose handler throws does not hold up the others. */
+  function releaseAll(reason: GateOutcome['reason']): void {
+    for (const held of [...waiting, ...readyToPause.splice(0)]) {
+      try {
+        goOnUndebugged(held, reason);
+      } catch (error) {
+        // What the app's handler threw stays an uncaught exception, as without epdb.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
   function waitForDebugger(held: Held): void {
     waiting.add(held);
     if (settings.waitTimeoutMs > 0 && held.timer === undefined) {
@@ -83,7 +97,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
         bridge = null;
         listeningOn = null;
         attached = false;
-        for (const held of [...waiting, ...readyToPause.splice(0)]) goOnUndebugged(held, 'bridge-unavailable');
+        releaseAll('bridge-unavailable');
       },
     });
   }
@@ -104,7 +118,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       if (!ok) {
         pausing = false;
         // The debugger left between the knock and the pause (or the bridge is gone).
-        if (closed || bridge === null) goOnUndebugged(held, bridge === null ? 'bridge-unavailable' : 'closed');
+        if (closed || bridge === null) goOnUndebugged(held, closed ? 'closed' : 'bridge-unavailable');
         else waitForDebugger(held);
         pauseNext();
         return;
@@ -145,7 +159,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       const stopping = bridge;
       bridge = null;
       attached = false;
-      for (const held of [...waiting, ...readyToPause.splice(0)]) goOnUndebugged(held, 'closed');
+      releaseAll('closed');
       await stopping?.terminate();
     },
   };
