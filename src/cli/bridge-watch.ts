@@ -78,7 +78,14 @@ export class BridgeWatch {
     let announced = false;
     let delayMs = 100;
     while (this.state === 'waiting') {
-      const result = await probeBridge(target, await knock(), attemptTimeoutMs);
+      let knockValue: string | null;
+      try {
+        knockValue = await knock();
+      } catch (error) {
+        this.fail(new CommandError(`cannot make a knock: ${error instanceof Error ? error.message : String(error)}`), true);
+        return;
+      }
+      const result = await probeBridge(target, knockValue, attemptTimeoutMs);
       if (this.state !== 'waiting') return;
       switch (result.kind) {
         case 'up':
