@@ -1,4 +1,3 @@
-import { createBackend } from './backends/index.js';
 import { readConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
@@ -16,6 +15,7 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
     if (config === null) return null;
     // Required only now, so that with epdb off the preload loads nothing but the config reader.
     const { instrument, isInstrumented } = require('./instrumentation.js') as typeof import('./instrumentation.js');
+    const { createBackend } = require('./backends/index.js') as typeof import('./backends/index.js');
     if (isInstrumented()) return null;
     return instrument({
       backend: createBackend(config),
