@@ -1,6 +1,5 @@
 import * as http from 'node:http';
-import * as https from 'node:https';
-import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import * as shimmer from 'shimmer';
 import type { EPDBBackend } from './backends/backend.js';
 import { DUPLICATE_KNOCK, knockHeaderOf } from './knock/header.js';
@@ -22,17 +21,42 @@ export function isInstrumented(): boolean {
 }
 
 /**
- * The prototypes whose `emit` sees every incoming request: `http.Server` and `https.Server`
- * (which does not inherit from it), and the http2 servers of the compatibility API, whose
- * classes Node does not export (a server that never listens costs nothing).
+ * The prototypes whose `emit` sees every incoming request: `http.Server`, and the server kinds of
+ * modules an app may never load (below).
  */
-function serverPrototypes(): EmitterPrototype[] {
-  return [
-    http.Server.prototype,
-    https.Server.prototype,
-    Object.getPrototypeOf(http2.createServer()) as EmitterPrototype,
-    Object.getPrototypeOf(http2.createSecureServer()) as EmitterPrototype,
-  ] as unknown as EmitterPrototype[];
+const HTTP_SERVER_PROTOTYPE = http.Server.prototype as unknown as EmitterPrototype;
+
+/** A server kind whose module is only loaded (and its prototypes wrapped) once the app loads it. */
+interface LateServerKind {
+  /** The built-in module, as `process.moduleLoadList` names it. */
+  readonly builtin: string;
+  prototypes(): EmitterPrototype[];
+}
+
+/**
+ * `https.Server` (which does not inherit from `http.Server`), and the http2 servers of the
+ * compatibility API, whose classes Node does not export (a server that never listens costs
+ * nothing). Loading `https` and `http2` (and TLS with them) costs a plain-http app about 5 MB
+ * of memory and milliseconds of start-up, so they are wrapped when the app has loaded them.
+ */
+const LATE_SERVER_KINDS: readonly LateServerKind[] = [
+  {
+    builtin: 'https',
+    prototypes: () => [(require('node:https') as typeof import('node:https')).Server.prototype as unknown as EmitterPrototype],
+  },
+  {
+    builtin: 'http2',
+    prototypes: () => {
+      const http2 = require('node:http2') as typeof import('node:http2');
+      return [Object.getPrototypeOf(http2.createServer()) as EmitterPrototype, Object.getPrototypeOf(http2.createSecureServer()) as EmitterPrototype];
+    },
+  },
+];
+
+/** Whether Node has loaded built-in `name`; if Node ever stops saying, assume it has (wrap at once). */
+function builtinLoaded(name: string): boolean {
+  const loaded = (process as { moduleLoadList?: unknown }).moduleLoadList;
+  return !Array.isArray(loaded) || loaded.includes(`NativeModule ${name}`);
 }
 
 /**
@@ -44,14 +68,29 @@ function serverPrototypes(): EmitterPrototype[] {
 export function instrument(options: InstrumentOptions): Instrumentation {
   if (isInstrumented()) throw new Error('epdb: this process is already instrumented; disable() the running instrumentation first');
   const check = new KnockCheck(options);
-  const prototypes = serverPrototypes();
-  const unwraps = prototypes.map((prototype) => wrapEmit(prototype, (original) => check.wrapEmit(original)));
+  const wrap = (prototype: EmitterPrototype): (() => void) => wrapEmit(prototype, (original) => check.wrapEmit(original));
+  const unwraps = [wrap(HTTP_SERVER_PROTOTYPE)];
+  // Every server listens before its first request (a server handed its sockets by hand is
+  // listened for by the one that accepts them): wrap the kinds loaded by then.
+  const pending = [...LATE_SERVER_KINDS];
+  let unhookListen: (() => void) | undefined;
+  const wrapLoadedKinds = (): void => {
+    for (const kind of [...pending]) {
+      if (!builtinLoaded(kind.builtin)) continue;
+      pending.splice(pending.indexOf(kind), 1);
+      for (const prototype of kind.prototypes()) unwraps.push(wrap(prototype));
+    }
+    if (pending.length === 0) unhookListen?.();
+  };
+  wrapLoadedKinds();
+  if (pending.length > 0) unhookListen = beforeEveryListen(wrapLoadedKinds);
   let disabled = false;
   const instrumentation: Instrumentation = {
     async disable() {
       if (disabled) return;
       disabled = true;
       check.stop();
+      unhookListen?.();
       for (const unwrap of unwraps) unwrap();
       delete (globalThis as GlobalWithMark)[ACTIVE];
       await check.close();
@@ -59,6 +98,33 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   };
   (globalThis as GlobalWithMark)[ACTIVE] = instrumentation;
   return instrumentation;
+}
+
+/**
+ * Calls `hook` before every `net.Server#listen` (which every http, https and http2 server
+ * inherits) until the returned function removes it again.
+ */
+function beforeEveryListen(hook: () => void): () => void {
+  const prototype = net.Server.prototype as unknown as { listen: (...args: unknown[]) => unknown };
+  const original = prototype.listen;
+  const listen = function epdbListen(this: unknown): unknown {
+    try {
+      hook();
+    } catch (error) {
+      // Never into the app: its server listens as it would have, unchecked.
+      log(`could not check https/http2 requests (${error instanceof Error ? error.message : String(error)}); going on`);
+    }
+    return original.apply(this, arguments as unknown as unknown[]);
+  };
+  prototype.listen = listen;
+  let hooked = true;
+  return () => {
+    if (!hooked) return;
+    hooked = false;
+    // Only while ours is outermost; under someone else's wrap it stays, calling a spent hook.
+    if (prototype.listen === listen) prototype.listen = original;
+    hook = () => {};
+  };
 }
 
 /** What shimmer leaves on a wrapper. */
