@@ -6,7 +6,7 @@ import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { base64Knock, freePort, parseRawResponse, rawRequest, REPO_ROOT, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, parseRawResponse, rawRequest, REPO_ROOT, startApp } from './helpers/index.mjs';
 
 const WAIT_MS = 15_000;
 const KNOCK = base64Knock();
@@ -15,7 +15,7 @@ const ACCEPTED = /^epdb: knock accepted \(Base64\) GET \/hello$/;
 
 /** EPDB_* for a base64 child whose knocked requests go on after 0.3 s without a debugger. */
 async function base64Env(extra = {}) {
-  return { EPDB_BACKEND: 'base64', EPDB_PORT: String(await freePort()), EPDB_WAIT_TIMEOUT: '0.3', ...extra };
+  return { EPDB_BACKEND: 'base64', EPDB_PORT: String(await freePortBelowEphemeralRange()), EPDB_WAIT_TIMEOUT: '0.3', ...extra };
 }
 
 /** GET /hello with a knock; asserts it is served (after the gate, if any). */

@@ -13,7 +13,8 @@
  *               `--import`/`--require epdb/register` (or via NODE_OPTIONS: `import-options`,
  *               `require-options`; or `none`), waits for `listening <port>`, returns
  *               { port, stdout, stderr, stop, ... }. PRELOADS = ['import', 'require'].
- * - ports.mjs   freePort(): a port from listen(0) on 127.0.0.1 (for EPDB_PORT).
+ * - ports.mjs   freePortBelowEphemeralRange(): a free port below the kernel's ephemeral range, for
+ *               ports a child is told in advance (EPDB_PORT); freePort(): a port from listen(0).
  * - tls.mjs     makeSelfSignedCert(t): `openssl req -x509` into a temp dir removed by t.after;
  *               { certPath, keyPath, cert, key }.
  * - http.mjs    rawRequest({ port, method, path, headers, tls }): exact response bytes over a raw
@@ -39,7 +40,7 @@ export { REPO_ROOT, FIXTURE_APPS_DIR, fixtureApp, SYSTEM_PYTHON } from './paths.
 export { spawnChild, cleanEnv, runToCompletion } from './child.mjs';
 export { LineLog } from './lines.mjs';
 export { startApp, preloadArgs, PRELOADS } from './app.mjs';
-export { freePort } from './ports.mjs';
+export { freePort, freePortBelowEphemeralRange } from './ports.mjs';
 export { makeSelfSignedCert } from './tls.mjs';
 export { rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
 export { base64Knock, seedKnocks, pythonKeys, SEED_PAYLOAD_JSON } from './knocks.mjs';
