@@ -44,16 +44,22 @@ export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvent
   };
 
   ws.on('message', (data) => {
-    let message: { id?: unknown; method?: unknown; params?: unknown };
+    let message: unknown;
     try {
-      message = JSON.parse(String(data)) as typeof message;
+      message = JSON.parse(String(data));
     } catch {
       send({ error: { code: -32700, message: 'Message must be a valid JSON' } });
       return;
     }
-    const { id, method, params } = message;
-    if (typeof id !== 'number' || typeof method !== 'string') {
-      send({ id, error: { code: -32600, message: 'Message must have integer id and string method' } });
+    // Whatever a client sends (`null`, an array...) gets an error reply, as from Node's inspector.
+    const { id, method, params } = (typeof message === 'object' && message !== null ? message : {}) as
+      { id?: unknown; method?: unknown; params?: unknown };
+    if (typeof id !== 'number' || !Number.isInteger(id) || typeof method !== 'string') {
+      send({ id: typeof id === 'number' ? id : undefined, error: { code: -32600, message: 'Message must have integer id and string method' } });
+      return;
+    }
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
+      send({ id, error: { code: -32602, message: 'Invalid parameters: params must be an object' } });
       return;
     }
     try {
