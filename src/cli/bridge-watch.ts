@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { log } from '../log.js';
 import { authorityOf, type Address } from './bridge-address.js';
 import { probeBridge } from './bridge-probe.js';
@@ -17,6 +16,11 @@ export interface BridgeWatchOptions {
 
 type State = 'idle' | 'waiting' | 'up' | 'failed';
 
+/** The longest pause between two attempts while nobody is waiting for the bridge. */
+const IDLE_RETRY_MS = 1000;
+/** The pause between two attempts while a debugger's request is waiting for the bridge. */
+const EAGER_RETRY_MS = 50;
+
 /**
  * Tracks whether the remote bridge is up. The bridge only starts on the app's first valid knock,
  * so "connection refused" means "not yet": the watch retries (with a bound) and forwarded
@@ -26,7 +30,8 @@ type State = 'idle' | 'waiting' | 'up' | 'failed';
 export class BridgeWatch {
   private state: State = 'idle';
   private readonly upWaiters: Array<{ resolve: () => void; reject: (error: CommandError) => void }> = [];
-  private readonly stopper = new AbortController();
+  /** Ends the current pause between two attempts early. */
+  private wake: (() => void) | undefined;
   private failureError: CommandError | undefined;
   private resolveFailure!: (error: CommandError) => void;
   /** Settles with the fatal error, if one happens; never rejects. */
@@ -44,14 +49,16 @@ export class BridgeWatch {
 
   /** Stops retrying; pending {@link whenUp} calls reject. */
   stop(): void {
-    this.stopper.abort();
     this.fail(new CommandError('stopped'), false);
+    this.wake?.();
   }
 
   /** Resolves once the bridge answers; rejects with the fatal error if it never will. */
   whenUp(): Promise<void> {
     if (this.state === 'up') return Promise.resolve();
     if (this.failureError !== undefined) return Promise.reject(this.failureError);
+    // A debugger is asking: it has probably just knocked, so look again now, not after the pause.
+    this.wake?.();
     return new Promise((resolve, reject) => this.upWaiters.push({ resolve, reject }));
   }
 
@@ -115,15 +122,24 @@ export class BridgeWatch {
         const bound = retryBoundMs > 0 ? `, for up to ${seconds(retryBoundMs)} s` : '';
         log(`waiting for the bridge on ${this.authority} (send a knock to the app${again ? ' again' : ''})${bound}`);
       }
-      try {
-        // The last wait ends at the bound, so the error comes on time.
-        const pauseMs = retryBoundMs > 0 ? Math.min(delayMs, retryBoundMs - waitedMs) : delayMs;
-        await sleep(pauseMs, undefined, { signal: this.stopper.signal });
-      } catch {
-        return;
-      }
-      delayMs = Math.min(delayMs * 2, 1000);
+      // Idle, back off to one attempt a second; with a debugger waiting, look every 50 ms (the
+      // bridge is most likely starting). The last pause ends at the bound, so the error is on time.
+      const pauseMs = this.upWaiters.length > 0 ? EAGER_RETRY_MS : delayMs;
+      await this.pause(retryBoundMs > 0 ? Math.min(pauseMs, retryBoundMs - waitedMs) : pauseMs);
+      delayMs = Math.min(delayMs * 2, IDLE_RETRY_MS);
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
   }
 
   private wrongKeyError(): CommandError {
