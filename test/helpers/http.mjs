@@ -12,14 +12,20 @@ import tls from 'node:tls';
  * @param {string} [options.method] default GET
  * @param {string} [options.path] default /hello
  * @param {Record<string, string> | [string, string][]} [options.headers] sent after `Host`, in order
+ * @param {string | Buffer} [options.body] sent with a `Content-Length`
  * @param {{ ca?: string } | boolean} [options.tls] connect with TLS (certificate not verified unless `ca`)
  * @param {number} [options.timeoutMs] default 10 s
  * @returns {Promise<Buffer>}
  */
-export function rawRequest({ port, host = '127.0.0.1', method = 'GET', path = '/hello', headers = {}, tls: useTls = false, timeoutMs = 10_000 }) {
+export function rawRequest({ port, host = '127.0.0.1', method = 'GET', path = '/hello', headers = {}, body, tls: useTls = false, timeoutMs = 10_000 }) {
   const headerLines = (Array.isArray(headers) ? headers : Object.entries(headers))
     .map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  const request = `${method} ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n${headerLines}Connection: close\r\n\r\n`;
+  const bodyBytes = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+  const lengthLine = body === undefined ? '' : `Content-Length: ${bodyBytes.length}\r\n`;
+  const request = Buffer.concat([
+    Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\n${headerLines}${lengthLine}Connection: close\r\n\r\n`, 'latin1'),
+    bodyBytes,
+  ]);
   return new Promise((resolve, reject) => {
     const socket = useTls
       ? tls.connect({ port, host, servername: host === '127.0.0.1' ? undefined : host, ...(typeof useTls === 'object' && useTls.ca ? { ca: useTls.ca } : { rejectUnauthorized: false }) })
@@ -30,7 +36,7 @@ export function rawRequest({ port, host = '127.0.0.1', method = 'GET', path = '/
       socket.destroy();
       reject(new Error(`no complete response to ${method} ${path} on port ${port} after ${timeoutMs} ms; got:\n${Buffer.concat(chunks).toString('latin1')}`));
     }, timeoutMs);
-    socket.once(useTls ? 'secureConnect' : 'connect', () => socket.write(request, 'latin1'));
+    socket.once(useTls ? 'secureConnect' : 'connect', () => socket.write(request));
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', (error) => { clearTimeout(timer); reject(error); });
     socket.on('end', () => { clearTimeout(timer); socket.end(); resolve(Buffer.concat(chunks)); });
@@ -95,10 +101,11 @@ function dechunk(wire) {
  * @param {string} [options.method] default GET
  * @param {string} [options.path] default /hello
  * @param {Record<string, string>} [options.headers]
+ * @param {string | Buffer} [options.body]
  * @param {number} [options.timeoutMs] default 10 s
  * @returns {Promise<{ status: number, headers: Record<string, string | string[]>, body: string }>}
  */
-export function http2Request({ port, secure = true, ca, method = 'GET', path = '/hello', headers = {}, timeoutMs = 10_000 }) {
+export function http2Request({ port, secure = true, ca, method = 'GET', path = '/hello', headers = {}, body, timeoutMs = 10_000 }) {
   return new Promise((resolve, reject) => {
     const session = http2.connect(`${secure ? 'https' : 'http'}://127.0.0.1:${port}`, secure ? (ca ? { ca } : { rejectUnauthorized: false }) : {});
     const timer = setTimeout(() => {
@@ -109,23 +116,25 @@ export function http2Request({ port, secure = true, ca, method = 'GET', path = '
     session.on('error', fail);
     const stream = session.request({ ':method': method, ':path': path, ...headers });
     stream.setEncoding('utf8');
-    let body = '';
+    let received = '';
     /** @type {Record<string, string | string[]>} */
     let responseHeaders = {};
     let status = 0;
-    stream.on('response', (received) => {
-      status = Number(received[':status']);
-      responseHeaders = Object.fromEntries(Object.entries(received)
+    stream.on('response', (head) => {
+      status = Number(head[':status']);
+      responseHeaders = Object.fromEntries(Object.entries(head)
         .filter(([name]) => !name.startsWith(':') && name !== 'date')
         .map(([name, value]) => [name, /** @type {string | string[]} */ (value)]));
     });
-    stream.on('data', (chunk) => { body += chunk; });
+    stream.on('data', (chunk) => { received += chunk; });
     stream.on('error', fail);
     stream.on('end', () => {
       clearTimeout(timer);
       session.close();
-      resolve({ status, headers: responseHeaders, body });
+      resolve({ status, headers: responseHeaders, body: received });
     });
-    stream.end();
+    // A GET stream is already ended by http2 itself (no body); end() again is harmless, end(x) is not.
+    if (body === undefined) stream.end();
+    else stream.end(body);
   });
 }
