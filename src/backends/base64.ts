@@ -1,4 +1,4 @@
-import { KnockError } from '../errors.js';
+import { refusal } from '../knock/refusal.js';
 import { EPDBBackend, type BackendRecipe } from './backend.js';
 import { decodeBase64Strictly, parseJsonBytes } from './json.js';
 
@@ -13,7 +13,7 @@ export class Base64Backend extends EPDBBackend {
 
   decode(payload: string): unknown {
     const bytes = decodeBase64Strictly(payload, 'standard');
-    if (bytes === undefined) throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not valid base64');
+    if (bytes === undefined) throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not valid base64');
     return parseJsonBytes(bytes);
   }
 

@@ -1,5 +1,5 @@
 import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
-import { KnockError } from '../errors.js';
+import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
 import { EPDBBackend, type BackendRecipe } from './backend.js';
 import { decodeBase64Strictly, parseJsonBytes } from './json.js';
@@ -38,15 +38,15 @@ export class FernetBackend extends EPDBBackend {
 
   decode(payload: string): unknown {
     const token = decodeBase64Strictly(payload, 'url-safe');
-    if (token === undefined) throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not url-safe base64');
+    if (token === undefined) throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not url-safe base64');
     if (token.length < MIN_TOKEN_BYTES || (token.length - MIN_TOKEN_BYTES) % 16 !== 0 || token[0] !== VERSION) {
-      throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not a Fernet token');
+      throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not a Fernet token');
     }
     // Each failure gets its own reason, and the MAC is compared in constant time.
     this.checkAge(Number(token.readBigUInt64BE(1)));
     const mac = createHmac('sha256', this.signingKey).update(token.subarray(0, -32)).digest();
     if (!timingSafeEqual(mac, token.subarray(-32))) {
-      throw new KnockError('ERR_EPDB_KNOCK_BAD_SIGNATURE', 'Fernet signature does not verify (wrong key or altered token)');
+      throw refusal('ERR_EPDB_KNOCK_BAD_SIGNATURE', 'Fernet signature does not verify (wrong key or altered token)');
     }
     // Decrypted with node:crypto, which checks the PKCS#7 padding as Python's cryptography does
     // (npm fernet's crypto-js strips padding without checking it).
@@ -55,7 +55,7 @@ export class FernetBackend extends EPDBBackend {
       const decipher = createDecipheriv('aes-128-cbc', this.encryptionKey, token.subarray(9, 25));
       message = Buffer.concat([decipher.update(token.subarray(25, -32)), decipher.final()]);
     } catch {
-      throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'Fernet token does not decrypt');
+      throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'Fernet token does not decrypt');
     }
     return parseJsonBytes(message);
   }
@@ -68,10 +68,10 @@ export class FernetBackend extends EPDBBackend {
   private checkAge(timestamp: number): void {
     const now = Date.now() / 1000;
     if (timestamp > now + MAX_CLOCK_SKEW_SECONDS) {
-      throw new KnockError('ERR_EPDB_KNOCK_NOT_YET_VALID', `Fernet token is dated ${Math.round(timestamp - now)} s in the future`);
+      throw refusal('ERR_EPDB_KNOCK_NOT_YET_VALID', `Fernet token is dated ${Math.round(timestamp - now)} s in the future`);
     }
     if (now - timestamp > this.options.maxAgeSeconds) {
-      throw new KnockError('ERR_EPDB_KNOCK_EXPIRED', `Fernet token is ${Math.round(now - timestamp)} s old, over EPDB_MAX_AGE (${this.options.maxAgeSeconds} s)`);
+      throw refusal('ERR_EPDB_KNOCK_EXPIRED', `Fernet token is ${Math.round(now - timestamp)} s old, over EPDB_MAX_AGE (${this.options.maxAgeSeconds} s)`);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { KnockError } from '../errors.js';
+import { refusal } from '../knock/refusal.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -12,12 +12,12 @@ export function parseJsonBytes(bytes: Uint8Array): unknown {
   try {
     text = utf8.decode(bytes);
   } catch {
-    throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload does not decode to UTF-8 text');
+    throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'payload does not decode to UTF-8 text');
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload does not decode to JSON');
+    throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'payload does not decode to JSON');
   }
 }
 

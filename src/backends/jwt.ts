@@ -1,4 +1,5 @@
-import { KnockError } from '../errors.js';
+import type { KnockError } from '../errors.js';
+import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
 import { log } from '../log.js';
 import { EPDBBackend, type BackendRecipe } from './backend.js';
@@ -34,7 +35,7 @@ export class JWTBackend extends EPDBBackend {
 
   async decode(payload: string): Promise<unknown> {
     if (!COMPACT_JWS.test(payload)) {
-      throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not a JWT (three base64url parts)');
+      throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'payload is not a JWT (three base64url parts)');
     }
     const jose = await import('jose');
     let claims: Record<string, unknown>;
@@ -67,14 +68,14 @@ export class JWTBackend extends EPDBBackend {
   private checkIssuedAt(iat: unknown): void {
     if (iat === undefined) return;
     if (typeof iat !== 'number' || !Number.isFinite(iat)) {
-      throw new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', 'JWT "iat" claim is not a number');
+      throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'JWT "iat" claim is not a number');
     }
     const now = Date.now() / 1000;
     if (iat > now + MAX_CLOCK_SKEW_SECONDS) {
-      throw new KnockError('ERR_EPDB_KNOCK_NOT_YET_VALID', `JWT was issued ${Math.round(iat - now)} s in the future`);
+      throw refusal('ERR_EPDB_KNOCK_NOT_YET_VALID', `JWT was issued ${Math.round(iat - now)} s in the future`);
     }
     if (now - iat > this.options.maxAgeSeconds) {
-      throw new KnockError('ERR_EPDB_KNOCK_EXPIRED', `JWT was issued ${Math.round(now - iat)} s ago, over EPDB_MAX_AGE (${this.options.maxAgeSeconds} s)`);
+      throw refusal('ERR_EPDB_KNOCK_EXPIRED', `JWT was issued ${Math.round(now - iat)} s ago, over EPDB_MAX_AGE (${this.options.maxAgeSeconds} s)`);
     }
   }
 }
@@ -84,17 +85,17 @@ type JoseErrors = typeof import('jose').errors;
 /** Maps jose's typed errors onto epdb's reasons; jose's messages never contain the key. */
 function knockErrorFromJose(error: unknown, errors: JoseErrors): KnockError {
   if (error instanceof errors.JOSEAlgNotAllowed) {
-    return new KnockError('ERR_EPDB_KNOCK_ALGORITHM', 'JWT algorithm is not HS256, the only one accepted');
+    return refusal('ERR_EPDB_KNOCK_ALGORITHM', 'JWT algorithm is not HS256, the only one accepted');
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {
-    return new KnockError('ERR_EPDB_KNOCK_BAD_SIGNATURE', 'JWT signature does not verify (wrong key or altered token)');
+    return refusal('ERR_EPDB_KNOCK_BAD_SIGNATURE', 'JWT signature does not verify (wrong key or altered token)');
   }
   if (error instanceof errors.JWTExpired) {
-    return new KnockError('ERR_EPDB_KNOCK_EXPIRED', 'JWT has expired ("exp" is past)');
+    return refusal('ERR_EPDB_KNOCK_EXPIRED', 'JWT has expired ("exp" is past)');
   }
   if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'nbf') {
-    return new KnockError('ERR_EPDB_KNOCK_NOT_YET_VALID', 'JWT is not valid yet ("nbf" is ahead)');
+    return refusal('ERR_EPDB_KNOCK_NOT_YET_VALID', 'JWT is not valid yet ("nbf" is ahead)');
   }
   const reason = error instanceof errors.JOSEError ? error.message : 'malformed token';
-  return new KnockError('ERR_EPDB_KNOCK_UNDECODABLE', `payload is not a valid JWT: ${reason}`);
+  return refusal('ERR_EPDB_KNOCK_UNDECODABLE', `payload is not a valid JWT: ${reason}`);
 }

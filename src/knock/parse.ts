@@ -1,4 +1,4 @@
-import { KnockError } from '../errors.js';
+import { refusal } from './refusal.js';
 import { MAX_KNOCK_BYTES } from './limits.js';
 
 /** A knock header split into its two tokens, before any decoding. */
@@ -21,15 +21,15 @@ const SEPARATORS = /[ \t]+/;
 export function parseKnock(value: string): ParsedKnock {
   // Header values reach JavaScript as latin1, one character a byte: length is the byte count.
   if (value.length > MAX_KNOCK_BYTES) {
-    throw new KnockError('ERR_EPDB_KNOCK_TOO_LARGE', `header is ${value.length} bytes, over the ${MAX_KNOCK_BYTES}-byte limit`);
+    throw refusal('ERR_EPDB_KNOCK_TOO_LARGE', `header is ${value.length} bytes, over the ${MAX_KNOCK_BYTES}-byte limit`);
   }
   if (!PRINTABLE_ASCII.test(value)) {
-    throw new KnockError('ERR_EPDB_KNOCK_NOT_ASCII', 'header has bytes that are not printable ASCII');
+    throw refusal('ERR_EPDB_KNOCK_NOT_ASCII', 'header has bytes that are not printable ASCII');
   }
   const tokens = value.trim().split(SEPARATORS);
   if (tokens.length !== 2 || tokens[0] === '') {
     const count = tokens[0] === '' ? 0 : tokens.length;
-    throw new KnockError('ERR_EPDB_KNOCK_SHAPE', `expected "<Scheme> <payload>", got ${count} token${count === 1 ? '' : 's'}`);
+    throw refusal('ERR_EPDB_KNOCK_SHAPE', `expected "<Scheme> <payload>", got ${count} token${count === 1 ? '' : 's'}`);
   }
   return { scheme: tokens[0] as string, payload: tokens[1] as string };
 }

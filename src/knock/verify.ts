@@ -1,5 +1,5 @@
 import type { EPDBBackend } from '../backends/backend.js';
-import { KnockError } from '../errors.js';
+import { refusal } from './refusal.js';
 import type { AcceptedKnock } from '../types.js';
 import { parseKnock } from './parse.js';
 
@@ -17,9 +17,9 @@ export async function verifyKnock(value: string, backend: EPDBBackend): Promise<
   if (scheme.toLowerCase() !== backend.scheme.toLowerCase()) {
     const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
     if (known === undefined) {
-      throw new KnockError('ERR_EPDB_KNOCK_UNKNOWN_SCHEME', `unknown scheme "${printable(scheme)}" (this server expects ${backend.scheme})`);
+      throw refusal('ERR_EPDB_KNOCK_UNKNOWN_SCHEME', `unknown scheme "${printable(scheme)}" (this server expects ${backend.scheme})`);
     }
-    throw new KnockError('ERR_EPDB_KNOCK_WRONG_SCHEME', `scheme ${known} does not match this server's backend (${backend.scheme})`);
+    throw refusal('ERR_EPDB_KNOCK_WRONG_SCHEME', `scheme ${known} does not match this server's backend (${backend.scheme})`);
   }
   const value_ = await backend.decode(payload);
   return { scheme: backend.scheme, options: epdbOptionsOf(value_) };
@@ -28,14 +28,14 @@ export async function verifyKnock(value: string, backend: EPDBBackend): Promise<
 /** The object under `"epdb"`, checked the way the seed checks it, one reason per failure. */
 export function epdbOptionsOf(decoded: unknown): Readonly<Record<string, unknown>> {
   if (!isPlainObject(decoded)) {
-    throw new KnockError('ERR_EPDB_KNOCK_NOT_OBJECT', 'payload is not a dictionary');
+    throw refusal('ERR_EPDB_KNOCK_NOT_OBJECT', 'payload is not a dictionary');
   }
   if (!Object.hasOwn(decoded, 'epdb')) {
-    throw new KnockError('ERR_EPDB_KNOCK_NO_EPDB_KEY', 'payload has no key named "epdb"');
+    throw refusal('ERR_EPDB_KNOCK_NO_EPDB_KEY', 'payload has no key named "epdb"');
   }
   const options = decoded['epdb'];
   if (!isPlainObject(options)) {
-    throw new KnockError('ERR_EPDB_KNOCK_EPDB_NOT_OBJECT', '"epdb" in the payload is not a dictionary');
+    throw refusal('ERR_EPDB_KNOCK_EPDB_NOT_OBJECT', '"epdb" in the payload is not a dictionary');
   }
   return options;
 }
