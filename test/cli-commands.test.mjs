@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createBackend, readConfig, verifyKnock } from 'epdb';
-import { freePort, pythonKeys, rawRequest, parseRawResponse, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort, pythonKeys, rawRequest, parseRawResponse, startApp } from './helpers/index.mjs';
 import { runCli } from './fixtures/cli/cli.mjs';
 
 /** Keys as the seed's users make them (Python), shared by the tests below. */

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import http from 'node:http';
 import CDP from 'chrome-remote-interface';
 import WebSocket from 'ws';
-import { cleanEnv, freePort, spawnChild, startApp } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange as freePort, spawnChild, startApp } from './helpers/index.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/cli/echo-app.cjs', import.meta.url));

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { createBackend, readConfig, verifyKnock } from 'epdb';
-import { freePort } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort } from './helpers/index.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
 import { FAKE_TARGET_ID, startFakeBridge } from './fixtures/cli/fake-bridge.mjs';
 
@@ -149,8 +149,8 @@ test('something else on the port: connect says it is not the bridge, exit 1', as
 
 test('the bridge goes away and comes back: connect says so and forwards again', async (t) => {
   const backend = createBackend(readConfig(JWT_ENV));
-  let bridge = await startFakeBridge({ backend });
-  const bridgePort = bridge.port;
+  const bridgePort = await freePort();
+  let bridge = await startFakeBridge({ backend, port: bridgePort });
   t.after(() => bridge.close());
   const localPort = await freePort();
   const connect = startConnect(t, [String(bridgePort), '--port', String(localPort)], JWT_ENV);

@@ -24,6 +24,13 @@ export function probeBridge(target: Address, knock: string | null, timeoutMs: nu
     if (knock !== null) headers['x-epdb'] = knock;
     const probe = request({ host: target.host, port: target.port, path: '/json/version', headers, agent: false });
     const timer = setTimeout(() => probe.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
+    probe.on('socket', (socket) => socket.once('connect', () => {
+      // With nothing listening on a port in the ephemeral range, the kernel can pick that very
+      // port as our source and connect the socket to itself: that is "nobody there", not an answer.
+      if (socket.localPort === socket.remotePort && socket.localAddress === socket.remoteAddress) {
+        probe.destroy(Object.assign(new Error('connected to itself'), { code: 'ECONNREFUSED' }));
+      }
+    }));
     probe.on('response', (response) => {
       clearTimeout(timer);
       response.resume();
