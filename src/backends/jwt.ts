@@ -1,3 +1,4 @@
+import type { webcrypto } from 'node:crypto';
 import type { KnockError } from '../errors.js';
 import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
@@ -24,6 +25,8 @@ export class JWTBackend extends EPDBBackend {
   readonly authenticates = true;
   readonly recipe: BackendRecipe;
   private readonly secret: Uint8Array;
+  /** The secret imported once as an HS256 verification key: given bytes, jose imports them on every knock. */
+  private verificationKey: Promise<webcrypto.CryptoKey> | undefined;
   private warnedNeverExpires = false;
 
   constructor(private readonly options: JWTBackendOptions) {
@@ -40,7 +43,9 @@ export class JWTBackend extends EPDBBackend {
     const jose = await import('jose');
     let claims: Record<string, unknown>;
     try {
-      ({ payload: claims } = await jose.jwtVerify(payload, this.secret, {
+      this.verificationKey ??= (require('node:crypto') as typeof import('node:crypto')).webcrypto.subtle
+        .importKey('raw', this.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+      ({ payload: claims } = await jose.jwtVerify(payload, await this.verificationKey, {
         algorithms: ['HS256'],
         clockTolerance: MAX_CLOCK_SKEW_SECONDS,
       }));
