@@ -45,6 +45,11 @@ test('the preload loads through --import, --require and NODE_OPTIONS, for ESM an
     assert.match(response.body, /GET \/hello/);
     await app.stderr.waitForLine(ACCEPTED, { from, timeoutMs: WAIT_MS });
   })));
+  await t.test('EPDB_BACKEND in any case (BASE64)', async (t) => {
+    const app = await startApp(t, { app: 'http.cjs', preload: 'require', env: await base64Env({ EPDB_BACKEND: 'BASE64' }) });
+    await knock(app);
+    await app.stderr.waitForLine(ACCEPTED, { timeoutMs: WAIT_MS });
+  });
 });
 
 test('EPDB_BACKEND unset, empty or off: nothing is patched and nothing is logged', { concurrency: true, timeout: 60_000 }, async (t) => {
@@ -55,7 +60,7 @@ test('EPDB_BACKEND unset, empty or off: nothing is patched and nothing is logged
     // Off means off: leftover variables are not even read, so not complained about.
     { name: 'Off, with a bad EPDB_PORT and EPDB_KEY left over', env: { EPDB_BACKEND: 'Off', EPDB_PORT: 'nonsense', EPDB_KEY: 'short' } },
   ];
-  const cases = settings.flatMap((setting) => ['import', 'require-options'].map((preload) => ({ ...setting, preload })));
+  const cases = settings.flatMap((setting, i) => [i % 2 ? 'require' : 'import', 'require-options'].map((preload) => ({ ...setting, preload })));
   await Promise.all(cases.map(({ name, env, preload }) => t.test(`${name} (${preload})`, async (t) => {
     const app = await startApp(t, { app: 'patch-probe.cjs', preload, env });
     const probe = JSON.parse(parseRawResponse(await rawRequest({ port: app.port, path: '/probe', timeoutMs: WAIT_MS })).body);
