@@ -110,6 +110,20 @@ test('a wrong key: connect says the bridge refused it (401) and exits 1', async 
   assert.ok(!stderr.includes('b'.repeat(64)), 'the key is never printed');
 });
 
+test('the key changes under a running forward (app restarted with a new key): the 401 ends connect, exit 1', async (t) => {
+  const bridge = await startFakeBridge({ backend: createBackend(readConfig(JWT_ENV)), port: await freePort() });
+  t.after(() => bridge.close());
+  const localPort = await freePort();
+  const connect = startConnect(t, [String(bridge.port), '--port', String(localPort)], JWT_ENV);
+  await connect.stderr.waitForLine(/is up$/, { timeoutMs: 10_000 });
+  bridge.setBackend(createBackend(readConfig({ EPDB_BACKEND: 'jwt', EPDB_KEY: 'c'.repeat(64) })));
+  const refused = await get(localPort, '/json/list');
+  assert.equal(refused.status, 401, 'the bridge\'s answer is passed to the debugger');
+  await connect.stderr.waitForLine(/^epdb: the bridge on 127\.0\.0\.1:\d+ refused the knock \(401\): EPDB_KEY is wrong/, { timeoutMs: 5_000 });
+  const { code } = await connect.exited;
+  assert.equal(code, 1);
+});
+
 test('the local port is taken: a clear error, exit 1', async (t) => {
   const squatter = net.createServer().listen(0, '127.0.0.1');
   await once(squatter, 'listening');

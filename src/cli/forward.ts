@@ -88,7 +88,8 @@ function sendToBridge(context: ForwardContext, req: IncomingMessage, bodyless: b
 
 function relayAnswer(context: ForwardContext, req: IncomingMessage, res: ServerResponse, answer: IncomingMessage): void {
   const status = answer.statusCode ?? 502;
-  if (status === 401) context.watch.reportUnauthorized();
+  // Reported once the 401 is out: the report ends `epdb connect`, and the debugger should see why.
+  if (status === 401) res.once('close', () => context.watch.reportUnauthorized());
   res.on('close', () => answer.destroy());
   answer.on('error', () => res.destroy());
   const headers = clientResponseHeaders(answer.headers);

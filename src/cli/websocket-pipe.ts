@@ -37,7 +37,6 @@ export async function forwardUpgrade(context: ForwardContext, req: IncomingMessa
     splice(client, bridge);
   });
   upstream.on('response', (response) => {
-    if (response.statusCode === 401) context.watch.reportUnauthorized();
     const chunks: Buffer[] = [];
     response.on('data', (chunk: Buffer) => chunks.push(chunk));
     response.on('end', () => {
@@ -48,6 +47,8 @@ export async function forwardUpgrade(context: ForwardContext, req: IncomingMessa
         log(`the bridge turned a debugger away: ${response.statusCode} ${response.statusMessage ?? ''}${reason ? ` (${reason})` : ''}`);
       }
       refuse(client, response.statusCode ?? 502, response.statusMessage ?? '', body);
+      // Reported once the 401 is out: the report ends `epdb connect`, and the debugger should see why.
+      if (response.statusCode === 401) client.once('finish', () => context.watch.reportUnauthorized());
     });
     response.on('error', () => client.destroy());
   });
