@@ -2,7 +2,7 @@
  * Test helpers for epdb. Import what you need from here (or from the module itself):
  *
  * - paths.mjs   REPO_ROOT (cwd of every child), fixtureApp(name), SYSTEM_PYTHON.
- * - child.mjs   spawnChild(cmd, args, { env, cwd, t }): a child with `stdout`/`stderr` LineLogs,
+ * - child.mjs   spawnChild(cmd, args, { env, cwd, stdin, t }): a child with `stdout`/`stderr` LineLogs,
  *               `exited`, `stop()` (SIGTERM, SIGKILL after a grace period); cleaned up by
  *               `t.after`, and SIGKILLed if the test process exits. cleanEnv(extra): PATH and
  *               HOME plus `extra` (nothing leaks from the runner). runToCompletion(cmd, args).
@@ -17,9 +17,9 @@
  *               ports a child is told in advance (EPDB_PORT); freePort(): a port from listen(0).
  * - tls.mjs     makeSelfSignedCert(t): `openssl req -x509` into a temp dir removed by t.after;
  *               { certPath, keyPath, cert, key }.
- * - http.mjs    rawRequest({ port, method, path, headers, tls }): exact response bytes over a raw
+ * - http.mjs    rawRequest({ port, method, path, headers, body, tls }): exact response bytes over a raw
  *               socket (HTTP/1.1, Connection: close); withoutDateHeader(bytes);
- *               parseRawResponse(bytes); http2Request({ port, secure, headers }) via http2.connect.
+ *               parseRawResponse(bytes) (dechunks); http2Request({ port, secure, headers, body }).
  * - knocks.mjs  base64Knock(json?) in Node; seedKnocks(keys?): Base64/Fernet/JWT header values
  *               made by /usr/bin/python3 with the seed's exact snippets (+ the keys);
  *               pythonKeys(): Fernet.generate_key() and uuid.uuid4().hex.
