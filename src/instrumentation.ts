@@ -159,11 +159,14 @@ class KnockCheck {
     this.exemptMethods = new Set([...(options.exemptMethods ?? ['OPTIONS'])].map((method) => method.toUpperCase()));
   }
 
-  /** The wrapper for one prototype's `emit`; the hot path is the first three lines. */
+  /** The wrapper for one prototype's `emit`; the hot path is its first few lines. */
   wrapEmit(original: Emit): Emit {
     const check = this;
     return function epdbEmit(this: unknown, event: unknown, req?: unknown) {
-      if (event !== 'request' || check.stopped) return original.apply(this, arguments as unknown as unknown[]);
+      // 'checkContinue' replaces 'request' for `Expect: 100-continue` when the app listens for it.
+      if ((event !== 'request' && event !== 'checkContinue') || check.stopped) {
+        return original.apply(this, arguments as unknown as unknown[]);
+      }
       const header = knockHeaderOf(req as AnyRequest);
       if (header === undefined) return original.apply(this, arguments as unknown as unknown[]);
       const args = arguments as unknown as unknown[];
