@@ -47,6 +47,8 @@ export function createBridgeServer(options: BridgeServerOptions): Server {
     res.end(answer.body);
   }
 
+  server.on('clientError', refuseMalformed);
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     void (async () => {
@@ -60,6 +62,23 @@ export function createBridgeServer(options: BridgeServerOptions): Server {
   });
 
   return server;
+}
+
+/**
+ * Answers a request Node could not parse and closes gently: half-close and read the rest, so
+ * the client gets the answer instead of a reset (Node's default destroys a socket that still
+ * holds unread bytes, which makes the kernel send RST).
+ */
+function refuseMalformed(error: NodeJS.ErrnoException, socket: Duplex): void {
+  socket.on('error', () => socket.destroy());
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.resume();
+  setTimeout(() => socket.destroy(), 2_000).unref();
 }
 
 function refuseHttp(res: ServerResponse, refusal: Refusal): void {
