@@ -1,6 +1,12 @@
 import { Session } from 'node:inspector';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { WebSocket } from 'ws';
 import type { PauseArmer } from './arm.js';
+import { SelfHider } from './hide-self.js';
+
+/** The bridge worker's script, hidden from clients (this file sits beside it). */
+const SELF_URL = pathToFileURL(join(__dirname, 'worker.js')).href;
 
 /** What a relay tells the worker about its client. */
 export interface RelayEvents {
@@ -17,6 +23,7 @@ export interface RelayEvents {
  * resumes a paused main thread.
  */
 export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvents): void {
+  const self = new SelfHider(SELF_URL);
   const session = new Session();
   session.connectToMainThread();
 
@@ -29,7 +36,9 @@ export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvent
     flush();
   };
   const stopListening = armer.onRelease(flush);
-  session.on('inspectorNotification', send);
+  session.on('inspectorNotification', (notification) => {
+    if (self.passes(notification)) send(notification);
+  });
 
   let debuggerEnabled = false;
   let runRequested = false;
@@ -60,6 +69,10 @@ export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvent
     }
     if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) {
       send({ id, error: { code: -32602, message: 'Invalid parameters: params must be an object' } });
+      return;
+    }
+    if (self.targetsSelf(method, params as object | undefined)) {
+      send({ id, error: { code: -32602, message: 'No such worker session' } });
       return;
     }
     try {
