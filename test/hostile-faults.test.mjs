@@ -1,0 +1,248 @@
+// Failure injection on the debugger side, with the real bridge and real debugger clients: the
+// debugger process killed while paused, a debugger gone mid-step, the bridge worker terminated
+// (waiting, and with a debugger attached), the bridge port taken, SIGTERM while a request waits
+// at the gate, the knocked request's client gone while it waits. In each, the process stays up
+// (except for SIGTERM), every other request gets its right response, and the next knock works.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { cleanEnv, freePort, spawnChild, startApp } from './helpers/index.mjs';
+import { cdp, linesMatching, openSocket, portIsOpen, within } from './fixtures/hostile/bridge.mjs';
+
+const APP = fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url));
+const DEBUGGER = fileURLToPath(new URL('./fixtures/hostile/debugger-process.mjs', import.meta.url));
+const KNOCK = 'Base64 eyJlcGRiIjoge319';
+const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:\d+$/;
+const DETACHED = /^epdb: debugger detached$/;
+
+/** What the faults cost, for the report. */
+const totals = { faults: 0, served: 0 };
+
+/** One GET with a fresh connection; resolves with status and body. */
+function get(port, path, headers = {}, timeoutMs = 20_000) {
+  return within(new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('error', reject);
+    }).on('error', reject);
+  }), timeoutMs, `GET ${path} on ${port}`);
+}
+
+/** The app's expected answer to `path` (see test/fixtures/hostile/app.cjs). */
+const answer = (path) => ({ status: 200, body: `${path.split(/[/?]/)[1]} ${path}` });
+
+/**
+ * Unknocked requests sent four at a time for as long as a fault lasts; `stop()` waits for the
+ * ones in flight and returns how many were served. Any error or wrong body fails the test.
+ */
+function background(port) {
+  let running = true;
+  let served = 0;
+  let n = 0;
+  const errors = [];
+  const lanes = Array.from({ length: 4 }, async () => {
+    while (running) {
+      const path = `/bg?n=${n++}`;
+      try {
+        const response = await get(port, path, {}, 30_000);
+        if (JSON.stringify(response) === JSON.stringify(answer(path))) served++;
+        else errors.push(`${path}: ${JSON.stringify(response)}`);
+      } catch (error) {
+        errors.push(`${path}: ${error.message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  });
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(lanes);
+      assert.deepEqual(errors, [], 'background requests failed');
+      assert.ok(served > 0, 'no background request was served');
+      totals.served += served;
+      return served;
+    },
+  };
+}
+
+/** Starts the fixture app under the preload (base64: the bridge is open to a local debugger). */
+async function startGatedApp(t, env = {}) {
+  const bridgePort = await freePort();
+  const app = await startApp(t, { app: APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0', ...env } });
+  return { app, bridgePort };
+}
+
+/** The WebSocket address of the bridge's one target. */
+async function targetUrl(bridgePort) {
+  const { body } = await get(bridgePort, '/json/list');
+  return JSON.parse(body)[0].webSocketDebuggerUrl;
+}
+
+/** Attaches an in-process CDP client as DevTools does; returns it with its socket. */
+async function attach(bridgePort, t) {
+  const { ws, status } = await openSocket(await targetUrl(bridgePort));
+  assert.ok(ws, `the bridge refused the debugger (${status})`);
+  t.after(() => ws.terminate());
+  const client = cdp(ws);
+  await client.call('Debugger.enable');
+  await client.call('Debugger.setBlackboxPatterns', { patterns: ['/node_modules/'] });
+  await client.call('Runtime.runIfWaitingForDebugger');
+  return { ws, client };
+}
+
+/**
+ * The proof that the gate recovered: a new knock waits, a new debugger attaches, the pause
+ * shows this very request, resuming completes it, and the debugger detaches cleanly.
+ */
+async function nextKnockWorks(t, app, bridgePort, path = '/next') {
+  const from = app.stderr.lines.length;
+  const knocked = get(app.port, path, { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000, from });
+  const detachedBefore = app.stderr.matching(DETACHED).length;
+  const { ws, client } = await attach(bridgePort, t);
+  const pause = await client.event('Debugger.paused');
+  const { result } = await client.call('Debugger.evaluateOnCallFrame', { callFrameId: pause.callFrames[0].callFrameId, expression: 'req.url', returnByValue: true });
+  assert.equal(result.value, path, 'the first pause after the fault is not the new knock');
+  await client.call('Debugger.resume');
+  assert.deepEqual(await knocked, answer(path));
+  ws.terminate();
+  await linesMatching(app.stderr, DETACHED, detachedBefore + 1);
+  assert.deepEqual(await get(app.port, '/alive'), answer('/alive'));
+}
+
+/** Spawns the debugger process of test/fixtures/hostile/debugger-process.mjs. */
+function debuggerProcess(t, bridgePort, mode) {
+  return spawnChild(process.execPath, [DEBUGGER, String(bridgePort), mode], { env: cleanEnv(), t });
+}
+
+test('the debugger process is killed while paused: the request completes, the next knock works', async (t) => {
+  const { app, bridgePort } = await startGatedApp(t);
+  const bg = background(app.port);
+  const knocked = get(app.port, '/killed?paused', { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  const debuggerChild = debuggerProcess(t, bridgePort, 'hold');
+  await debuggerChild.stdout.waitForLine(/^paused 1$/, { timeoutMs: 10_000 });
+  debuggerChild.process.kill('SIGKILL');
+  totals.faults++;
+  assert.deepEqual(await knocked, answer('/killed?paused'));
+  await linesMatching(app.stderr, DETACHED, 1);
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort);
+});
+
+test('the debugger disconnects mid-step (process killed, and socket dropped with a step in flight)', async (t) => {
+  const { app, bridgePort } = await startGatedApp(t);
+  const bg = background(app.port);
+  const first = get(app.port, '/stepping?1', { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  const debuggerChild = debuggerProcess(t, bridgePort, 'step');
+  await debuggerChild.stdout.waitForLine(/^stepped 5$/, { timeoutMs: 15_000 });
+  debuggerChild.process.kill('SIGKILL');
+  totals.faults++;
+  assert.deepEqual(await first, answer('/stepping?1'));
+  await linesMatching(app.stderr, DETACHED, 1);
+
+  // In process: a stepInto sent, and the socket destroyed before its answer.
+  const from = app.stderr.lines.length;
+  const second = get(app.port, '/stepping?2', { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000, from });
+  const { ws, client } = await attach(bridgePort, t);
+  await client.event('Debugger.paused');
+  client.send(JSON.stringify({ id: 1000, method: 'Debugger.stepInto', params: {} }));
+  ws._socket.destroy();
+  totals.faults++;
+  assert.deepEqual(await second, answer('/stepping?2'));
+  await linesMatching(app.stderr, DETACHED, 2);
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort);
+});
+
+test('the bridge worker is terminated while a request waits, and while a debugger is attached', async (t) => {
+  const { app, bridgePort } = await startGatedApp(t);
+  const bg = background(app.port);
+  const waiting = get(app.port, '/orphaned', { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  assert.deepEqual(await get(app.port, '/kill-bridge'), { status: 200, body: 'terminated 1' });
+  totals.faults++;
+  assert.deepEqual(await waiting, answer('/orphaned'), 'the waiting request did not go on');
+  await app.stderr.waitForLine(/^epdb: debug bridge stopped/, { timeoutMs: 10_000 });
+  assert.equal(await portIsOpen(bridgePort), false);
+  await nextKnockWorks(t, app, bridgePort, '/next?1');
+
+  // A debugger attached and idle when the worker dies: its socket closes, nothing else.
+  const { ws } = await attach(bridgePort, t);
+  const closed = within(new Promise((resolve) => ws.once('close', resolve)), 10_000, 'the debugger socket to close');
+  assert.deepEqual(await get(app.port, '/kill-bridge'), { status: 200, body: 'terminated 1' });
+  totals.faults++;
+  await closed;
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort, '/next?2');
+});
+
+test('the bridge port is taken: the knocked request is served undebugged; once it is free the next knock works', async (t) => {
+  const squatter = net.createServer((socket) => socket.destroy());
+  await new Promise((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+  t.after(() => squatter.close());
+  const bridgePort = squatter.address().port;
+  const app = await startApp(t, { app: APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
+  const bg = background(app.port);
+  assert.deepEqual(await get(app.port, '/taken', { 'X-EPDB': KNOCK }), answer('/taken'));
+  totals.faults++;
+  await app.stderr.waitForLine(/cannot start the debug bridge .*already in use/, { timeoutMs: 10_000 });
+  await new Promise((resolve) => squatter.close(resolve));
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort);
+});
+
+/**
+ * Bugs found by this file, open at the time of writing (see the hostile-testing report): the
+ * tests stay `todo` (run, reported as failing, not failing the suite) until src/gate fixes them.
+ */
+const OPEN_BUG_SIGTERM = 'BUG (src/gate): a request held at the gate keeps its connection open after the app calls server.close(), so the process cannot exit until EPDB_WAIT_TIMEOUT (forever with 0)';
+const OPEN_BUG_ABANDONED = 'BUG (src/gate): a held request whose client disconnected stays held; the next debugger first pauses on the dead request (once per abandoned knock), and with EPDB_WAIT_TIMEOUT=0 it is never released';
+
+test('SIGTERM while a request waits at the gate: in-flight responses finish and the process exits promptly', { todo: OPEN_BUG_SIGTERM }, async (t) => {
+  const { app } = await startGatedApp(t);
+  const slow = get(app.port, '/slow?ms=600');
+  const knocked = get(app.port, '/held', { 'X-EPDB': KNOCK }).then((response) => response, (error) => ({ error: error.message }));
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  const started = Date.now();
+  app.process.kill('SIGTERM');
+  totals.faults++;
+  await app.stdout.waitForLine(/^closing$/, { timeoutMs: 5000 });
+  assert.deepEqual(await slow, answer('/slow?ms=600'), 'an in-flight response was lost');
+  totals.served++;
+  const exit = await within(app.exited, 6000, 'the app to exit after SIGTERM');
+  const tookMs = Date.now() - started;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(tookMs < 5000, `the app took ${tookMs} ms to exit`);
+  // The knocked request was not left hanging: it went on (or its connection closed) as the server closed.
+  const outcome = await knocked;
+  assert.ok(outcome.error !== undefined || JSON.stringify(outcome) === JSON.stringify(answer('/held')), JSON.stringify(outcome));
+});
+
+test('the client of a knocked request disconnects while it waits: the gate lets it go and the next knock is the one paused', { todo: OPEN_BUG_ABANDONED }, async (t) => {
+  const { app, bridgePort } = await startGatedApp(t);
+  const bg = background(app.port);
+  for (let i = 0; i < 3; i++) {
+    const socket = net.connect({ host: '127.0.0.1', port: app.port });
+    socket.on('error', () => {});
+    const from = app.stderr.lines.length;
+    socket.write(`GET /abandoned?${i} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-EPDB: ${KNOCK}\r\n\r\n`);
+    await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000, from });
+    socket.destroy();
+    totals.faults++;
+  }
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort);
+});
+
+test('fault tally', (t) => {
+  t.diagnostic(`faults injected: ${totals.faults}, other requests served during them: ${totals.served}`);
+  assert.ok(totals.faults >= 6, `${totals.faults} faults`);
+});
