@@ -6,8 +6,11 @@ export interface GateOutcome {
   readonly waitedMs: number;
   /** Whether it ran paused under a debugger. */
   readonly debugged: boolean;
-  /** Why it went on: a debugger was there, the wait timed out, or the bridge could not serve. */
-  readonly reason: 'debugger' | 'timeout' | 'bridge-unavailable' | 'closed';
+  /**
+   * Why it went on: a debugger was there, the wait timed out, the bridge could not serve, epdb
+   * was disabled, its client went away, or its server is closing.
+   */
+  readonly reason: 'debugger' | 'timeout' | 'bridge-unavailable' | 'closed' | 'client-gone' | 'server-closing';
 }
 
 /** Reports a knocked request's outcome on its trace; does nothing without an active span. */

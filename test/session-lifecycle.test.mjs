@@ -1,6 +1,7 @@
 // The bridge's life: not started before the first knock, never keeps the app alive when idle,
 // and the gate's close() lets held requests go and frees the port.
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { test } from 'node:test';
@@ -65,7 +66,7 @@ test('close() lets a held request go on undebugged and frees the bridge port', a
 
   let proceeded = 0;
   const request = (path) => ({
-    req: { url: path }, res: {}, knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
+    req: { url: path }, res: new EventEmitter(), knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
     proceed: () => { proceeded++; },
   });
   gate.handler(request('/held'));
@@ -111,7 +112,7 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
 
   let proceeded = 0;
   const request = (path) => ({
-    req: { url: path }, res: {}, knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
+    req: { url: path }, res: new EventEmitter(), knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
     proceed: () => { proceeded++; },
   });
   gate.handler(request('/first'));
@@ -127,4 +128,40 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
   assert.equal(started.length, 2);
   assert.equal(await isListening(port), true);
   assert.equal(proceeded, 1);
+});
+
+const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
+
+test('a held request whose client went away is let go; the next knock is the one that pauses', async (t) => {
+  const bridgePort = await freePort();
+  const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
+  for (const i of [1, 2]) {
+    const from = app.stderr.lines.length;
+    const socket = net.connect({ host: '127.0.0.1', port: app.port });
+    socket.on('error', () => {});
+    socket.write(`GET /abandoned?${i} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-EPDB: ${KNOCK['X-EPDB']}\r\n\r\n`);
+    await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000, from });
+    socket.destroy();
+    await app.stderr.waitForLine(/^epdb: the client of GET \/abandoned went away while it waited; going on$/, { timeoutMs: 5_000, from });
+  }
+  const response = get(app.port, '/hello?wanted', KNOCK);
+  const dbg = await attachDebugger(bridgePort, t);
+  const pause = await dbg.nextPause();
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?wanted');
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await response, { status: 200, body: 'hello /hello?wanted' });
+  await dbg.close();
+});
+
+test('a graceful shutdown lets a held request go, and the app exits promptly', async (t) => {
+  const bridgePort = await freePort();
+  const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
+  const held = get(app.port, '/hello?held', KNOCK);
+  await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
+  const startedAt = performance.now();
+  app.process.kill('SIGTERM');
+  assert.deepEqual(await held, { status: 200, body: 'hello /hello?held' });
+  assert.deepEqual(await within(app.exited, 5_000, 'the app to exit'), { code: 0, signal: null });
+  t.diagnostic(`exited ${Math.round(performance.now() - startedAt)} ms after SIGTERM`);
+  assert.equal(app.stderr.matching(/^epdb: the server is closing; GET \/hello goes on undebugged$/).length, 1);
 });

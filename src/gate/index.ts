@@ -13,6 +13,20 @@ interface Held {
   readonly context: AsyncResource;
   readonly mark: GateSpanMarker;
   timer: NodeJS.Timeout | undefined;
+  /** Lets the request go when its client disconnects while it waits. */
+  readonly onClientGone: () => void;
+}
+
+/** How often held requests look whether their server stopped listening (`server.close()`). */
+const SERVER_CLOSING_CHECK_MS = 200;
+
+/** The server a request came in on, if it can be found (`socket.server`, as net sets it). */
+function serverOf(request: KnockedRequest): { readonly listening?: boolean } | undefined {
+  try {
+    return (request.req.socket as { server?: { listening?: boolean } } | null | undefined)?.server;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -33,6 +47,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
 
   function letGo(held: Held, outcome: Omit<GateOutcome, 'waitedMs'>, run: () => void): void {
     clearTimeout(held.timer);
+    held.request.res.removeListener('close', held.onClientGone);
     held.mark({ ...outcome, waitedMs: performance.now() - held.since });
     try {
       held.context.runInAsyncScope(run);
@@ -60,8 +75,28 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
     }
   }
 
+  // While requests wait, look now and then whether their server is closing (a graceful
+  // shutdown): a held request would keep its connection, and so the process, alive.
+  let closingCheck: NodeJS.Timeout | undefined;
+  function watchForClosingServers(): void {
+    if (closingCheck !== undefined) return;
+    closingCheck = setInterval(() => {
+      for (const held of waiting) {
+        if (serverOf(held.request)?.listening === false) {
+          log(`the server is closing; ${held.request.method} ${held.request.path} goes on undebugged`);
+          goOnUndebugged(held, 'server-closing');
+        }
+      }
+      if (waiting.size === 0) {
+        clearInterval(closingCheck);
+        closingCheck = undefined;
+      }
+    }, SERVER_CLOSING_CHECK_MS).unref();
+  }
+
   function waitForDebugger(held: Held): void {
     waiting.add(held);
+    watchForClosingServers();
     if (settings.waitTimeoutMs > 0 && held.timer === undefined) {
       held.timer = setTimeout(() => {
         log(`no debugger after ${settings.waitTimeoutMs / 1000} s; going on`);
@@ -141,7 +176,15 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       context: new AsyncResource('epdb.gate', { requireManualDestroy: true }),
       mark: closed ? () => {} : markKnockedRequest(),
       timer: undefined,
+      onClientGone: () => {
+        // Only while it waits: a request being paused is the debugger's to finish. The app
+        // still gets it, as it would have without epdb; its answer goes nowhere.
+        if (!waiting.has(held)) return;
+        log(`the client of ${request.method} ${request.path} went away while it waited; going on`);
+        goOnUndebugged(held, 'client-gone');
+      },
     };
+    request.res.once('close', held.onClientGone);
     if (closed) {
       letGo(held, { debugged: false, reason: 'closed' }, request.proceed);
     } else if (attached) {
@@ -160,6 +203,8 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       bridge = null;
       attached = false;
       releaseAll('closed');
+      clearInterval(closingCheck);
+      closingCheck = undefined;
       await stopping?.terminate();
     },
   };
