@@ -4,6 +4,7 @@
 // or a token. Then one valid knock does open the bridge (so the test can tell).
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -136,3 +137,49 @@ for (const backend of /** @type {const} */ (['base64', 'jwt', 'fernet'])) {
     assert.deepEqual(await knocked, plain, 'the knocked request, after its wait, differs');
   });
 }
+
+/** One HTTP/2 request on `session`: status, headers (no date, no pseudo-headers) and body. */
+function h2get(session, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ ':method': 'GET', ':path': '/hello', ...headers });
+    stream.setEncoding('utf8');
+    let body = '';
+    let head = {};
+    stream.on('response', (received) => {
+      head = Object.fromEntries(Object.entries(received).filter(([name]) => name !== 'date'));
+    });
+    stream.on('data', (chunk) => { body += chunk; });
+    stream.on('end', () => resolve({ head, body }));
+    stream.on('error', reject);
+    stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    stream.end();
+  });
+}
+
+test(`jwt over HTTP/2 (h2c): ${Math.round(REQUESTS / 2)} fuzzed knocks on one multiplexed session are served as if absent`, async (t) => {
+  const bridgePort = await freePort();
+  const app = await startApp(t, {
+    app: 'http2-cleartext.cjs',
+    env: { EPDB_BACKEND: 'jwt', EPDB_KEY: keys.jwtSecret, EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '1' },
+  });
+  const session = http2.connect(`http://127.0.0.1:${app.port}`);
+  t.after(() => session.destroy());
+  session.on('error', () => {});
+  const plain = await h2get(session);
+  assert.equal(plain.head[':status'], 200);
+  // HTTP/2 carries header values as bytes too, but refuses leading or trailing white space.
+  const knocks = refusedKnocks('jwt', Math.round(REQUESTS / 2)).filter((knock) => knock.trim() === knock);
+  await eachLimited(knocks, 16, async (knock, index) => {
+    const response = await h2get(session, { [index % 2 ? 'x-epdb' : 'http-x-epdb']: knock });
+    assert.deepEqual(response, plain, `the HTTP/2 response to knock ${JSON.stringify(knock)} differs`);
+  });
+  assert.equal(await portIsOpen(bridgePort), false, 'the bridge port opened after refused knocks');
+  assert.deepEqual(app.stderr.matching(/waiting for a debugger|knock accepted|debug bridge/), []);
+  assert.ok(app.stderr.matching(/knock refused/).length <= 10);
+  assert.ok(!app.stderr.text().includes(keys.jwtSecret));
+  // The control: a valid knock on the same session does start the bridge.
+  const from = app.stderr.lines.length;
+  const knocked = h2get(session, { 'x-epdb': keys.jwt });
+  await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000, from });
+  assert.deepEqual(await knocked, plain);
+});

@@ -155,6 +155,23 @@ test('verifyKnock (fernet): tokens built field by field, each field right or wro
     fuzzOptions(3000));
 });
 
+test('no input is slow: adversarial values up to the 8 KiB limit are decided in milliseconds', async (t) => {
+  const long = fc.oneof(
+    fc.tuple(fc.constantFrom('Base64', 'Fernet', 'JWT'), fc.integer({ min: 4000, max: MAX_KNOCK_BYTES - 8 }), fc.constantFrom('A', 'a.', '.', 'A=', '-_', 'gAAAAA'), fc.constantFrom('', '!', '=', '==', '.', '.a', '\u00e9'))
+      .map(([scheme, length, unit, tail]) => `${scheme} ${unit.repeat(Math.ceil(length / unit.length)).slice(0, length)}${tail}`),
+    fc.tuple(fc.constantFrom('Base64', 'Fernet', 'JWT'), fc.string({ unit: fc.constantFrom('A', 'b', '.', '=', '-', '_', '+', '/'), minLength: 4000, maxLength: MAX_KNOCK_BYTES - 8 }))
+      .map(([scheme, payload]) => `${scheme} ${payload}`),
+  );
+  let slowestMs = 0;
+  await fc.assert(fc.asyncProperty(long, fc.constantFrom(...NAMES), async (value, name) => {
+    const started = performance.now();
+    await agreesWithReference(value, name);
+    slowestMs = Math.max(slowestMs, performance.now() - started);
+  }), fuzzOptions(300));
+  t.diagnostic(`slowest decision: ${slowestMs.toFixed(2)} ms`);
+  assert.ok(slowestMs < 250, `a knock took ${slowestMs} ms to decide`);
+});
+
 test('the fuzzing both accepted and refused knocks (the properties were not vacuous)', (t) => {
   t.diagnostic(`cases: ${seen.cases}, accepted: ${seen.accepted}, refused: ${seen.refused}`);
   assert.ok(seen.accepted > 100, `only ${seen.accepted} accepted`);
