@@ -81,3 +81,26 @@ test('without a debugger within EPDB_WAIT_TIMEOUT the knocked request goes on un
   await app.stderr.waitForLine(/^epdb: no debugger after 0\.5 s; going on$/, { timeoutMs: 5_000 });
   assert.equal(app.stderr.matching(WAITING).length, 1);
 });
+
+test('a debugger that disables its Debugger domain is waited for again until it enables it', async (t) => {
+  const bridgePort = await freePort();
+  const app = await startApp(t, { app: EXPRESS_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
+  const first = get(app.port, '/hello?first', KNOCK);
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  const dbg = await attachDebugger(bridgePort, t);
+  await dbg.nextPause();
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await first, { status: 200, body: 'hello /hello?first' });
+
+  const from = app.stderr.lines.length;
+  await dbg.client.Debugger.disable();
+  await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000, from });
+  const second = get(app.port, '/hello?second', KNOCK);
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 5_000, from });
+  await dbg.client.Debugger.enable();
+  const pause = await dbg.nextPause();
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?second');
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await second, { status: 200, body: 'hello /hello?second' });
+  await dbg.close();
+});

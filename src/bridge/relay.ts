@@ -12,6 +12,8 @@ const SELF_URL = pathToFileURL(join(__dirname, 'worker.js')).href;
 export interface RelayEvents {
   /** The client enabled the Debugger domain and sent `Runtime.runIfWaitingForDebugger`. */
   attached(): void;
+  /** The client disabled the Debugger domain: it cannot be paused for until it enables it again. */
+  detached(): void;
   /** The client is gone (after `attached`, or not). */
   closed(wasAttached: boolean): void;
 }
@@ -45,6 +47,13 @@ export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvent
   let attached = false;
   const noteSuccess = (method: string): void => {
     if (method === 'Debugger.enable') debuggerEnabled = true;
+    if (method === 'Debugger.disable') {
+      debuggerEnabled = false;
+      if (attached) {
+        attached = false;
+        events.detached();
+      }
+    }
     if (method === 'Runtime.runIfWaitingForDebugger') runRequested = true;
     if (!attached && debuggerEnabled && runRequested) {
       attached = true;

@@ -30,6 +30,10 @@ const server = createBridgeServer({
         attached = true;
         tell({ type: 'attached' });
       },
+      detached() {
+        attached = false;
+        tell({ type: 'detached' });
+      },
       closed(wasAttached) {
         client = null;
         attached = false;
