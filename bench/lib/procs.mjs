@@ -1,6 +1,7 @@
 // Child processes for the bench: servers that print `listening <port>`, one-shot runs, and
 // cleanup of everything started, even when the bench fails half-way.
 import { spawn, spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root: children run there so that `epdb/register` resolves to this package. */
@@ -73,6 +74,7 @@ function lineStream(readable) {
  * @param {Record<string, string>} env
  */
 export async function startServer(args, env) {
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => { running.delete(child); resolve({ code, signal }); }));
@@ -83,6 +85,8 @@ export async function startServer(args, env) {
     pid: /** @type {number} */ (child.pid),
     stderr,
     port: 0,
+    /** ms from spawn to its `listening` line */
+    startMs: 0,
     /** @param {RegExp} pattern @param {number} [timeoutMs] @param {number} [from] */
     waitForStderr: (pattern, timeoutMs = 15_000, from = 0) => waitForLine(stderr, pattern, timeoutMs, `stderr of ${args.join(' ')}`, from),
     async stop() {
@@ -98,6 +102,7 @@ export async function startServer(args, env) {
       waitForLine(stdout, /^listening \d+$/, 20_000, `\`node ${args.join(' ')}\` to listen`),
       exited.then(({ code, signal }) => { throw new Error(`node ${args.join(' ')} exited (${code ?? signal}) before listening:\n${stderr.lines.join('\n')}`); }),
     ]);
+    server.startMs = performance.now() - spawnedAt;
     server.port = Number(line.split(' ')[1]);
   } catch (error) {
     await server.stop();
