@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort, runPythonJson, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort, runPythonJson, startApp } from './helpers/index.mjs';
 import { fernetBytes, paddedBase64url } from './fixtures/hostile/fuzz.mjs';
 import {
   cdp, exchange, linesMatching, openSocket, portIsOpen, rawGet, rawUpgrade, statusOf, within,

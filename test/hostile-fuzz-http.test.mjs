@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { freePort, runPythonJson, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort, runPythonJson, startApp } from './helpers/index.mjs';
 import { referenceVerdict } from './fixtures/hostile/reference.mjs';
 import {
   anyString, fernetAttack, fuzzRuns, jwtAttack, MAX_AGE_SECONDS, mutationOf, schemeAndJunk,

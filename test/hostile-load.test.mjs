@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort, startApp } from './helpers/index.mjs';
 import { cdp, linesMatching, openSocket, within } from './fixtures/hostile/bridge.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url));
