@@ -246,6 +246,35 @@ test('Base64 proves nothing: a knock anyone can make is accepted (why it is for 
   await assertAccepted(`Base64 ${Buffer.from('{"epdb":{}}').toString('base64')}`, base64, 'made without any key');
 });
 
+test('a flood of refusals is bounded: 10 lines a window, then one line counting the rest', async () => {
+  const { RateLimitedLog } = await import(new URL('../dist/src/log.js', import.meta.url).href);
+  let clock = 1_000_000;
+  const written = [];
+  const limited = new RateLimitedLog(10, 60_000, (line) => written.push(line), () => clock);
+  for (let i = 0; i < 100_000; i++) { limited.log(`refusal ${i}`); clock += 0.1; } // 10 s of a flood
+  assert.equal(written.length, 10);
+  clock += 60_000;
+  limited.log('after the window');
+  assert.deepEqual(written.slice(10), ['99990 more refused knocks were not logged in the last 60 s', 'after the window']);
+});
+
+test('configuration errors name the variable, never the key', async (t) => {
+  const { startApp } = await import('./helpers/index.mjs');
+  const cases = [
+    ['jwt', 'short-jwt-secret-do-not-print'],
+    ['fernet', 'a-fernet-key-without-padding-do-not-print-it'],
+    ['fernet', 'TluiKbFqt0Pc3Rg7eHMfS7sWcJ7Y1SRCBXc+tRL1Yh8='],
+    ['fernet', `${keys.fernetKey}x`],
+  ];
+  for (const [backend, key] of cases) {
+    const app = await startApp(t, { app: 'http.cjs', env: { EPDB_BACKEND: backend, EPDB_KEY: key } });
+    const [line] = await app.stderr.waitForLine(/^epdb: EPDB_KEY: .*; epdb is off$/, { timeoutMs: 5000 });
+    assert.ok(!line.includes(key) && !line.includes(key.slice(4, -4)), `the key is in: ${line}`);
+    await app.stop();
+    tally.refused++;
+  }
+});
+
 test('attack tally', (t) => {
   t.diagnostic(`refused: ${tally.refused}, accepted twins: ${tally.accepted}`);
   assert.ok(tally.refused > 700, `only ${tally.refused} refused`);

@@ -47,10 +47,10 @@ function refusedKnocks(backend, count) {
   return fc.sample(arbitrary, { numRuns: count, seed: SEED });
 }
 
-/** One GET /hello on a keep-alive agent; status, headers (no date/connection) and body. */
-function get(port, agent, headers = {}) {
+/** One GET (default /hello) on a keep-alive agent; status, headers (no date/connection) and body. */
+function get(port, agent, headers = {}, path = '/hello') {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/hello', agent, headers }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => { body += chunk; });
@@ -121,6 +121,7 @@ for (const backend of /** @type {const} */ (['base64', 'jwt', 'fernet'])) {
     const refusedLines = app.stderr.matching(/knock refused/);
     assert.ok(refusedLines.length >= 1 && refusedLines.length <= 10, `${refusedLines.length} refusal lines for ${knocks.length} bad knocks`);
     assert.ok(app.stderr.lines.length <= 12, `stderr grew to ${app.stderr.lines.length} lines`);
+    for (const line of app.stderr.lines) assert.match(line, /^epdb: [\x20-\x7e]*$/, 'a log line that is not one printable line');
     const output = app.stderr.text() + app.stdout.text();
     for (const secret of [keys.fernetKey, keys.jwtSecret]) assert.ok(!output.includes(secret), 'a key was printed');
     for (const knock of knocks) {
@@ -182,4 +183,29 @@ test(`jwt over HTTP/2 (h2c): ${Math.round(REQUESTS / 2)} fuzzed knocks on one mu
   const knocked = h2get(session, { 'x-epdb': keys.jwt });
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000, from });
   assert.deepEqual(await knocked, plain);
+});
+
+test('refused knocks on fuzzed paths and queries: the response is the no-header one, the log shows the path only', async (t) => {
+  const app = await startApp(t, {
+    app: 'http.cjs',
+    env: { EPDB_BACKEND: 'jwt', EPDB_KEY: keys.jwtSecret, EPDB_PORT: String(await freePort()), EPDB_WAIT_TIMEOUT: '1' },
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  t.after(() => agent.destroy());
+  // What Node's parser lets through in a request target: printable ASCII without space.
+  const urlChar = fc.integer({ min: 0x21, max: 0x7e }).map((code) => String.fromCharCode(code));
+  const target = fc.tuple(fc.string({ unit: urlChar, maxLength: 300 }), fc.string({ unit: urlChar, maxLength: 40 }))
+    .map(([path, query]) => `/${path.replace(/[?#]/g, '_')}?token=${query.replace(/#/g, '_')}`);
+  const cases = fc.sample(fc.tuple(target, fc.constantFrom(...refusedKnocks('jwt', 50))), { numRuns: Math.min(fuzzRuns(150), 5000), seed: SEED });
+  for (const [path, knock] of cases) {
+    const from = app.stderr.lines.length;
+    const plain = await get(app.port, agent, {}, path);
+    const knocked = await get(app.port, agent, { 'X-EPDB': knock }, path);
+    assert.deepEqual(knocked, plain, `GET ${path}`);
+    for (const line of app.stderr.lines.slice(from)) {
+      assert.match(line, /^epdb: [\x20-\x7e]*$/);
+      assert.ok(!line.includes('?token='), `the query string was logged: ${line}`);
+    }
+  }
+  assert.ok(app.stderr.matching(/knock refused/).length <= 10);
 });
