@@ -209,3 +209,33 @@ test('refused knocks on fuzzed paths and queries: the response is the no-header 
   }
   assert.ok(app.stderr.matching(/knock refused/).length <= 10);
 });
+
+test('request bodies reach the app intact behind a refused knock (decided asynchronously) and behind a held one', async (t) => {
+  const { createHash, randomBytes } = await import('node:crypto');
+  const { fileURLToPath } = await import('node:url');
+  const app = await startApp(t, {
+    app: fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url)),
+    env: { EPDB_BACKEND: 'jwt', EPDB_KEY: keys.jwtSecret, EPDB_PORT: String(await freePort()), EPDB_WAIT_TIMEOUT: '1' },
+  });
+  const post = (body, headers) => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: app.port, method: 'POST', path: '/echo', agent: false, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { text += chunk; });
+      res.on('end', () => resolve(text));
+    });
+    req.setTimeout(20_000, () => req.destroy(new Error('no answer to POST /echo')));
+    req.on('error', reject);
+    req.end(body);
+  });
+  const knocks = refusedKnocks('jwt', 20).filter((knock) => knock.startsWith('JWT '));
+  for (const size of [0, 1, 65_536, 4 * 1024 * 1024]) {
+    const body = randomBytes(size);
+    const expected = `echo ${size} ${createHash('sha256').update(body).digest('hex')}`;
+    assert.equal(await post(body, { 'X-EPDB': knocks[size % knocks.length] ?? 'JWT a.b.c' }), expected, `${size} bytes behind a refused knock`);
+  }
+  const body = randomBytes(2 * 1024 * 1024);
+  const expected = `echo ${body.length} ${createHash('sha256').update(body).digest('hex')}`;
+  assert.equal(await post(body, { 'X-EPDB': keys.jwt }), expected, 'the body of a held request (it waited 1 s)');
+  await app.stderr.waitForLine(/^epdb: no debugger after 1 s; going on$/, { timeoutMs: 5000 });
+});
