@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { base64Knock, freePort, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, startApp } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 
 const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
 const OTHERS = 500;
 
 test(`while one knocked request waits for a debugger, ${OTHERS} other requests are served`, async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
   const knocked = get(app.port, '/hello?held', { 'X-EPDB': base64Knock() }, { timeoutMs: 30_000 });
   let settled = false;

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { base64Knock, cleanEnv, freePort, spawnChild } from './helpers/index.mjs';
+import { base64Knock, cleanEnv, freePortBelowEphemeralRange, spawnChild } from './helpers/index.mjs';
 import { attachDebugger, get, installEpdbCopy } from './fixtures/session/debugger.mjs';
 
 const EXPRESS_APP = fileURLToPath(new URL('./fixtures/session/express-app.cjs', import.meta.url));
@@ -15,7 +15,7 @@ const MAX_STEPS_WITH_IGNORE_LIST = 80;
 
 test('with /node_modules/ ignore-listed, the pause happens and stepping reaches the Express handler', async (t) => {
   const { dir, packageDir } = await installEpdbCopy(t);
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = spawnChild(process.execPath, ['--import', 'epdb/register', EXPRESS_APP], {
     cwd: dir,
     env: cleanEnv({ EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) }),

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { base64Knock, freePort, REPO_ROOT, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, REPO_ROOT, startApp } from './helpers/index.mjs';
 import { attachDebugger, get, within } from './fixtures/session/debugger.mjs';
 
 const ONE_SHOT_APP = fileURLToPath(new URL('./fixtures/session/one-shot-app.cjs', import.meta.url));
@@ -22,7 +22,7 @@ function isListening(port) {
 }
 
 test('the app exits on its own after a knocked request timed out: an idle bridge holds nothing', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: ONE_SHOT_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.3' } });
   assert.equal(await isListening(bridgePort), false, 'the bridge listens before any knock');
   assert.deepEqual(await get(app.port, '/hello?once', KNOCK), { status: 200, body: 'once /hello?once' });
@@ -30,7 +30,7 @@ test('the app exits on its own after a knocked request timed out: an idle bridge
 });
 
 test('the app exits on its own after a debugged request, the debugger still attached', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: ONE_SHOT_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
   const response = get(app.port, '/hello?debugged', KNOCK);
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
@@ -45,7 +45,7 @@ test('the app exits on its own after a debugged request, the debugger still atta
 test('close() lets a held request go on undebugged and frees the bridge port', async (t) => {
   const require = createRequire(import.meta.url);
   const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
-  const port = await freePort();
+  const port = await freePortBelowEphemeralRange();
   const gate = createDebugGate({ host: '127.0.0.1', port, waitTimeoutMs: 0, bridgeAuth: null });
   t.after(() => gate.close());
 
@@ -92,7 +92,7 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
   };
   t.after(() => { workerThreads.Worker = OriginalWorker; });
   const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
-  const port = await freePort();
+  const port = await freePortBelowEphemeralRange();
   const gate = createDebugGate({ host: '127.0.0.1', port, waitTimeoutMs: 0, bridgeAuth: null });
   t.after(() => gate.close());
 
@@ -133,7 +133,7 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
 const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
 
 test('a held request whose client went away is let go; the next knock is the one that pauses', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
   for (const i of [1, 2]) {
     const from = app.stderr.lines.length;
@@ -154,7 +154,7 @@ test('a held request whose client went away is let go; the next knock is the one
 });
 
 test('a graceful shutdown lets a held request go, and the app exits promptly', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
   const held = get(app.port, '/hello?held', KNOCK);
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { base64Knock, cleanEnv, freePort, spawnChild, startApp } from './helpers/index.mjs';
+import { base64Knock, cleanEnv, freePortBelowEphemeralRange, spawnChild, startApp } from './helpers/index.mjs';
 import { get } from './fixtures/session/debugger.mjs';
 
 const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
 
 test('node inspect attaches to the bridge, breaks in at the knocked request, and cont completes it', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
   const response = get(app.port, '/hello?inspect', { 'X-EPDB': base64Knock() });
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });

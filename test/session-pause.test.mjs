@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { base64Knock, freePort, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, startApp } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 
 const EXPRESS_APP = fileURLToPath(new URL('./fixtures/session/express-app.cjs', import.meta.url));
@@ -13,7 +13,7 @@ const KNOCK = { 'X-EPDB': base64Knock() };
 const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+)$/;
 
 test('a knocked request pauses under the debugger, steps into the app, and later knocks pause at once', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: EXPRESS_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
 
   const first = get(app.port, '/hello?n=1', KNOCK);
@@ -71,7 +71,7 @@ test('a knocked request pauses under the debugger, steps into the app, and later
 });
 
 test('without a debugger within EPDB_WAIT_TIMEOUT the knocked request goes on undebugged', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: EXPRESS_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.5' } });
   const startedAt = performance.now();
   const response = await get(app.port, '/hello?late', KNOCK);
@@ -83,7 +83,7 @@ test('without a debugger within EPDB_WAIT_TIMEOUT the knocked request goes on un
 });
 
 test('a debugger that disables its Debugger domain is waited for again until it enables it', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: EXPRESS_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
   const first = get(app.port, '/hello?first', KNOCK);
   await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { freePort, seedKnocks, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange, seedKnocks, startApp } from './helpers/index.mjs';
 import { get, within } from './fixtures/session/debugger.mjs';
 
 const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
@@ -59,7 +59,7 @@ for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
     const key = backend === 'jwt' ? made.jwtSecret : made.fernetKey;
     const knock = made[backend];
     const wrongKnock = foreign[backend];
-    const bridgePort = await freePort();
+    const bridgePort = await freePortBelowEphemeralRange();
     const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: backend, EPDB_KEY: key, EPDB_PORT: String(bridgePort) } });
 
     const held = get(app.port, '/hello?auth', { 'X-EPDB': knock });

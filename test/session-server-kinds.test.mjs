@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  base64Knock, freePort, http2Request, makeSelfSignedCert, parseRawResponse, rawRequest, startApp,
+  base64Knock, freePortBelowEphemeralRange, http2Request, makeSelfSignedCert, parseRawResponse, rawRequest, startApp,
 } from './helpers/index.mjs';
 import { attachDebugger } from './fixtures/session/debugger.mjs';
 
@@ -27,7 +27,7 @@ test('a knocked request pauses with its req and res on every server kind', async
   const cert = await makeSelfSignedCert(t);
   for (const server of SERVERS) {
     await t.test(server.app, async (t) => {
-      const bridgePort = await freePort();
+      const bridgePort = await freePortBelowEphemeralRange();
       const env = { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) };
       if (server.tls) Object.assign(env, { FIXTURE_TLS_CERT: cert.certPath, FIXTURE_TLS_KEY: cert.keyPath });
       const app = await startApp(t, { app: server.app, env });

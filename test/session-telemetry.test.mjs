@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { base64Knock, freePort, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, startApp } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 
 const OTEL_APP = fileURLToPath(new URL('./fixtures/session/otel-app.cjs', import.meta.url));
@@ -19,7 +19,7 @@ async function spanOf(port, spanId) {
 }
 
 test('the span of a knocked request records the gate: timed out, or debugged', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: OTEL_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.3' } });
 
   const timedOut = JSON.parse((await get(app.port, '/hello?timeout', KNOCK)).body);
@@ -32,7 +32,7 @@ test('the span of a knocked request records the gate: timed out, or debugged', a
   assert.deepEqual(span.events.map((e) => e.name), ['epdb.knock', 'epdb.gate']);
 
   // A second app that waits as long as it takes: attaching may take more than 0.3 s on a busy machine.
-  const patientBridgePort = await freePort();
+  const patientBridgePort = await freePortBelowEphemeralRange();
   const patient = await startApp(t, { app: OTEL_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(patientBridgePort), EPDB_WAIT_TIMEOUT: '0' } });
   const debugged = get(patient.port, '/hello?debugged', KNOCK);
   await patient.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
@@ -55,7 +55,7 @@ test('the span of a knocked request records the gate: timed out, or debugged', a
 // instrumentation-http unwraps any shimmer-wrapped Server.prototype.emit before wrapping it;
 // epdb's wrap must survive that, and then OTel's span is the one the gate marks.
 test('with @opentelemetry/instrumentation-http loaded after the preload, the gate marks its span', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: OTEL_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.3', FIXTURE_OTEL_HTTP: '1' } });
   const answer = JSON.parse((await get(app.port, '/hello?otel-http', KNOCK)).body);
   await app.stderr.waitForLine(/^epdb: knock accepted \(Base64\) GET \/hello$/, { timeoutMs: 2_000 });

@@ -3,13 +3,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { base64Knock, freePort, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, startApp } from './helpers/index.mjs';
 import { attachDebugger, get, within } from './fixtures/session/debugger.mjs';
 
 const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
 
 test('NodeWorker shows the app\'s workers, not the bridge\'s own', async (t) => {
-  const bridgePort = await freePort();
+  const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), FIXTURE_APP_WORKER: '1' } });
   const response = get(app.port, '/hello?workers', { 'X-EPDB': base64Knock() });
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
