@@ -239,3 +239,28 @@ test('request bodies reach the app intact behind a refused knock (decided asynch
   assert.equal(await post(body, { 'X-EPDB': keys.jwt }), expected, 'the body of a held request (it waited 1 s)');
   await app.stderr.waitForLine(/^epdb: no debugger after 1 s; going on$/, { timeoutMs: 5000 });
 });
+
+test('pipelined requests behind refused knocks get byte-identical responses, in order', async (t) => {
+  const { fileURLToPath } = await import('node:url');
+  const app = await startApp(t, {
+    app: fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url)),
+    env: { EPDB_BACKEND: 'jwt', EPDB_KEY: keys.jwtSecret, EPDB_PORT: String(await freePort()), EPDB_WAIT_TIMEOUT: '1' },
+  });
+  const pipelined = (knock) => new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port: app.port }, () => socket.write(Buffer.from(
+      `GET /slow?ms=30 HTTP/1.1\r\nHost: 127.0.0.1\r\n${knock === undefined ? '' : `X-EPDB: ${knock}\r\n`}\r\n`
+        + 'GET /second HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'
+        + `GET /third HTTP/1.1\r\nHost: 127.0.0.1\r\n${knock === undefined ? '' : `HTTP-X-EPDB: ${knock}\r\n`}Connection: close\r\n\r\n`, 'latin1')));
+    let out = '';
+    socket.setEncoding('latin1');
+    socket.setTimeout(10_000, () => socket.destroy(new Error('pipelined responses did not finish')));
+    socket.on('data', (chunk) => { out += chunk; });
+    socket.on('close', () => resolve(out.replace(/^Date: .*\r\n/gim, '')));
+    socket.on('error', reject);
+  });
+  const plain = await pipelined(undefined);
+  assert.match(plain, /slow \/slow\?ms=30[\s\S]*second \/second[\s\S]*third \/third/);
+  for (const knock of refusedKnocks('jwt', 30)) {
+    assert.equal(await pipelined(knock), plain, `pipelined behind ${JSON.stringify(knock)}`);
+  }
+});
