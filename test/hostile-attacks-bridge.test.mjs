@@ -140,7 +140,7 @@ for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
     for (const frame of ['not json', '{}', '{"id": "1", "method": "Runtime.evaluate"}', '{"id": 1}', '[]', 'null', Buffer.from([0xff, 0xfe, 0x00]), '{"id": 7, "method": "No.such"}', `{"id": 8, "method": "Runtime.evaluate", "params": "x"}`]) {
       client.send(frame);
     }
-    await within(new Promise((resolve) => { const tick = setInterval(() => { if (client.replies.length >= 9) { clearInterval(tick); resolve(); } }, 20); }), 10_000, '9 error replies');
+    await client.repliesArrived(9);
     assert.ok(client.replies.every((reply) => reply.error !== undefined), JSON.stringify(client.replies));
     const paused = client.event('Debugger.paused');
     await client.call('Debugger.enable');

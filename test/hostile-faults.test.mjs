@@ -213,12 +213,9 @@ test('jwt: the `epdb connect` forward is killed while the debugger holds a pause
   const forward = spawnChild(process.execPath, [CLI, 'connect', String(bridgePort), '--port', String(localPort)], {
     env: cleanEnv({ EPDB_BACKEND: 'jwt', EPDB_KEY: secret }), t,
   });
-  // The forward adds the knock itself: the debugger sends none.
-  const url = await within((async () => {
-    for (;;) {
-      try { return await targetUrl(localPort, ''); } catch { await new Promise((resolve) => setTimeout(resolve, 100)); }
-    }
-  })(), 10_000, 'the forward to list the target');
+  // It prints where it forwards once it listens; it adds the knock itself: the debugger sends none.
+  await forward.stdout.waitForLine(/^epdb connect: forwarding 127\.0\.0\.1:\d+ to the debug bridge/, { timeoutMs: 10_000 });
+  const url = await targetUrl(localPort, '');
   const { ws } = await openSocket(url);
   t.after(() => ws.terminate());
   const client = cdp(ws);
