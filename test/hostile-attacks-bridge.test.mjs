@@ -9,7 +9,11 @@ import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePortBelowEphemeralRange as freePort, runPythonJson, startApp } from './helpers/index.mjs';
-import { fernetBytes, paddedBase64url } from './fixtures/hostile/fuzz.mjs';
+import fc from 'fast-check';
+import {
+  anyString, fernetAttack, fernetBytes, fuzzRuns, jwtAttack, mutationOf, paddedBase64url, schemeAndJunk,
+} from './fixtures/hostile/fuzz.mjs';
+import { referenceVerdict } from './fixtures/hostile/reference.mjs';
 import {
   cdp, exchange, linesMatching, openSocket, portIsOpen, rawGet, rawUpgrade, statusOf, within,
 } from './fixtures/hostile/bridge.mjs';
@@ -50,11 +54,18 @@ function badKnocks(backend) {
     ['a Base64 knock', 'Base64 eyJlcGRiIjoge319'],
     ['alg none', `JWT ${unsigned}.`],
     ['the payload alone', payload],
-    ['the knock with a byte changed', good.slice(0, -3) + (good.at(-3) === 'A' ? 'B' : 'A') + good.slice(-2)],
+    // A character inside the token: all six of its bits count (the last one before padding
+    // carries bits every decoder ignores, and changing those leaves the same signed bytes).
+    ['the knock with a character changed', changeCharacter(good, good.indexOf(' ') + 21)],
     ['an expired knock made in Node', backend === 'jwt'
       ? `JWT ${(() => { const i = `${b64url({ alg: 'HS256' })}.${b64url({ epdb: {}, exp: now - 120 })}`; return `${i}.${createHmac('sha256', made.jwtSecret).update(i).digest('base64url')}`; })()}`
       : `Fernet ${paddedBase64url(fernetBytes({ key: Buffer.from(made.fernetKey, 'base64url'), timestamp: now - 4000, plaintext: Buffer.from('{"epdb": {}}') }))}`],
   ];
+}
+
+/** `text` with the character at `index` replaced by another of the base64url alphabet. */
+function changeCharacter(text, index) {
+  return text.slice(0, index) + (text[index] === 'A' ? 'g' : 'A') + text.slice(index + 1);
 }
 
 /** Host values Node's inspector refuses: names (DNS rebinding) and IPv4 spellings that are not dotted-quad. */
@@ -165,6 +176,48 @@ for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
       }
     }
     t.diagnostic(`${tally.requests} hostile bridge requests refused or answered, ${FOREIGN_HOSTS.length} foreign Host values`);
+  });
+}
+
+for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
+  test(`${backend}: fuzzed knocks never open the bridge (discovery and upgrade), the valid one does`, async (t) => {
+    const key = backend === 'jwt' ? made.jwtSecret : made.fernetKey;
+    const good = made[backend].good;
+    const bridgePort = await freePort();
+    const app = await startApp(t, { app: APP, env: { EPDB_BACKEND: backend, EPDB_KEY: key, EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
+    const held = fetchText(app.port, '/held', { 'X-EPDB': good }, 60_000);
+    await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+    const { id } = JSON.parse(await fetchText(bridgePort, '/json/list', { 'X-EPDB': good }))[0];
+    const settings = { fernetKey: made.fernetKey, jwtSecret: made.jwtSecret, maxAgeSeconds: 3600 };
+    const arbitrary = fc.oneof(
+      anyString, schemeAndJunk, mutationOf([good, made[backend].expired, made[backend].wrong]),
+      backend === 'jwt' ? jwtAttack({ secret: made.jwtSecret, others: [] }) : fernetAttack(made.fernetKey),
+    ).filter((value) => /^[\x21-\x7e\x80-\xff]([\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?$/.test(value)
+      && !referenceVerdict(value, backend, settings).accepted);
+    const knocks = fc.sample(arbitrary, { numRuns: Math.min(fuzzRuns(400), 20_000) });
+    let next = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (next < knocks.length) {
+        const index = next++;
+        const knock = knocks[index];
+        const status = index % 4 === 0
+          ? await rawUpgrade(bridgePort, `/${id}`, [['Host', '127.0.0.1'], ['X-EPDB', knock]])
+          : (await rawGet(bridgePort, '/json/list', [['Host', '127.0.0.1'], ['X-EPDB', knock]])).status;
+        assert.equal(status, 401, `the bridge answered ${status} to ${JSON.stringify(knock)}`);
+      }
+    }));
+    assert.equal(app.stderr.matching(/^epdb: debugger attached$/).length, 0);
+    assert.ok(app.stderr.matching(/^epdb: debug bridge refused /).length <= 10);
+    const { ws } = await openSocket(`ws://127.0.0.1:${bridgePort}/${id}`, { 'X-EPDB': good });
+    t.after(() => ws.terminate());
+    const client = cdp(ws);
+    const paused = client.event('Debugger.paused');
+    await client.call('Debugger.enable');
+    await client.call('Runtime.runIfWaitingForDebugger');
+    await paused;
+    await client.call('Debugger.resume');
+    assert.equal(await held, 'held /held');
+    t.diagnostic(`${knocks.length} fuzzed knocks refused by the bridge`);
   });
 }
 

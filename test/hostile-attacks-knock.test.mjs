@@ -246,6 +246,30 @@ test('Base64 proves nothing: a knock anyone can make is accepted (why it is for 
   await assertAccepted(`Base64 ${Buffer.from('{"epdb":{}}').toString('base64')}`, base64, 'made without any key');
 });
 
+test('only the ignored trailing bits of a token can change: the same signed bytes, nothing else, are accepted', async () => {
+  // A 43-character JWS signature holds 258 bits for 256; a Fernet token's last character before
+  // "==" holds 2 bits of data and 4 ignored. Changing only ignored bits decodes to the very same
+  // bytes (decoders discard them), so such a twin is accepted: malleable text, not a forgery.
+  const jwtToken = hmacJwt({ alg: 'HS256' }, { epdb: {}, iat: now() });
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const last = alphabet.indexOf(jwtToken.at(-1));
+  for (let value = 0; value < 64; value++) {
+    const twin = `JWT ${jwtToken.slice(0, -1)}${alphabet[value]}`;
+    if ((value & ~0b11) === (last & ~0b11)) await assertAccepted(twin, jwt, `ignored bits ${value & 0b11}`);
+    else await assertRefused(twin, jwt, 'ERR_EPDB_KNOCK_BAD_SIGNATURE', `significant bits changed (${value})`);
+  }
+  const fernetToken = await fernet.encode({ epdb: {} });
+  const padding = fernetToken.length - fernetToken.replace(/=+$/, '').length;
+  const at = fernetToken.length - padding - 1;
+  const ignoredBits = padding === 2 ? 0b1111 : padding === 1 ? 0b11 : 0;
+  const original = alphabet.indexOf(fernetToken[at]);
+  for (let value = 0; value < 64; value++) {
+    const twin = `Fernet ${fernetToken.slice(0, at)}${alphabet[value]}${fernetToken.slice(at + 1)}`;
+    if ((value & ~ignoredBits) === (original & ~ignoredBits)) await assertAccepted(twin, fernet, `ignored bits ${value & ignoredBits}`);
+    else await assertRefused(twin, fernet, undefined, `significant bits changed (${value})`);
+  }
+});
+
 test('a flood of refusals is bounded: 10 lines a window, then one line counting the rest', async () => {
   const { RateLimitedLog } = await import(new URL('../dist/src/log.js', import.meta.url).href);
   let clock = 1_000_000;
