@@ -111,7 +111,9 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
     return new BridgeHandle(settings, {
       listening(host, port) {
         listeningOn = hostPort(host, port);
-        if (waiting.size > 0) log(`waiting for a debugger on ${listeningOn}`);
+        // Always: even when the knock that started the bridge has already timed out, the
+        // person who knocked needs to know where to attach.
+        log(`waiting for a debugger on ${listeningOn}`);
       },
       attached() {
         attached = true;
