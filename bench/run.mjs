@@ -24,9 +24,9 @@ const FIGURES = [
   [1, () => emitCost(quick ? { rounds: 3, batch: 300_000, batches: 4 } : { rounds: 10, batch: 1_000_000, batches: 7 })],
   [3, () => knockCost(quick ? { processes: 1, iterations: 100, coldRounds: 2 } : { processes: 5, iterations: 400, coldRounds: 6 })],
   [4, () => gateLatency(quick ? { attachedKnocks: 5, reattaches: 3 } : { attachedKnocks: 30, reattaches: 10 })],
-  [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 20, serverRounds: 4 })],
-  [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 12, durationS: 1.5, connections: 10 })],
-  [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 10, durationS: 1.5, connections: 10 })],
+  [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 25, serverRounds: 4 })],
+  [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 8, durationS: 1.5, connections: 10 })],
+  [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 8, durationS: 1.5, connections: 10 })],
 ];
 
 /** What the first runs of this bench found, and what was changed because of it (kept by hand). */
