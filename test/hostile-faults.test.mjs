@@ -118,6 +118,26 @@ async function nextKnockWorks(t, app, bridgePort, path = '/next', knock = KNOCK)
   assert.deepEqual(await get(app.port, '/alive'), answer('/alive'));
 }
 
+/**
+ * Resolves when `log` has a line matching `regex` at index `from` or later; no timer of its own
+ * (race it against something that has one), `cancel()` stops listening.
+ */
+function lineAppears(log, regex, from) {
+  let cancel = () => {};
+  const promise = new Promise((resolve) => {
+    const check = () => {
+      if (log.lines.slice(from).some((line) => regex.test(line))) {
+        log.off('line', check);
+        resolve();
+      }
+    };
+    cancel = () => log.off('line', check);
+    log.on('line', check);
+    check();
+  });
+  return { promise, cancel };
+}
+
 /** Spawns the debugger process of test/fixtures/hostile/debugger-process.mjs. */
 function debuggerProcess(t, bridgePort, mode) {
   return spawnChild(process.execPath, [DEBUGGER, String(bridgePort), mode], { env: cleanEnv(), t });
@@ -161,6 +181,47 @@ test('the debugger disconnects mid-step (process killed, and socket dropped with
   totals.faults++;
   assert.deepEqual(await second, answer('/stepping?2'));
   await linesMatching(app.stderr, DETACHED, 2);
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort);
+});
+
+test('a debugger that misbehaves: Debugger.disable while paused, and one that leaves just after attaching', async (t) => {
+  const { app, bridgePort } = await startGatedApp(t);
+  const bg = background(app.port);
+  const first = get(app.port, '/disabled', { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  const { ws, client } = await attach(bridgePort, t);
+  await client.event('Debugger.paused');
+  await client.call('Debugger.disable');
+  totals.faults++;
+  assert.deepEqual(await first, answer('/disabled'), 'the paused request did not go on after Debugger.disable');
+  ws.terminate();
+  await linesMatching(app.stderr, DETACHED, 1);
+
+  // Attach, then drop the socket before the pause can happen.
+  const from = app.stderr.lines.length;
+  const second = get(app.port, '/deserted', { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000, from });
+  const afterWaiting = app.stderr.lines.length;
+  const { ws: fleeting } = await openSocket(await targetUrl(bridgePort));
+  const fleetingClient = cdp(fleeting);
+  await fleetingClient.call('Debugger.enable');
+  await fleetingClient.call('Runtime.runIfWaitingForDebugger');
+  fleeting.terminate(); // at once: before, during or just after the gate arms the pause
+  totals.faults++;
+  await linesMatching(app.stderr, DETACHED, 2);
+  // It either paused and was resumed by the disconnect, or went back to waiting (a new waiting
+  // line): both must end well. The request's own timeout bounds the race.
+  const waitingAgain = lineAppears(app.stderr, WAITING, afterWaiting);
+  const outcome = await Promise.race([second.then(() => 'served'), waitingAgain.promise.then(() => 'waiting')]);
+  waitingAgain.cancel();
+  if (outcome === 'waiting') {
+    const { ws: rescuer, client: rescue } = await attach(bridgePort, t);
+    await rescue.event('Debugger.paused');
+    await rescue.call('Debugger.resume');
+    rescuer.terminate();
+  }
+  assert.deepEqual(await second, answer('/deserted'));
   await bg.stop();
   await nextKnockWorks(t, app, bridgePort);
 });
