@@ -248,6 +248,24 @@ test('the bridge worker is terminated while a request waits, and while a debugge
   await nextKnockWorks(t, app, bridgePort, '/next?2');
 });
 
+test('the bridge worker is terminated while the debugger holds a pause (from inside the pause)', async (t) => {
+  const { app, bridgePort } = await startGatedApp(t);
+  const bg = background(app.port);
+  const knocked = get(app.port, '/terminated?paused', { 'X-EPDB': KNOCK });
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  const { ws, client } = await attach(bridgePort, t);
+  const pause = await client.event('Debugger.paused');
+  const closed = within(new Promise((resolve) => ws.once('close', resolve)), 10_000, 'the debugger socket to close');
+  // The main thread is paused; this runs on it, in the paused frame, and stops the bridge's worker.
+  client.send(JSON.stringify({ id: 99, method: 'Debugger.evaluateOnCallFrame', params: { callFrameId: pause.callFrames[0].callFrameId, expression: 'void [...globalThis.hostileWorkers].map((w) => w.terminate())' } }));
+  totals.faults++;
+  await closed;
+  assert.deepEqual(await knocked, answer('/terminated?paused'));
+  await app.stderr.waitForLine(/^epdb: debug bridge stopped/, { timeoutMs: 10_000 });
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort);
+});
+
 test('the bridge port is taken: the knocked request is served undebugged; once it is free the next knock works', async (t) => {
   const squatter = net.createServer((socket) => socket.destroy());
   await new Promise((resolve) => squatter.listen(0, '127.0.0.1', resolve));
