@@ -41,6 +41,8 @@ function refusedKnocks(backend, count) {
   const pool = [keys[backend]];
   const arbitrary = fc.oneof(
     anyString, schemeAndJunk, mutationOf([keys.base64, keys.fernet, keys.jwt]), mutationOf(pool), mutationOf(pool),
+    // Valid knocks of the other schemes, as they are and under this backend's scheme word.
+    fc.constantFrom(keys.base64, keys.fernet, keys.jwt).chain((knock) => fc.constantFrom(knock, `${backend} ${knock.split(' ')[1]}`)),
     jwtAttack({ secret: keys.jwtSecret, others: ['0123456789abcdef0123456789abcdef'] }),
     fernetAttack(keys.fernetKey),
   ).filter((value) => legalHeaderValue(value) && !referenceVerdict(value, backend, settings).accepted);
