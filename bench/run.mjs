@@ -25,7 +25,7 @@ const FIGURES = [
   [3, () => knockCost(quick ? { processes: 1, iterations: 100, coldRounds: 2 } : { processes: 5, iterations: 400, coldRounds: 6 })],
   [4, () => gateLatency(quick ? { attachedKnocks: 5, reattaches: 3 } : { attachedKnocks: 30, reattaches: 10 })],
   [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 25, serverRounds: 4 })],
-  [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 8, durationS: 1.5, connections: 10 })],
+  [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 10, durationS: 1.5, connections: 10 })],
   [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 8, durationS: 1.5, connections: 10 })],
 ];
 

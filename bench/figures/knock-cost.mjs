@@ -54,7 +54,7 @@ export async function knockCost({ processes, iterations, coldRounds }) {
     id: 3,
     title: 'Knock costs',
     method: `\`verifyKnock(header, backend)\` from the package, awaited one after another: ${processes} processes, each `
-      + `timing every class in 7 batches (after a warm-up batch) of ${iterations * 10} calls for cheap refusals, ${iterations} for `
+      + `timing every class in 7 batches (after one warm-up pass over every class of every backend, and a warm-up batch) of ${iterations * 10} calls for cheap refusals, ${iterations} for `
       + `valid knocks and signature checks; a process's figure is its median batch. Knocks are made with the backend's own `
       + `\`encode\` (JWT: with \`iat\` and \`exp\`), forged ones with another key; "malformed (3 tokens)" is \`<Scheme> abc def\`, `
       + `"malformed payload" has the right scheme and a payload that is not base64/a JWT, "oversized" is a 9 KiB header. `
