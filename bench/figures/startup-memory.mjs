@@ -65,6 +65,7 @@ export async function startupMemory({ rounds, serverRounds }) {
   }
 
   const breakdown = startupBreakdown(5);
+  const profile = await startupProfile(5);
   const idle = await idleServers(serverRounds);
   for (const [name, floor] of [['--require epdb/register, jwt', '--require empty.cjs'], ['--import epdb/register, jwt', '--import empty.mjs']]) {
     const added = summarize(pairedDifferences(idle.results[floor].map((r) => r.rssMb), idle.results[name].map((r) => r.rssMb)));
@@ -84,13 +85,15 @@ export async function startupMemory({ rounds, serverRounds }) {
       + `under \`--expose-gc\`, ${serverRounds} times each, interleaved; after 2000 unknocked requests a full GC, then RSS from `
       + `/proc/<pid>/status and the heap used; each patched server is compared with the empty preload of its own flag; `
       + `"spawn → listening" is the time from spawning the server to its \`listening\` line (a real app's start-up). `
+      + `The step-by-step table times each module \`register\` loads, in-process; the \`--cpu-prof\` table compares CPU profiles `
+      + `of the preload with those of an empty one (the profiler slows both down). `
       + `Module loading: a server under \`--import ./bench/fixtures/esm-probe.mjs --import epdb/register\` (the probe logs every `
       + `ES module resolved; CommonJS from \`require.cache\`, built-ins from \`process.moduleLoadList\`, threads from /proc), `
       + `after 500 unknocked requests, then again after one valid knock (the positive control: the check sees them load).`,
     table: startTable,
-    extraTables: [breakdown.table, idle.table, ...probes.map((probe) => probe.table)],
+    extraTables: [breakdown.table, profile.table, idle.table, ...probes.map((probe) => probe.table)],
     targets,
-    raw: { results, breakdown: breakdown.raw, idle: idle.results, probes: probes.map((probe) => probe.raw) },
+    raw: { results, breakdown: breakdown.raw, profile: profile.raw, idle: idle.results, probes: probes.map((probe) => probe.raw) },
   };
 }
 
@@ -110,6 +113,63 @@ function startupBreakdown(processes) {
   }
   table.push(['**total** (node:http and node:net included)', `**${total.toFixed(2)}**`]);
   return { table, raw };
+}
+
+/**
+ * CPU profiles of `node --require epdb/register -e 0` (jwt) and of `node --require empty.cjs -e 0`:
+ * self time by part of the process, averaged over `processes` profiles each (sampled every
+ * 100 µs), and the difference: where epdb's start-up time goes.
+ */
+async function startupProfile(processes) {
+  const { mkdtemp, readdir, readFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const variants = { epdb: [['--require', 'epdb/register'], JWT], empty: [['--require', './bench/fixtures/empty.cjs'], {}] };
+  const dirs = {};
+  try {
+    for (const name of Object.keys(variants)) dirs[name] = await mkdtemp(join(tmpdir(), `epdb-bench-prof-${name}-`));
+    await interleave(Object.keys(variants), processes, async (name) => {
+      const [flags, env] = variants[name];
+      runNodeTimed(['--cpu-prof', '--cpu-prof-dir', dirs[name], '--cpu-prof-interval', '100', ...flags, '-e', '0'], benchEnv(env));
+    });
+    /** @type {Record<string, Record<string, number>>} */
+    const byPart = {};
+    for (const name of Object.keys(variants)) {
+      byPart[name] = {};
+      const files = await readdir(dirs[name]);
+      for (const file of files) {
+        const profile = JSON.parse(await readFile(join(dirs[name], file), 'utf8'));
+        /** @type {Record<number, number>} */
+        const selfUs = {};
+        profile.samples.forEach((id, i) => { selfUs[id] = (selfUs[id] ?? 0) + (profile.timeDeltas[i] ?? 0); });
+        for (const node of profile.nodes) {
+          const part = partOf(node.callFrame);
+          byPart[name][part] = (byPart[name][part] ?? 0) + (selfUs[node.id] ?? 0) / 1000 / files.length;
+        }
+      }
+    }
+    const parts = [...new Set([...Object.keys(byPart.epdb), ...Object.keys(byPart.empty)])];
+    const difference = (part) => (byPart.epdb[part] ?? 0) - (byPart.empty[part] ?? 0);
+    const table = [[`\`--cpu-prof\`, self time by part (mean of ${processes} profiles each)`, '`--require epdb/register` (jwt), ms', '`--require empty.cjs`, ms', 'difference, ms']];
+    for (const part of parts.sort((a, b) => difference(b) - difference(a)).slice(0, 8)) {
+      table.push([part, (byPart.epdb[part] ?? 0).toFixed(2), (byPart.empty[part] ?? 0).toFixed(2), difference(part).toFixed(2)]);
+    }
+    const total = (name) => Object.values(byPart[name]).reduce((a, b) => a + b, 0);
+    table.push(['**all sampled time**', total('epdb').toFixed(2), total('empty').toFixed(2), `**${(total('epdb') - total('empty')).toFixed(2)}**`]);
+    return { table, raw: byPart };
+  } finally {
+    for (const dir of Object.values(dirs)) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** @param {{ url: string, functionName: string }} frame */
+function partOf({ url, functionName }) {
+  if (url.includes('/dist/')) return "epdb's own code (dist/)";
+  if (url.includes('/node_modules/')) return `npm: ${url.split('/node_modules/')[1].split('/')[0]}`;
+  if (url.startsWith('node:internal/modules')) return "Node's module loader (resolve, read, compile)";
+  if (url.startsWith('node:internal/bootstrap/realm')) return 'loading Node built-ins (compileForInternalLoader)';
+  if (url === '') return `(${functionName})`;
+  return url.startsWith('node:internal/') ? 'other Node internals' : url;
 }
 
 /** RSS of idle servers: unpatched, with an empty preload, and patched, under each flag. */
