@@ -4,9 +4,10 @@
 //   unpatched  epdb never loaded
 //   patched    instrument({ backend: new Base64Backend() }) from the package
 //   disabled   instrument(...) then disable(): what is left after unwrapping
-// Prints one JSON line: { variant, nsPerCall: [per batch], calls }.
+// Prints one JSON line: { variant, nsPerCall: [per batch], calls, collections (GCs while timing) }.
 const http = require('node:http');
 const net = require('node:net');
+const { PerformanceObserver } = require('node:perf_hooks');
 
 const variant = process.argv[2];
 const BATCH = Number(process.argv[3] ?? 1_000_000);
@@ -48,15 +49,27 @@ async function main() {
   ];
   const res = new http.ServerResponse(req);
 
+  // Garbage collections during the timed batches: a wrap that allocates per request shows here.
+  let collections = 0;
+  let timing = false;
+  const observer = new PerformanceObserver((list) => { if (timing) collections += list.getEntries().length; });
+  observer.observe({ entryTypes: ['gc'] });
+
   const nsPerCall = [];
   for (let batch = 0; batch < WARMUP_BATCHES + BATCHES; batch++) {
+    if (batch === WARMUP_BATCHES) {
+      await new Promise((resolve) => setImmediate(resolve)); // deliver the warm-up's entries first
+      timing = true;
+    }
     const start = process.hrtime.bigint();
     for (let i = 0; i < BATCH; i++) server.emit('request', req, res);
     const elapsed = Number(process.hrtime.bigint() - start);
     if (batch >= WARMUP_BATCHES) nsPerCall.push(elapsed / BATCH);
   }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
   if (handled !== (WARMUP_BATCHES + BATCHES) * BATCH) throw new Error(`the listener ran ${handled} times`);
-  process.stdout.write(`${JSON.stringify({ variant, nsPerCall, calls: BATCH * BATCHES })}\n`);
+  process.stdout.write(`${JSON.stringify({ variant, nsPerCall, calls: BATCH * BATCHES, collections })}\n`);
 }
 
 main().catch((error) => {

@@ -12,6 +12,7 @@ function stats() {
   return JSON.stringify({
     spans: globalThis.__benchSpanCount ?? null,
     memory: process.memoryUsage(),
+    heapSpaces: Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((space) => [space.space_name, space.space_size])),
     commonJs: Object.keys(require.cache),
     builtins: process.moduleLoadList.filter((name) => name.startsWith('NativeModule ')).map((name) => name.slice(13)),
   });
