@@ -11,22 +11,39 @@ export const DUPLICATE_KNOCK = Symbol('epdb.duplicateKnock');
  * `req.headers`, which Node builds lazily and would build for apps that never look at it.
  */
 export function knockHeaderOf(req: AnyRequest): string | undefined | typeof DUPLICATE_KNOCK {
+  // Apps, proxies and adapters also emit 'request' with objects of their own: whatever is not
+  // a request as Node makes it has no knock, and must reach the app as it would without epdb.
+  try {
+    return knockHeaderOfRequest(req);
+  } catch {
+    return undefined;
+  }
+}
+
+function knockHeaderOfRequest(req: AnyRequest): string | undefined | typeof DUPLICATE_KNOCK {
+  if (typeof req !== 'object' || req === null) return undefined;
   // http2's compat request has no cheap rawHeaders (it is built on every access), but its
   // `headers` object already exists; duplicates arrive joined with ", " and fail to parse.
   if ('stream' in req) {
-    const value = req.headers['x-epdb'] ?? req.headers['http-x-epdb'];
+    const headers = req.headers as Record<string, unknown> | undefined;
+    if (typeof headers !== 'object' || headers === null) return undefined;
+    const value = headers['x-epdb'] ?? headers['http-x-epdb'];
     if (value === undefined) return undefined;
-    if (Array.isArray(value) || (req.headers['x-epdb'] !== undefined && req.headers['http-x-epdb'] !== undefined)) {
+    if (Array.isArray(value) || (headers['x-epdb'] !== undefined && headers['http-x-epdb'] !== undefined)) {
       return DUPLICATE_KNOCK;
     }
-    return value;
+    return typeof value === 'string' ? value : undefined;
   }
-  const raw = req.rawHeaders;
+  const raw: unknown = req.rawHeaders;
+  if (!Array.isArray(raw)) return undefined;
   let found: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (isKnockHeaderName(raw[i] as string)) {
+    const name: unknown = raw[i];
+    if (typeof name === 'string' && isKnockHeaderName(name)) {
       if (found !== undefined) return DUPLICATE_KNOCK;
-      found = raw[i + 1] as string;
+      const value: unknown = raw[i + 1];
+      if (typeof value !== 'string') return undefined;
+      found = value;
     }
   }
   return found;
