@@ -10,9 +10,17 @@ import { fuzzRuns } from './fixtures/hostile/fuzz.mjs';
 const SCRIPT = fileURLToPath(new URL('./fixtures/hostile/synthetic-emit.cjs', import.meta.url));
 const SEED = Number(process.env.EPDB_FUZZ_SEED) || Date.now() % 2 ** 31;
 
-test('synthetic request objects emitted on a server reach the app under the preload as without it', async (t) => {
+/**
+ * BUG (src/instrumentation.ts, KnockCheck.onKnockHeader and loggablePath): a synthetic request
+ * carrying a knock header but whose `url` is not a string makes `loggablePath` throw
+ * (`url.indexOf` / `short.replace` is not a function) out of emit(). `todo` until fixed.
+ */
+const OPEN_BUG_NON_STRING_URL = 'BUG (src/instrumentation.ts): a request object with a knock header and a non-string url makes emit() throw';
+
+/** Runs the fixture with and without the preload, the same requests each time. */
+async function compare(t, mode) {
   const count = String(Math.min(fuzzRuns(400), 20_000));
-  const run = async (args, env) => JSON.parse((await runToCompletion(process.execPath, [...args, SCRIPT, String(SEED), count], { env: cleanEnv(env), timeoutMs: 30_000 })).stdout);
+  const run = async (args, env) => JSON.parse((await runToCompletion(process.execPath, [...args, SCRIPT, String(SEED), count, mode], { env: cleanEnv(env), timeoutMs: 30_000 })).stdout);
   const [without, withEpdb, withBase64] = await Promise.all([
     run([], {}),
     run(['--require', 'epdb/register'], { EPDB_BACKEND: 'jwt', EPDB_KEY: 'k'.repeat(32), EPDB_WAIT_TIMEOUT: '1' }),
@@ -22,4 +30,8 @@ test('synthetic request objects emitted on a server reach the app under the prel
   assert.deepEqual(without.threw, [], 'the fixture itself should never throw');
   assert.deepEqual(withEpdb, without, 'under the preload (jwt), emit() threw or the app missed requests');
   assert.deepEqual(withBase64, without, 'under the preload (fernet), emit() threw or the app missed requests');
-});
+}
+
+test('synthetic request objects (no rawHeaders, odd header types, throwing getters) reach the app as without the preload', (t) => compare(t, 'string-url'));
+
+test('synthetic request objects whose url and method are of any type reach the app as without the preload', { todo: OPEN_BUG_NON_STRING_URL }, (t) => compare(t, 'any-url'));
