@@ -158,6 +158,40 @@ test('the debugger process is killed while paused: the request completes, the ne
   await nextKnockWorks(t, app, bridgePort);
 });
 
+test('the debugger is killed with several knocked requests queued: none is lost, the next debugger gets the rest', async (t) => {
+  const { app, bridgePort } = await startGatedApp(t);
+  const bg = background(app.port);
+  const paths = ['/queued?1', '/queued?2', '/queued?3'];
+  const knocked = [];
+  for (const path of paths) {
+    const from = app.stderr.lines.length;
+    knocked.push(get(app.port, path, { 'X-EPDB': KNOCK }, 30_000));
+    await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000, from });
+  }
+  const debuggerChild = debuggerProcess(t, bridgePort, 'hold');
+  await debuggerChild.stdout.waitForLine(/^paused 1$/, { timeoutMs: 10_000 });
+  debuggerChild.process.kill('SIGKILL');
+  totals.faults++;
+  await linesMatching(app.stderr, DETACHED, 1);
+  // The paused one went on; the queued ones wait for the next debugger, which pauses each.
+  const { ws, client } = await attach(bridgePort, t);
+  const seen = [];
+  while (seen.length < 2) {
+    const pause = await client.event('Debugger.paused');
+    const { result } = await client.call('Debugger.evaluateOnCallFrame', { callFrameId: pause.callFrames[0].callFrameId, expression: 'req.url', returnByValue: true });
+    seen.push(result.value);
+    await client.call('Debugger.resume');
+  }
+  const responses = await Promise.all(knocked);
+  assert.deepEqual(responses, paths.map(answer), 'a queued request was lost');
+  assert.equal(new Set(seen).size, 2);
+  for (const url of seen) assert.ok(paths.includes(url));
+  ws.terminate();
+  await linesMatching(app.stderr, DETACHED, 2);
+  await bg.stop();
+  await nextKnockWorks(t, app, bridgePort);
+});
+
 test('the debugger disconnects mid-step (process killed, and socket dropped with a step in flight)', async (t) => {
   const { app, bridgePort } = await startGatedApp(t);
   const bg = background(app.port);
