@@ -154,6 +154,7 @@ function h2get(session, headers = {}) {
     stream.on('data', (chunk) => { body += chunk; });
     stream.on('end', () => resolve({ head, body }));
     stream.on('error', reject);
+    stream.on('close', () => reject(new Error('the HTTP/2 stream closed before its end')));
     stream.setTimeout(10_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
     stream.end();
   });
