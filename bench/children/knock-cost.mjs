@@ -1,8 +1,8 @@
 // Figure 3, one process: how long `verifyKnock` takes to refuse each class of bad knock and to
 // accept a valid one, per backend.
 //   node knock-cost.mjs warm         every class x backend, steady state; JSON { [backend]: { [class]: µs per batch[] } }
-//   node knock-cost.mjs cold <name>  the first valid knock (env BENCH_KNOCK) of a fresh process, which loads
-//                                    jose/fernet; JSON { backend, ms }
+//   node knock-cost.mjs cold <name>  the first valid knock (env BENCH_KNOCK) of a fresh process (JWT: loads
+//                                    jose); JSON { backend, ms }
 import { Base64Backend, FernetBackend, JWTBackend, verifyKnock } from 'epdb';
 import { FERNET_KEY, JWT_SECRET, OTHER_FERNET_KEY, OTHER_JWT_SECRET } from '../lib/keys.mjs';
 

@@ -48,7 +48,7 @@ export async function knockCost({ processes, iterations, coldRounds }) {
       }
     }
   }
-  const coldTable = [['backend', 'first valid knock of a fresh process, ms (includes loading jose / fernet + crypto-js)']];
+  const coldTable = [['backend', 'first valid knock of a fresh process, ms (JWT: includes loading jose, an ES module)']];
   for (const [backend, values] of Object.entries(cold)) coldTable.push([backend, formatSummary(summarize(values), 2)]);
   return {
     id: 3,
