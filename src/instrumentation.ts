@@ -70,27 +70,37 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   const check = new KnockCheck(options);
   const wrap = (prototype: EmitterPrototype): (() => void) => wrapEmit(prototype, (original) => check.wrapEmit(original));
   const unwraps = [wrap(HTTP_SERVER_PROTOTYPE)];
-  // Every server listens before its first request (a server handed its sockets by hand is
-  // listened for by the one that accepts them): wrap the kinds loaded by then.
+  // The other kinds are wrapped as soon as a CommonJS require loads their module (so that, as
+  // before, epdb's wrap sits under any another instrumentation adds when it sees that require),
+  // and in any case before a server listens, which every server does before its first request
+  // (a server handed its sockets by hand is listened for by the one that accepts them).
   const pending = [...LATE_SERVER_KINDS];
-  let unhookListen: (() => void) | undefined;
+  let unhook: (() => void) | undefined;
   const wrapLoadedKinds = (): void => {
     for (const kind of [...pending]) {
-      if (!builtinLoaded(kind.builtin)) continue;
+      // Re-entered from the require hook while a kind's prototypes are fetched: skip what is done.
+      if (!pending.includes(kind) || !builtinLoaded(kind.builtin)) continue;
       pending.splice(pending.indexOf(kind), 1);
       for (const prototype of kind.prototypes()) unwraps.push(wrap(prototype));
     }
-    if (pending.length === 0) unhookListen?.();
+    if (pending.length === 0) unhook?.();
   };
   wrapLoadedKinds();
-  if (pending.length > 0) unhookListen = beforeEveryListen(wrapLoadedKinds);
+  if (pending.length > 0) {
+    const unhookRequire = afterEveryRequireOf(LATE_SERVER_MODULES, wrapLoadedKinds);
+    const unhookListen = beforeEveryListen(wrapLoadedKinds);
+    unhook = () => {
+      unhookRequire();
+      unhookListen();
+    };
+  }
   let disabled = false;
   const instrumentation: Instrumentation = {
     async disable() {
       if (disabled) return;
       disabled = true;
       check.stop();
-      unhookListen?.();
+      unhook?.();
       for (const unwrap of unwraps) unwrap();
       delete (globalThis as GlobalWithMark)[ACTIVE];
       await check.close();
@@ -98,6 +108,41 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   };
   (globalThis as GlobalWithMark)[ACTIVE] = instrumentation;
   return instrumentation;
+}
+
+/** How CommonJS code names the modules of {@link LATE_SERVER_KINDS}. */
+const LATE_SERVER_MODULES: ReadonlySet<string> = new Set(['https', 'node:https', 'http2', 'node:http2']);
+
+/**
+ * Calls `hook` after every CommonJS load (`Module._load`, under `require`) of one of `modules`,
+ * until the returned function removes it again. ES `import`s do not pass here: the listen hook
+ * covers them.
+ */
+function afterEveryRequireOf(modules: ReadonlySet<string>, hook: () => void): () => void {
+  const loader = require('node:module') as unknown as { _load?: (...args: unknown[]) => unknown };
+  const original = loader._load;
+  if (typeof original !== 'function') return () => {};
+  const load = function epdbLoad(this: unknown, request: unknown): unknown {
+    const exported = original.apply(this, arguments as unknown as unknown[]);
+    if (typeof request === 'string' && modules.has(request)) {
+      try {
+        hook();
+      } catch (error) {
+        // Never into the app: its servers of that kind go on unchecked.
+        log(`could not check https/http2 requests yet (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
+    return exported;
+  };
+  loader._load = load;
+  let hooked = true;
+  return () => {
+    if (!hooked) return;
+    hooked = false;
+    // Only while ours is outermost; under someone else's wrap it stays, calling a spent hook.
+    if (loader._load === load) loader._load = original;
+    hook = () => {};
+  };
 }
 
 /**
