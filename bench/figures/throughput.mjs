@@ -21,6 +21,7 @@ const VARIANTS = {
 export async function throughput({ rounds, durationS, connections }) {
   const table = [['server', 'variant', 'req/s (median)', 'ratio to unpatched, same round']];
   const targets = [];
+  const notes = [];
   const raw = {};
   for (const kind of ['http', 'express']) {
     const label = kind === 'http' ? 'node:http' : 'Express 5';
@@ -45,6 +46,12 @@ export async function throughput({ rounds, durationS, connections }) {
         }
       }
       table.push([label, '(OTel spans exported)', String(spans), '']);
+      const control = summarize(pairedRatios(results.unpatched, results['unpatched (A/A control)'])).median;
+      const epdb = summarize(pairedRatios(results.unpatched, results.epdb)).median;
+      if (Math.abs(1 - control) >= Math.abs(1 - epdb)) {
+        notes.push(`${label}: the A/A control, two identical unpatched servers, measured ${control.toFixed(3)} in this run, at least as `
+          + `far from 1 as epdb's ${epdb.toFixed(3)}: this run cannot tell epdb's cost from noise (figure 1 puts it at tens of ns a request).`);
+      }
     } finally {
       await Promise.all(Object.values(servers).map((server) => server.stop()));
     }
@@ -60,6 +67,7 @@ export async function throughput({ rounds, durationS, connections }) {
       + `${rounds} rounds of ${durationS} s per server, interleaved and rotated; a ratio is variant / unpatched of the same round.`,
     table,
     targets,
+    notes,
     raw,
   };
 }
