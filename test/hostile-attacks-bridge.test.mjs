@@ -222,15 +222,14 @@ for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
 }
 
 /**
- * BUG (src/cli/forward.ts, startForward): `epdb connect` listens on 127.0.0.1 and adds a valid
- * knock to everything it forwards, rewriting Host to the bridge's, but checks no Host itself. A
- * web page the developer has open can rebind its own name to 127.0.0.1, read /json/list through
- * the forward (same origin after rebinding) and open the WebSocket: full code execution in the
- * production process, the very attack the bridge's Host check stops. `todo` until fixed.
+ * `epdb connect` listens on 127.0.0.1 and adds a valid knock to everything it forwards, rewriting
+ * Host to the bridge's. Without a Host check of its own, a web page the developer has open could
+ * rebind its name to 127.0.0.1, read /json/list through the forward (same origin after
+ * rebinding) and open the WebSocket: full code execution in the production process, the very
+ * attack the bridge's Host check stops.
  */
-const OPEN_BUG_FORWARD_HOST = 'BUG (src/cli/forward.ts): the epdb connect forward passes requests with any Host (DNS rebinding reaches the bridge with a valid knock)';
 
-test('jwt: the `epdb connect` forward refuses foreign Host values too (DNS rebinding through the forward)', { todo: OPEN_BUG_FORWARD_HOST }, async (t) => {
+test('jwt: the `epdb connect` forward refuses foreign Host values too (DNS rebinding through the forward)', async (t) => {
   const { REPO_ROOT, cleanEnv, spawnChild } = await import('./helpers/index.mjs');
   const good = made.jwt.good;
   const bridgePort = await freePort();
@@ -250,6 +249,8 @@ test('jwt: the `epdb connect` forward refuses foreign Host values too (DNS rebin
     assert.equal((await rawGet(localPort, '/json/list', [['Host', host]])).status, 403, `GET /json/list through the forward with Host ${host}`);
     assert.equal(await rawUpgrade(localPort, `/${id}`, [['Host', host], ['Origin', `http://${host}`]]), 403, `upgrade through the forward with Host ${host}`);
   }
+  // The developer is told once why their debugger (or a page) was turned away.
+  await forward.stderr.waitForLine(/^epdb: connect refused a request whose Host is not localhost or an IP address/, { timeoutMs: 5_000 });
 });
 
 test('base64: the open bridge still refuses foreign Host values, and anyone local can attach (why base64 is for trusted networks)', async (t) => {

@@ -1,26 +1,42 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { isAllowedHost } from '../bridge/host-check.js';
+import { log } from '../log.js';
 import { describeSocketError } from './bridge-probe.js';
 import { isDiscoveryPath, rewriteDiscoveryBody } from './discovery-rewrite.js';
 import { CommandError } from './errors.js';
 import type { ForwardContext } from './forward-context.js';
 import { bridgeRequestHeaders, clientResponseHeaders } from './forward-headers.js';
-import { forwardUpgrade } from './websocket-pipe.js';
+import { forwardUpgrade, refuseUpgrade } from './websocket-pipe.js';
 
 /** The forward only ever listens on loopback: it hands out an authenticated debugger. */
 const LOCAL_HOST = '127.0.0.1';
 
+const FOREIGN_HOST = 'the Host header must be localhost or an IP address';
+
 /**
  * Starts the local side of `epdb connect` on `127.0.0.1:localPort`: an HTTP server that passes
- * every request and WebSocket upgrade on to the bridge with a fresh knock.
+ * every request and WebSocket upgrade whose `Host` is local on to the bridge with a fresh knock.
  *
  * @throws {CommandError} when the port is taken or cannot be bound.
  */
 export async function startForward(context: ForwardContext, localPort: number): Promise<Server> {
+  // The same DNS-rebinding defence as the bridge's: the forward adds a valid knock to whatever
+  // it passes on, so a web page that rebinds its name to 127.0.0.1 must not get through it.
+  let warned = false;
+  const isForeign = (req: IncomingMessage): boolean => {
+    if (isAllowedHost(req.headers.host)) return false;
+    if (!warned) log(`connect refused a request whose Host is not localhost or an IP address (a web page trying DNS rebinding?); debuggers must use 127.0.0.1:${localPort} or localhost:${localPort}`);
+    warned = true;
+    return true;
+  };
   const server = createServer((req, res) => {
+    if (isForeign(req)) return answerPlain(res, 403, `epdb: ${FOREIGN_HOST}\n`);
     forwardRequest(context, req, res).catch(() => res.destroy());
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (isForeign(req)) return refuseUpgrade(socket, 403, 'Forbidden', `epdb: ${FOREIGN_HOST}\n`);
     forwardUpgrade(context, req, socket, head).catch(() => socket.destroy());
   });
   server.on('clientError', (_error, socket) => socket.destroy());

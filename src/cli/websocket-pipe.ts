@@ -8,14 +8,14 @@ import { bridgeRequestHeaders, rawResponseHead } from './forward-headers.js';
 /**
  * Forwards a WebSocket upgrade to the bridge with a fresh knock, then splices the two sockets
  * into a byte pipe: the debugger protocol itself passes through untouched, so no WebSocket
- * library is needed. A refusal from the bridge (401...) is passed back to the debugger.
+ * library is needed. A refusal from the bridge (401...) is passed back to the debugger. The
+ * caller has given `client` an error listener.
  */
 export async function forwardUpgrade(context: ForwardContext, req: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
-  client.on('error', () => client.destroy());
   try {
     await context.watch.whenUp();
   } catch (error) {
-    refuse(client, 502, 'Bad Gateway', `epdb: ${(error as Error).message}\n`);
+    refuseUpgrade(client, 502, 'Bad Gateway', `epdb: ${(error as Error).message}\n`);
     return;
   }
   if (client.destroyed) return;
@@ -46,7 +46,7 @@ export async function forwardUpgrade(context: ForwardContext, req: IncomingMessa
         const reason = body.split('\n', 1)[0]?.slice(0, 200) ?? '';
         log(`the bridge turned a debugger away: ${response.statusCode} ${response.statusMessage ?? ''}${reason ? ` (${reason})` : ''}`);
       }
-      refuse(client, response.statusCode ?? 502, response.statusMessage ?? '', body);
+      refuseUpgrade(client, response.statusCode ?? 502, response.statusMessage ?? '', body);
       // Reported once the 401 is out: the report ends `epdb connect`, and the debugger should see why.
       if (response.statusCode === 401) client.once('finish', () => context.watch.reportUnauthorized());
     });
@@ -54,7 +54,7 @@ export async function forwardUpgrade(context: ForwardContext, req: IncomingMessa
   });
   upstream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'ECONNREFUSED') context.watch.reportGone();
-    refuse(client, 502, 'Bad Gateway', `epdb: the bridge on ${context.bridgeAuthority} did not answer (${describeSocketError(error.code ?? error.message)})\n`);
+    refuseUpgrade(client, 502, 'Bad Gateway', `epdb: the bridge on ${context.bridgeAuthority} did not answer (${describeSocketError(error.code ?? error.message)})\n`);
   });
   upstream.end();
 }
@@ -75,7 +75,7 @@ function splice(a: Duplex, b: Duplex): void {
 }
 
 /** Answers an upgrade request that will not be upgraded, and closes the socket. */
-function refuse(client: Duplex, statusCode: number, statusMessage: string, body: string): void {
+export function refuseUpgrade(client: Duplex, statusCode: number, statusMessage: string, body: string): void {
   if (client.destroyed) return;
   const length = Buffer.byteLength(body);
   client.end(rawResponseHead(statusCode, statusMessage, [
