@@ -237,8 +237,8 @@ class KnockCheck {
   }
 
   private onKnockHeader(header: string | typeof DUPLICATE_KNOCK, req: AnyRequest, res: AnyResponse, emit: () => boolean): boolean {
-    const method = req.method ?? '';
-    if (this.exemptMethods.has(method)) return emit();
+    if (this.exemptMethods.has(req.method as string)) return emit();
+    const method = loggableMethod(req.method);
     const path = loggablePath(req.url);
     if (header === DUPLICATE_KNOCK) {
       this.refusals.log(`knock refused on ${method} ${path}: more than one X-EPDB header`);
@@ -296,13 +296,25 @@ function emitLater(original: Emit, server: unknown, args: unknown[]): () => bool
   return () => original.apply(server, args);
 }
 
-/** The request's path without its query string (which may hold secrets), short and printable. */
-function loggablePath(url: string | undefined): string {
-  if (url === undefined) return '/';
+/**
+ * The request's path without its query string (which may hold secrets), short and printable.
+ * An app or adapter may emit 'request' with an object of its own, so `url` can be anything.
+ */
+function loggablePath(url: unknown): string {
+  if (typeof url !== 'string') return '/';
   const query = url.indexOf('?');
   const path = query === -1 ? url : url.slice(0, query);
-  const short = path.length > 200 ? `${path.slice(0, 200)}...` : path;
-  return short.replace(/[^\x21-\x7e]/g, '?');
+  return printable(path.length > 200 ? `${path.slice(0, 200)}...` : path);
+}
+
+/** The method for a log line; like `url`, it can be anything on a request Node did not make. */
+function loggableMethod(method: unknown): string {
+  return typeof method === 'string' ? printable(method.slice(0, 20)) : '?';
+}
+
+/** No control characters or non-ASCII from the wire in a log line: they could forge lines. */
+function printable(text: string): string {
+  return text.replace(/[^\x21-\x7e]/g, '?');
 }
 
 function firstLine(error: unknown): string {
