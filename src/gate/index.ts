@@ -30,6 +30,21 @@ function serverOf(request: KnockedRequest): { readonly listening?: boolean } | u
 }
 
 /**
+ * Whether the client of a held request has already gone, before its `'close'` event has come
+ * (its socket or, for HTTP/2, its stream is destroyed). Pausing at it would stop the debugger
+ * at a request nobody waits for.
+ */
+function clientLeft(request: KnockedRequest): boolean {
+  try {
+    const res = request.res as { destroyed?: boolean; stream?: { destroyed?: boolean } };
+    const socket = request.req.socket as { destroyed?: boolean } | null | undefined;
+    return res.destroyed === true || res.stream?.destroyed === true || socket?.destroyed === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Creates the gate. The bridge worker starts on the first knock, never before. A knocked
  * request waits (without blocking the event loop) until a debugger attaches through the bridge,
  * then runs paused in {@link pauseAtRequest}; while the debugger stays attached each later knock
@@ -59,6 +74,11 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
   function goOnUndebugged(held: Held, reason: GateOutcome['reason']): void {
     waiting.delete(held);
     letGo(held, { debugged: false, reason }, held.request.proceed);
+  }
+
+  function goOnWithoutClient(held: Held): void {
+    log(`the client of ${held.request.method} ${held.request.path} went away while it waited; going on`);
+    goOnUndebugged(held, 'client-gone');
   }
 
   /** Lets every held request go on; one whose handler throws does not hold up the others. */
@@ -152,6 +172,13 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
     pausing = true;
     const armedBridge = bridge;
     armedBridge.arm((ok, id) => {
+      if (ok && clientLeft(held.request)) {
+        pausing = false;
+        armedBridge.pauseDone(id);
+        goOnWithoutClient(held);
+        pauseNext();
+        return;
+      }
       if (!ok) {
         pausing = false;
         // The debugger left between the knock and the pause (or the bridge is gone).
@@ -166,7 +193,9 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       } finally {
         pausing = false;
         armedBridge.pauseDone(id);
-        setImmediate(pauseNext);
+        // Two turns of the loop: the first lets it poll I/O, so a client that left while the
+        // process was paused is seen (its socket destroyed) before the next pause is armed.
+        setImmediate(() => setImmediate(pauseNext));
       }
     });
   }
@@ -179,11 +208,12 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       mark: closed ? () => {} : markKnockedRequest(),
       timer: undefined,
       onClientGone: () => {
-        // Only while it waits: a request being paused is the debugger's to finish. The app
-        // still gets it, as it would have without epdb; its answer goes nowhere.
-        if (!waiting.has(held)) return;
-        log(`the client of ${request.method} ${request.path} went away while it waited; going on`);
-        goOnUndebugged(held, 'client-gone');
+        // Only while it waits or is queued: a request being paused is the debugger's to finish.
+        // The app still gets it, as it would have without epdb; its answer goes nowhere.
+        const queuedAt = readyToPause.indexOf(held);
+        if (queuedAt !== -1) readyToPause.splice(queuedAt, 1);
+        else if (!waiting.has(held)) return;
+        goOnWithoutClient(held);
       },
     };
     request.res.once('close', held.onClientGone);
