@@ -4,35 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import http from 'node:http';
 import CDP from 'chrome-remote-interface';
 import WebSocket from 'ws';
-import { cleanEnv, freePortBelowEphemeralRange as freePort, spawnChild, startApp } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange as freePort, get, spawnChild, startApp, within } from './helpers/index.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/cli/echo-app.cjs', import.meta.url));
-
-/** Rejects after `ms` naming what did not happen. */
-function within(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** One GET with a fresh connection; resolves with status and body. */
-function get(port, path, headers) {
-  return within(new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-      res.on('error', reject);
-    }).on('error', reject);
-  }), 20_000, `response to GET ${path}`);
-}
 
 /** An app under `--import epdb/register` with `backend` and a key from `epdb keygen`. */
 async function startKnockableApp(t, backend, extraEnv = {}) {

@@ -153,10 +153,7 @@ for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
     }
     await client.repliesArrived(9);
     assert.ok(client.replies.every((reply) => reply.error !== undefined), JSON.stringify(client.replies));
-    const paused = client.event('Debugger.paused');
-    await client.call('Debugger.enable');
-    await client.call('Runtime.runIfWaitingForDebugger');
-    const pause = await paused;
+    const pause = await client.startDebugging();
     const { result } = await client.call('Debugger.evaluateOnCallFrame', { callFrameId: pause.callFrames[0].callFrameId, expression: 'req.url', returnByValue: true });
     assert.equal(result.value, '/held');
     await client.call('Debugger.resume');
@@ -211,10 +208,7 @@ for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
     const { ws } = await openSocket(`ws://127.0.0.1:${bridgePort}/${id}`, { 'X-EPDB': good });
     t.after(() => ws.terminate());
     const client = cdp(ws);
-    const paused = client.event('Debugger.paused');
-    await client.call('Debugger.enable');
-    await client.call('Runtime.runIfWaitingForDebugger');
-    await paused;
+    await client.startDebugging();
     await client.call('Debugger.resume');
     assert.equal(await held, 'held /held');
     t.diagnostic(`${knocks.length} fuzzed knocks refused by the bridge`);
@@ -268,10 +262,7 @@ test('base64: the open bridge still refuses foreign Host values, and anyone loca
   const { ws } = await openSocket(`ws://127.0.0.1:${bridgePort}/${id}`);
   t.after(() => ws.terminate());
   const client = cdp(ws);
-  const paused = client.event('Debugger.paused');
-  await client.call('Debugger.enable');
-  await client.call('Runtime.runIfWaitingForDebugger');
-  await paused;
+  await client.startDebugging();
   await client.call('Debugger.resume');
   assert.equal(await held, 'held /held');
 });

@@ -4,13 +4,12 @@
 // at the gate, the knocked request's client gone while it waits. In each, the process stays up
 // (except for SIGTERM), every other request gets its right response, and the next knock works.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { JWTBackend } from 'epdb';
-import { cleanEnv, freePortBelowEphemeralRange as freePort, REPO_ROOT, spawnChild, startApp } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange as freePort, get, REPO_ROOT, spawnChild, startApp } from './helpers/index.mjs';
 import { cdp, linesMatching, openSocket, portIsOpen, within } from './fixtures/hostile/bridge.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url));
@@ -22,19 +21,6 @@ const DETACHED = /^epdb: debugger detached$/;
 
 /** What the faults cost, for the report. */
 const totals = { faults: 0, served: 0 };
-
-/** One GET with a fresh connection; resolves with status and body. */
-function get(port, path, headers = {}, timeoutMs = 20_000) {
-  return within(new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-      res.on('error', reject);
-    }).on('error', reject);
-  }), timeoutMs, `GET ${path} on ${port}`);
-}
 
 /** The app's expected answer to `path` (see test/fixtures/hostile/app.cjs). */
 const answer = (path) => ({ status: 200, body: `${path.split(/[/?]/)[1]} ${path}` });
@@ -52,7 +38,7 @@ function background(port) {
     while (running) {
       const path = `/bg?n=${n++}`;
       try {
-        const response = await get(port, path, {}, 30_000);
+        const response = await get(port, path, {}, { timeoutMs: 30_000 });
         if (JSON.stringify(response) === JSON.stringify(answer(path))) served++;
         else errors.push(`${path}: ${JSON.stringify(response)}`);
       } catch (error) {
@@ -165,7 +151,7 @@ test('the debugger is killed with several knocked requests queued: none is lost,
   const knocked = [];
   for (const path of paths) {
     const from = app.stderr.lines.length;
-    knocked.push(get(app.port, path, { 'X-EPDB': KNOCK }, 30_000));
+    knocked.push(get(app.port, path, { 'X-EPDB': KNOCK }, { timeoutMs: 30_000 }));
     await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000, from });
   }
   const debuggerChild = debuggerProcess(t, bridgePort, 'hold');
@@ -332,10 +318,7 @@ test('jwt: the `epdb connect` forward is killed while the debugger holds a pause
   const { ws } = await openSocket(url);
   t.after(() => ws.terminate());
   const client = cdp(ws);
-  const paused = client.event('Debugger.paused');
-  await client.call('Debugger.enable');
-  await client.call('Runtime.runIfWaitingForDebugger');
-  await paused;
+  await client.startDebugging();
   forward.process.kill('SIGKILL');
   totals.faults++;
   assert.deepEqual(await knocked, answer('/forwarded'));

@@ -5,25 +5,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePortBelowEphemeralRange as freePort, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort, get, startApp } from './helpers/index.mjs';
 import { cdp, linesMatching, openSocket, within } from './fixtures/hostile/bridge.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url));
 const KNOCK = 'Base64 eyJlcGRiIjoge319';
 const CONCURRENT = 1000;
-
-/** One GET on `agent`; resolves with status and body. */
-function get(port, path, { agent = false, headers = {}, timeoutMs = 30_000 } = {}) {
-  return within(new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => { body += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-      res.on('error', reject);
-    }).on('error', reject);
-  }), timeoutMs, `GET ${path}`);
-}
 
 /**
  * Sends `count` unknocked requests at once (one connection each, as many clients would) and
@@ -32,7 +19,7 @@ function get(port, path, { agent = false, headers = {}, timeoutMs = 30_000 } = {
 async function burst(port, label, count = CONCURRENT) {
   const agent = new http.Agent({ keepAlive: false, maxSockets: count });
   const started = performance.now();
-  const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => get(port, `/load?${label}=${i}`, { agent })));
+  const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => get(port, `/load?${label}=${i}`, {}, { agent, timeoutMs: 30_000 })));
   const tookMs = performance.now() - started;
   agent.destroy();
   const errors = results.filter((r) => r.status === 'rejected').map((r) => r.reason.message);
@@ -45,7 +32,7 @@ test(`${CONCURRENT} concurrent requests while a knocked request waits, and ${CON
   const bridgePort = await freePort();
   const app = await startApp(t, { app: APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0' } });
   let knockedDone = false;
-  const knocked = get(app.port, '/gated', { headers: { 'X-EPDB': KNOCK }, timeoutMs: 60_000 }).finally(() => { knockedDone = true; });
+  const knocked = get(app.port, '/gated', { 'X-EPDB': KNOCK }, { timeoutMs: 60_000 }).finally(() => { knockedDone = true; });
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
 
   const waitingMs = await burst(app.port, 'waiting');
@@ -55,10 +42,7 @@ test(`${CONCURRENT} concurrent requests while a knocked request waits, and ${CON
   const { ws } = await openSocket(JSON.parse(body)[0].webSocketDebuggerUrl);
   t.after(() => ws.terminate());
   const client = cdp(ws);
-  const paused = client.event('Debugger.paused');
-  await client.call('Debugger.enable');
-  await client.call('Runtime.runIfWaitingForDebugger');
-  await paused;
+  await client.startDebugging();
   await client.call('Debugger.resume');
   assert.deepEqual(await knocked, { status: 200, body: 'gated /gated' });
 

@@ -5,53 +5,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import WebSocket from 'ws';
-import { freePortBelowEphemeralRange, seedKnocks, startApp } from './helpers/index.mjs';
-import { get, within } from './fixtures/session/debugger.mjs';
+import { freePortBelowEphemeralRange, get, seedKnocks, startApp } from './helpers/index.mjs';
+import { cdp, openSocket } from './fixtures/hostile/bridge.mjs';
 
 const HTTP_APP = fileURLToPath(new URL('./fixtures/session/http-app.cjs', import.meta.url));
 const WAITING = /^epdb: waiting for a debugger on /;
-
-/**
- * Opens a WebSocket; resolves `{ ws }` when it opens or `{ status }` when the upgrade is refused.
- * @param {string} url @param {Record<string, string>} headers
- */
-function openSocket(url, headers) {
-  const ws = new WebSocket(url, { headers });
-  return within(new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_req, res) => { resolve({ status: res.statusCode }); ws.terminate(); });
-    ws.once('error', reject);
-  }), 10_000, `WebSocket ${url}`);
-}
-
-/** A minimal CDP client over an open socket: `call(method, params)` and `event(method)`. */
-function cdp(ws) {
-  let nextId = 1;
-  const calls = new Map();
-  const events = [];
-  ws.on('message', (data) => {
-    const message = JSON.parse(String(data));
-    if (message.id !== undefined) {
-      const call = calls.get(message.id);
-      calls.delete(message.id);
-      if (message.error) call?.reject(new Error(message.error.message)); else call?.resolve(message.result);
-    } else {
-      for (const waiter of events.filter((e) => e.method === message.method)) {
-        events.splice(events.indexOf(waiter), 1);
-        waiter.resolve(message.params);
-      }
-    }
-  });
-  return {
-    call: (method, params = {}) => within(new Promise((resolve, reject) => {
-      const id = nextId++;
-      calls.set(id, { resolve, reject });
-      ws.send(JSON.stringify({ id, method, params }));
-    }), 10_000, method),
-    event: (method) => within(new Promise((resolve) => events.push({ method, resolve })), 10_000, method),
-  };
-}
 
 for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
   test(`${backend}: bridge requests need a valid knock and a local Host`, async (t) => {
@@ -92,10 +50,7 @@ for (const backend of /** @type {const} */ (['jwt', 'fernet'])) {
     const { ws } = await openSocket(wsUrl, { 'X-EPDB': knock });
     t.after(() => ws.terminate());
     const session = cdp(ws);
-    const paused = session.event('Debugger.paused');
-    await session.call('Debugger.enable');
-    await session.call('Runtime.runIfWaitingForDebugger');
-    const pause = await paused;
+    const pause = await session.startDebugging();
     const { result } = await session.call('Debugger.evaluateOnCallFrame', { callFrameId: pause.callFrames[0].callFrameId, expression: 'req.url' });
     assert.equal(result.value, '/hello?auth');
     await session.call('Debugger.resume');

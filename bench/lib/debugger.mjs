@@ -2,31 +2,14 @@
 // DevTools does it, and knocked requests.
 import CDP from 'chrome-remote-interface';
 import http from 'node:http';
-import net from 'node:net';
+import { within } from '../../test/helpers/within.mjs';
+
+// The same timeout and free-port helpers as the tests'.
+export { within };
+export { freePort } from '../../test/helpers/ports.mjs';
 
 /** A Base64 knock, as the seed's `base64.b64encode(json.dumps({'epdb': {}}).encode())` makes it. */
 export const BASE64_KNOCK = `Base64 ${Buffer.from(JSON.stringify({ epdb: {} })).toString('base64')}`;
-
-/**
- * Rejects after `ms` naming what did not happen.
- * @template T @param {Promise<T>} promise @param {number} ms @param {string} what @returns {Promise<T>}
- */
-export function within(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** A port that was free a moment ago, from listen(0) (outside the tests' and other benches' way). */
-export async function freePort() {
-  const server = net.createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = /** @type {net.AddressInfo} */ (server.address());
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * One GET on a fresh connection; resolves with the status once the whole body is in.

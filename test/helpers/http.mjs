@@ -1,6 +1,8 @@
+import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
+import { within } from './within.mjs';
 
 /**
  * Sends one HTTP/1.1 request over a raw socket (`Connection: close`) and resolves with the
@@ -137,4 +139,22 @@ export function http2Request({ port, secure = true, ca, method = 'GET', path = '
     if (body === undefined) stream.end();
     else stream.end(body);
   });
+}
+
+/**
+ * One GET on a fresh connection (or `agent`); resolves with the status and the body as text.
+ * @param {number} port @param {string} path @param {Record<string, string>} [headers]
+ * @param {{ agent?: http.Agent | false, timeoutMs?: number }} [options]
+ * @returns {Promise<{ status: number, body: string }>}
+ */
+export function get(port, path, headers = {}, { agent = false, timeoutMs = 20_000 } = {}) {
+  return within(new Promise((resolve, reject) => {
+    http.get({ host: '127.0.0.1', port, path, headers, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    }).on('error', reject);
+  }), timeoutMs, `response to GET ${path} on ${port}`);
 }

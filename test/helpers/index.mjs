@@ -19,7 +19,9 @@
  *               { certPath, keyPath, cert, key }.
  * - http.mjs    rawRequest({ port, method, path, headers, body, tls }): exact response bytes over a raw
  *               socket (HTTP/1.1, Connection: close); withoutDateHeader(bytes);
- *               parseRawResponse(bytes) (dechunks); http2Request({ port, secure, headers, body }).
+ *               parseRawResponse(bytes) (dechunks); http2Request({ port, secure, headers, body });
+ *               get(port, path, headers, { agent, timeoutMs }): { status, body } of one GET.
+ * - within.mjs  within(promise, ms, what): rejects naming what did not happen in time.
  * - knocks.mjs  base64Knock(json?) in Node; seedKnocks(keys?): Base64/Fernet/JWT header values
  *               made by /usr/bin/python3 with the seed's exact snippets (+ the keys);
  *               pythonKeys(): Fernet.generate_key() and uuid.uuid4().hex.
@@ -42,6 +44,7 @@ export { LineLog } from './lines.mjs';
 export { startApp, preloadArgs, PRELOADS } from './app.mjs';
 export { freePort, freePortBelowEphemeralRange } from './ports.mjs';
 export { makeSelfSignedCert } from './tls.mjs';
-export { rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
+export { get, rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
+export { within } from './within.mjs';
 export { base64Knock, seedKnocks, pythonKeys, SEED_PAYLOAD_JSON } from './knocks.mjs';
 export { runPythonJson } from './python.mjs';
