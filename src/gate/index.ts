@@ -1,4 +1,5 @@
 import { AsyncResource } from 'node:async_hooks';
+import { exposureWarning } from '../bridge/exposure.js';
 import { log } from '../log.js';
 import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
 import type { DebugGate, KnockedRequest, KnockHandler, SessionSettings } from '../types.js';
@@ -134,6 +135,8 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
         // Always: even when the knock that started the bridge has already timed out, the
         // person who knocked needs to know where to attach.
         log(`waiting for a debugger on ${listeningOn}`);
+        const exposed = exposureWarning(host, settings.bridgeAuth !== null);
+        if (exposed !== null) log(exposed);
       },
       attached() {
         attached = true;
