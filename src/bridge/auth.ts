@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BackendRecipe, EPDBBackend } from '../backends/backend.js';
 import { DUPLICATE_KNOCK, knockHeaderOf } from '../knock/header.js';
 import { log, RateLimitedLog } from '../log.js';
-import { isAllowedHost } from './host-check.js';
+import { FOREIGN_HOST_REASON, isAllowedHost } from './host-check.js';
 
 /** Why the bridge turned a request away: the HTTP status and a line safe to send and log. */
 export interface Refusal {
@@ -44,7 +44,7 @@ export function createBridgeGuard(recipe: BackendRecipe | null): BridgeGuard {
   return {
     async check(req) {
       if (!isAllowedHost(req.headers.host)) {
-        return refuse(req, { status: 403, reason: 'the Host header must be localhost or an IP address' });
+        return refuse(req, { status: 403, reason: FOREIGN_HOST_REASON });
       }
       if (recipe === null) return null;
       const value = knockHeaderOf(req);

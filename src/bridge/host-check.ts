@@ -8,6 +8,9 @@ import { BlockList, isIP } from 'node:net';
 const UNSPECIFIED_IPV6 = new BlockList();
 UNSPECIFIED_IPV6.addAddress('::', 'ipv6');
 
+/** Why a request whose `Host` {@link isAllowedHost} refuses is turned away (403). */
+export const FOREIGN_HOST_REASON = 'the Host header must be localhost or an IP address';
+
 /**
  * Whether a `Host` header may reach the bridge: `localhost` or a routable IP literal, with an
  * optional port, or no header at all; never looser than what Node's own inspector accepts. A page

@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { isAllowedHost } from '../bridge/host-check.js';
+import { FOREIGN_HOST_REASON, isAllowedHost } from '../bridge/host-check.js';
 import { log } from '../log.js';
 import { describeSocketError } from './bridge-probe.js';
 import { isDiscoveryPath, rewriteDiscoveryBody } from './discovery-rewrite.js';
@@ -11,8 +11,6 @@ import { forwardUpgrade, refuseUpgrade } from './websocket-pipe.js';
 
 /** The forward only ever listens on loopback: it hands out an authenticated debugger. */
 const LOCAL_HOST = '127.0.0.1';
-
-const FOREIGN_HOST = 'the Host header must be localhost or an IP address';
 
 /**
  * Starts the local side of `epdb connect` on `127.0.0.1:localPort`: an HTTP server that passes
@@ -31,12 +29,12 @@ export async function startForward(context: ForwardContext, localPort: number): 
     return true;
   };
   const server = createServer((req, res) => {
-    if (isForeign(req)) return answerPlain(res, 403, `epdb: ${FOREIGN_HOST}\n`);
+    if (isForeign(req)) return answerPlain(res, 403, `epdb: ${FOREIGN_HOST_REASON}\n`);
     forwardRequest(context, req, res).catch(() => res.destroy());
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (isForeign(req)) return refuseUpgrade(socket, 403, 'Forbidden', `epdb: ${FOREIGN_HOST}\n`);
+    if (isForeign(req)) return refuseUpgrade(socket, 403, 'Forbidden', `epdb: ${FOREIGN_HOST_REASON}\n`);
     forwardUpgrade(context, req, socket, head).catch(() => socket.destroy());
   });
   server.on('clientError', (_error, socket) => socket.destroy());
