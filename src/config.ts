@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
+import { parseDialAddress, type DialAddress } from './reverse/address.js';
 
 /** The backends that can be chosen with `EPDB_BACKEND`. */
 export type BackendName = 'base64' | 'fernet' | 'jwt';
@@ -17,6 +18,8 @@ export interface EpdbConfig {
   readonly waitTimeoutMs: number;
   /** How long a knock stays valid after it was made. */
   readonly maxAgeSeconds: number;
+  /** `EPDB_CONNECT`: the `epdb listen` every knock dials instead of opening a bridge port; absent when unset. */
+  readonly connect?: DialAddress;
 }
 
 /** A Fernet key as Python's `Fernet.generate_key()` makes it: 32 bytes, url-safe base64, padded. */
@@ -46,7 +49,16 @@ export function readConfig(env: NodeJS.ProcessEnv): EpdbConfig | null {
     exemptMethods: readMethods(env['EPDB_EXEMPT_METHODS']),
     waitTimeoutMs: readNumber(env, 'EPDB_WAIT_TIMEOUT', 300, { min: 0 }) * 1000,
     maxAgeSeconds: readNumber(env, 'EPDB_MAX_AGE', 3600, { min: 1 }),
+    ...readConnect(env['EPDB_CONNECT']),
   };
+}
+
+/** `EPDB_CONNECT` as a `connect` field, or nothing when it is unset or empty. */
+function readConnect(value: string | undefined): { connect?: DialAddress } {
+  if (value === undefined || value.trim() === '') return {};
+  const address = parseDialAddress(value);
+  if (typeof address === 'string') throw new ConfigError('EPDB_CONNECT', address);
+  return { connect: address };
 }
 
 function readKey(backend: BackendName, key: string | undefined): string | undefined {

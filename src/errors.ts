@@ -16,7 +16,8 @@ export type KnockErrorCode =
   | 'ERR_EPDB_KNOCK_ALGORITHM'
   | 'ERR_EPDB_KNOCK_BAD_SIGNATURE'
   | 'ERR_EPDB_KNOCK_EXPIRED'
-  | 'ERR_EPDB_KNOCK_NOT_YET_VALID';
+  | 'ERR_EPDB_KNOCK_NOT_YET_VALID'
+  | 'ERR_EPDB_KNOCK_CONNECT';
 
 /**
  * A knock that must be ignored. Thrown by backends and by the knock parser; the message is

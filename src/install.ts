@@ -1,6 +1,7 @@
 import { readConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import { log } from './log.js';
+import { dialAddressText } from './reverse/address.js';
 import type { Instrumentation } from './options.js';
 
 /**
@@ -23,6 +24,7 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
       host: config.host,
       port: config.port,
       waitTimeoutMs: config.waitTimeoutMs,
+      ...(config.connect !== undefined ? { connect: dialAddressText(config.connect) } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError) log(`${error.message}; epdb is off`);

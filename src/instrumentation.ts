@@ -2,7 +2,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as shimmer from 'shimmer';
 import type { EPDBBackend } from './backends/backend.js';
+import { ConfigError } from './errors.js';
 import { DUPLICATE_KNOCK, knockHeaderOf } from './knock/header.js';
+import { parseDialAddress, type DialAddress } from './reverse/address.js';
 import { verifyKnock } from './knock/verify.js';
 import { log, RateLimitedLog } from './log.js';
 import type { InstrumentOptions, Instrumentation } from './options.js';
@@ -194,6 +196,8 @@ function wrapEmit(prototype: EmitterPrototype, wrapper: (original: Emit) => Emit
 class KnockCheck {
   private readonly backend: EPDBBackend;
   private readonly exemptMethods: ReadonlySet<string>;
+  /** `options.connect`, parsed: the `epdb listen` every knock dials. */
+  private readonly connect: DialAddress | undefined;
   private readonly refusals = new RateLimitedLog();
   private gate: DebugGate | undefined;
   /** Set by `disable()`: a wrapper that cannot be unwrapped (another wrap is on top) passes through. */
@@ -202,6 +206,7 @@ class KnockCheck {
   constructor(private readonly options: InstrumentOptions) {
     this.backend = options.backend;
     this.exemptMethods = new Set([...(options.exemptMethods ?? ['OPTIONS'])].map((method) => method.toUpperCase()));
+    this.connect = options.connect === undefined ? undefined : dialAddressOption(options.connect);
   }
 
   /** The wrapper for one prototype's `emit`; the hot path is its first few lines. */
@@ -280,15 +285,24 @@ class KnockCheck {
     if (this.gate === undefined) {
       // Loaded here, not at start-up: the gate pulls in worker_threads, inspector and ws.
       const { createDebugGate } = require('./gate/index.js') as { createDebugGate(settings: SessionSettings): DebugGate };
+      const { dialOutSettings } = require('./reverse/dial-out.js') as typeof import('./reverse/dial-out.js');
       this.gate = createDebugGate({
         host: this.options.host ?? '127.0.0.1',
         port: this.options.port ?? 9000,
         waitTimeoutMs: this.options.waitTimeoutMs ?? 300_000,
         bridgeAuth: this.backend.authenticates ? this.backend.recipe : null,
+        dialOut: dialOutSettings(this.backend, this.connect),
       });
     }
     return this.gate.handler;
   }
+}
+
+/** Parses {@link InstrumentOptions.connect}; a bad one is a configuration error, as `EPDB_CONNECT`'s. */
+function dialAddressOption(text: string): DialAddress {
+  const address = parseDialAddress(text);
+  if (typeof address === 'string') throw new ConfigError('connect', address);
+  return address;
 }
 
 /** `emit` with these arguments, for later: made outside the wrapper so the wrapper captures nothing. */

@@ -11,6 +11,11 @@ export interface InstrumentOptions {
   readonly host?: string;
   /** Port of the debug bridge. Default `9000`. */
   readonly port?: number;
+  /**
+   * An `epdb listen` to dial for every knock instead of opening a bridge port
+   * (`[ws|wss]://HOST:PORT` or `HOST:PORT`, as `EPDB_CONNECT`). Default: listen.
+   */
+  readonly connect?: string;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever. Default 300 000. */
   readonly waitTimeoutMs?: number;
   /**

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { BackendRecipe } from './backends/backend.js';
+import type { DialOutSettings } from './reverse/dial-out.js';
 
 /** A request as the app's `'request'` listeners receive it, from any node:http-family server. */
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -48,6 +49,8 @@ export interface SessionSettings {
    * when the backend authenticates nobody (base64) and the bridge is open like `node --inspect`.
    */
   readonly bridgeAuth: BackendRecipe | null;
+  /** How knocks that ask for it (or every knock, with `EPDB_CONNECT`) dial an `epdb listen`. */
+  readonly dialOut?: DialOutSettings;
 }
 
 /** The debug gate (src/gate): the {@link KnockHandler} that holds a knocked request for a debugger. */

@@ -44,4 +44,10 @@ export abstract class EPDBBackend {
   abstract decode(payload: string): unknown | Promise<unknown>;
   /** Makes a payload that {@link decode} accepts, carrying `value`; used by `epdb knock`. */
   abstract encode(value: Record<string, unknown>): string | Promise<string>;
+  /**
+   * The secret a reverse connection's two ends prove they hold (`epdb listen`): both derive
+   * their handshake key from these bytes. A backend without it cannot dial out with proof, so
+   * its knocks' `connect` is refused.
+   */
+  sharedKey?(): Uint8Array;
 }

@@ -65,6 +65,11 @@ export class FernetBackend extends EPDBBackend {
     return new fernet.Token({ secret: new fernet.Secret(this.options.key), ttl: 0 }).encode(JSON.stringify(value));
   }
 
+  /** The whole 32-byte key (signing and encryption halves); the handshake key is an HKDF of it. */
+  override sharedKey(): Uint8Array {
+    return new Uint8Array(Buffer.from(this.options.key, 'base64url'));
+  }
+
   private checkAge(timestamp: number): void {
     const now = Date.now() / 1000;
     if (timestamp > now + MAX_CLOCK_SKEW_SECONDS) {

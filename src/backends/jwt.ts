@@ -70,6 +70,11 @@ export class JWTBackend extends EPDBBackend {
       .sign(this.secret);
   }
 
+  /** The HS256 secret's UTF-8 bytes, as they sign tokens. */
+  override sharedKey(): Uint8Array {
+    return new Uint8Array(this.secret);
+  }
+
   private checkIssuedAt(iat: unknown): void {
     if (iat === undefined) return;
     if (typeof iat !== 'number' || !Number.isFinite(iat)) {

@@ -10,7 +10,15 @@ export function nextSteps(localPort: number, bridgeAuthority: string, authentica
 1. Knock the app (this starts the bridge and holds that request for the debugger):
      curl -H "X-EPDB: $(npx epdb knock)" http://<your app>/<path>
 
-2. Attach any debugger to ${local}:
+${debuggerSteps(2, localPort)}
+Ctrl-C stops the forward.
+`;
+}
+
+/** Step `step`: the usual debuggers pointed at `127.0.0.1:localPort`, as for `node --inspect`. */
+export function debuggerSteps(step: number, localPort: number): string {
+  const local = `127.0.0.1:${localPort}`;
+  return `${step}. Attach any debugger to ${local}:
      node inspect ${local}
      Chrome: open chrome://inspect, "Configure..." add localhost:${localPort}, then "inspect"
      VS Code, in .vscode/launch.json:
@@ -22,7 +30,5 @@ export function nextSteps(localPort: number, bridgeAuthority: string, authentica
          "port": ${localPort},
          "skipFiles": ["<node_internals>/**", "**/node_modules/**"]
        }
-
-Ctrl-C stops the forward.
 `;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BridgeWorkerData, FromBridge, ToBridge } from '../bridge/messages.js';
+import type { BridgeWorkerData, DialSettings, FromBridge, ToBridge } from '../bridge/messages.js';
 import type { SessionSettings } from '../types.js';
 
 /** What the main thread hears from its bridge. */
@@ -27,7 +27,10 @@ export class BridgeHandle {
   private nextArmId = 1;
   private ended = false;
 
-  constructor(settings: SessionSettings, private readonly events: BridgeEvents) {
+  /**
+   * @param dial the `epdb listen` to dial instead of listening on `settings.host:port`, or null.
+   */
+  constructor(settings: SessionSettings, private readonly events: BridgeEvents, readonly dial: DialSettings | null = null) {
     const script = process.argv[1];
     const workerData: BridgeWorkerData = {
       host: settings.host,
@@ -36,6 +39,7 @@ export class BridgeHandle {
       targetId: TARGET_ID,
       title: script ?? `node[${process.pid}]`,
       url: script !== undefined ? pathToFileURL(script).href : 'file://',
+      dial,
     };
     // No preload in the bridge: the register is a no-op off the main thread, but the bridge
     // must never gate its own server, whatever a future register does.
@@ -93,6 +97,10 @@ export class BridgeHandle {
         break;
       case 'listen-failed':
         this.end(`cannot start the debug bridge on ${hostPort(settings.host, settings.port)}: ${message.reason}; the request goes on undebugged`);
+        void this.worker.terminate();
+        break;
+      case 'ended':
+        this.end(message.reason);
         void this.worker.terminate();
         break;
       case 'attached':

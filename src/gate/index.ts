@@ -3,6 +3,8 @@ import { exposureWarning } from '../bridge/exposure.js';
 import { log } from '../log.js';
 import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
 import type { DebugGate, KnockedRequest, KnockHandler, SessionSettings } from '../types.js';
+import type { DialSettings } from '../bridge/messages.js';
+import { dialSettingsFor, transportConflict } from '../reverse/dial-out.js';
 import { BridgeHandle, hostPort } from './bridge-handle.js';
 import { pauseAtRequest } from './pause.js';
 
@@ -125,10 +127,10 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       }, settings.waitTimeoutMs).unref();
     }
     if (listeningOn !== null) log(`waiting for a debugger on ${listeningOn}`);
-    bridge ??= startBridge();
+    bridge ??= startBridge(dialSettingsFor(held.request, settings.dialOut));
   }
 
-  function startBridge(): BridgeHandle {
+  function startBridge(dial: DialSettings | null): BridgeHandle {
     return new BridgeHandle(settings, {
       listening(host, port) {
         listeningOn = hostPort(host, port);
@@ -159,7 +161,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
         attached = false;
         releaseAll('bridge-unavailable');
       },
-    });
+    }, dial);
   }
 
   /** Pauses the queued requests one at a time: arm the bridge, then `debugger;`. */
@@ -220,7 +222,12 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       },
     };
     request.res.once('close', held.onClientGone);
-    if (closed) {
+    // One transport a process at a time: a knock for another listener does not get this one's.
+    const conflict = bridge === null ? null : transportConflict(bridge.dial, dialSettingsFor(request, settings.dialOut));
+    if (conflict !== null) {
+      log(`${request.method} ${request.path} goes on undebugged: ${conflict}`);
+      letGo(held, { debugged: false, reason: 'bridge-unavailable' }, request.proceed);
+    } else if (closed) {
       letGo(held, { debugged: false, reason: 'closed' }, request.proceed);
     } else if (attached) {
       readyToPause.push(held);

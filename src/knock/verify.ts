@@ -2,6 +2,7 @@ import type { EPDBBackend } from '../backends/backend.js';
 import { refusal } from './refusal.js';
 import type { AcceptedKnock } from '../types.js';
 import { parseKnock } from './parse.js';
+import { checkConnectOption } from './connect-option.js';
 
 /** Every scheme epdb knows, so a knock for another one says "wrong", not "unknown". */
 const KNOWN_SCHEMES = new Map([['base64', 'Base64'], ['fernet', 'Fernet'], ['jwt', 'JWT']]);
@@ -21,8 +22,9 @@ export async function verifyKnock(value: string, backend: EPDBBackend): Promise<
     }
     throw refusal('ERR_EPDB_KNOCK_WRONG_SCHEME', `scheme ${known} does not match this server's backend (${backend.scheme})`);
   }
-  const value_ = await backend.decode(payload);
-  return { scheme: backend.scheme, options: epdbOptionsOf(value_) };
+  const options = epdbOptionsOf(await backend.decode(payload));
+  checkConnectOption(options, backend);
+  return { scheme: backend.scheme, options };
 }
 
 /** The object under `"epdb"`, checked the way the seed checks it, one reason per failure. */

@@ -1,0 +1,122 @@
+import { WebSocket } from 'ws';
+import { log } from '../log.js';
+import {
+  CLOSE_DEBUGGER_LEFT, CLOSE_PROTOCOL, CLOSE_UNPROVEN, HANDSHAKE_STEP_MS, HANDSHAKE_VERSION, freshNonce,
+  parseHandshakeMessage, proofHolds, proofOf,
+} from '../reverse/handshake.js';
+import { HandshakeStepError, nextMessage } from '../reverse/next-message.js';
+import { describeDialError } from './dial-errors.js';
+import type { DialSettings } from './messages.js';
+
+/** What the dialling transport needs from the worker around it. */
+export interface DialEvents {
+  /** The listener proved the key and took this process: relay CDP over `ws` from now on. */
+  connected(ws: WebSocket): void;
+  /** The connection could not be made, or is over; `reason` is the one line to log. */
+  ended(reason: string): void;
+}
+
+/**
+ * The bridge's dial-out transport: opens a WebSocket to `epdb listen`, runs the mutual proof of
+ * the key (the listener first: an impostor learns nothing about this process and gets no
+ * debugger), then hands the socket to the relay. No port is opened in this process.
+ */
+export function dialListener(settings: DialSettings, events: DialEvents): void {
+  const { address } = settings;
+  const where = `epdb listen at ${address.authority}`;
+  if (settings.handshakeKey === null) {
+    log(`warning: dialling ${where} with base64, which proves nothing either way: whoever answers there gets a debugger over this process; use fernet or jwt across any network you do not trust (see SECURITY.md)`);
+  }
+  let over = false;
+  const end = (reason: string): void => {
+    if (over) return;
+    over = true;
+    events.ended(reason);
+  };
+
+  const ws = new WebSocket(address.url, {
+    handshakeTimeout: HANDSHAKE_STEP_MS,
+    perMessageDeflate: false,
+    followRedirects: false,
+    // TLS: Node's defaults, the listener's certificate checked against Node's CAs and
+    // NODE_EXTRA_CA_CERTS and its name against the host dialled.
+  });
+  const failBeforeOpen = (error: Error): void => {
+    ws.terminate();
+    end(`${describeDialError(error, where)}; the request goes on undebugged`);
+  };
+  ws.once('error', failBeforeOpen);
+  ws.once('unexpected-response', (_request, response) => {
+    ws.off('error', failBeforeOpen);
+    ws.on('error', () => {});
+    response.destroy();
+    ws.terminate();
+    end(`${where} answered HTTP ${response.statusCode ?? '?'} instead of taking the connection (is it an epdb listen?); the request goes on undebugged`);
+  });
+  ws.once('open', () => {
+    ws.off('error', failBeforeOpen);
+    handshake(ws, settings, where).then(
+      () => {
+        log(`connected to ${where} (pid ${process.pid}); waiting for a debugger there`);
+        events.connected(ws);
+        // After the relay's own listener: its session is gone (and a pause resumed) before this.
+        ws.on('close', (code) => end(closedReason(code, where)));
+      },
+      (error: unknown) => {
+        ws.on('error', () => {});
+        if (ws.readyState === WebSocket.OPEN) {
+          const unproven = error instanceof RefusedListener;
+          ws.close(unproven ? CLOSE_UNPROVEN : CLOSE_PROTOCOL, unproven ? 'the listener did not prove the key' : 'handshake failed');
+          setTimeout(() => ws.terminate(), 1_000).unref();
+        }
+        end(`${handshakeFailure(error, where)}; nothing was relayed, the request goes on undebugged`);
+      },
+    );
+  });
+}
+
+/** The listener failed the proof (or runs another scheme): it gets nothing. */
+class RefusedListener extends Error {}
+
+async function handshake(ws: WebSocket, settings: DialSettings, where: string): Promise<void> {
+  const key = settings.handshakeKey;
+  const nonce = freshNonce();
+  ws.send(JSON.stringify({ type: 'hello', version: HANDSHAKE_VERSION, scheme: settings.scheme, nonce }));
+  const challenge = parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'challenge');
+  if (challenge === null) throw new Error(`${where} did not answer with a handshake challenge`);
+  if (challenge.scheme.toLowerCase() !== settings.scheme.toLowerCase()) {
+    throw new RefusedListener(`${where} runs the ${printable(challenge.scheme)} backend, this process ${settings.scheme}`);
+  }
+  if (!proofHolds(key, challenge.proof, 'listener', settings.scheme, nonce, challenge.nonce)) {
+    throw new RefusedListener(`${where} did not prove it holds EPDB_KEY (an impostor, or another key)`);
+  }
+  const description = JSON.stringify(settings.process);
+  ws.send(JSON.stringify({
+    type: 'proof',
+    proof: proofOf(key, 'debuggee', settings.scheme, nonce, challenge.nonce, description),
+    process: description,
+  }));
+  if (parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'welcome') === null) {
+    throw new Error(`${where} did not welcome this process after its proof`);
+  }
+}
+
+function handshakeFailure(error: unknown, where: string): string {
+  if (error instanceof RefusedListener) return `refused ${error.message}`;
+  if (error instanceof HandshakeStepError) {
+    if (error.closeCode === CLOSE_UNPROVEN) return `${where} refused this process: ${error.closeReason || 'no proof of the key'} (are EPDB_BACKEND and EPDB_KEY the same at both ends?)`;
+    if (error.closeCode !== null) return `${where} closed the connection during the handshake (${error.closeCode}${error.closeReason ? ` ${error.closeReason}` : ''})`;
+    return `the handshake with ${where} failed: ${error.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function closedReason(code: number, where: string): string {
+  if (code === CLOSE_DEBUGGER_LEFT) return `the debugger on ${where} detached; the connection is closed (the next knock dials again)`;
+  if (code === 1001) return `${where} stopped; the connection is closed`;
+  return `the connection to ${where} was lost (${code}); the process runs on`;
+}
+
+function printable(text: string): string {
+  return text.replace(/[^\x21-\x7e]/g, '?').slice(0, 20);
+}

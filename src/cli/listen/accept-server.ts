@@ -1,0 +1,92 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { log, RateLimitedLog } from '../../log.js';
+import { DEBUGGEE_PATH } from '../../reverse/address.js';
+import { CommandError } from '../errors.js';
+import { DebuggeeTarget } from './debuggee-target.js';
+import { acceptDebuggee, RefusedDebuggee, type ListenerKey } from './listener-handshake.js';
+
+/** Handshakes in progress at once: each costs a socket and a timer, and anyone may start one. */
+const MAX_PENDING_HANDSHAKES = 64;
+
+/** Where and how `epdb listen` accepts debuggees. */
+export interface AcceptOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly key: ListenerKey;
+  /** PEM certificate and key for `wss://`; plain `ws://` without. */
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+  /** A process proved the key: it is a target from now on. */
+  onTarget(target: DebuggeeTarget): void;
+}
+
+/** The accept side of `epdb listen`, listening. */
+export interface AcceptServer {
+  readonly server: Server;
+  /** The port it listens on (the one given, or the one the kernel chose for 0). */
+  readonly port: number;
+}
+
+/**
+ * Listens for debuggees: a WebSocket at {@link DEBUGGEE_PATH}, each connection put through the
+ * listener's side of the mutual proof before it becomes a {@link DebuggeeTarget}. Everything
+ * else gets 404. Refusals are logged, rate-limited (anyone who reaches the port can cause them).
+ *
+ * @throws {CommandError} when the port cannot be bound.
+ */
+export async function startAcceptServer(options: AcceptOptions): Promise<AcceptServer> {
+  const refusals = new RateLimitedLog();
+  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+  const notFound = (_req: IncomingMessage, res: import('node:http').ServerResponse): void => {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('epdb listen accepts debuggees only\n');
+  };
+  const server: Server = options.tls === null ? createHttpServer(notFound) : createHttpsServer(options.tls, notFound);
+  let pending = 0;
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    if ((req.url ?? '').split('?', 1)[0] !== DEBUGGEE_PATH || pending >= MAX_PENDING_HANDSHAKES) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    pending++;
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      acceptDebuggee(ws, options.key).then(
+        (process) => {
+          pending--;
+          const target = new DebuggeeTarget(process, peer, ws);
+          log(`listen: ${target.title} connected from ${peer}`);
+          target.onceGone(() => log(`listen: ${target.title} disconnected`));
+          options.onTarget(target);
+        },
+        (error: unknown) => {
+          pending--;
+          ws.on('error', () => {});
+          if (!(error instanceof RefusedDebuggee)) ws.terminate();
+          const reason = error instanceof RefusedDebuggee ? error.message : `the handshake failed (${error instanceof Error ? error.message : String(error)})`;
+          refusals.log(`listen: refused a debuggee from ${peer}: ${reason}`);
+        },
+      );
+    });
+  });
+  server.on('tlsClientError', (error: Error, socket: Duplex) => {
+    refusals.log(`listen: a TLS handshake failed (${error.message.split('\n', 1)[0]})`);
+    socket.destroy();
+  });
+  server.on('clientError', (_error, socket: Duplex) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${options.host}:${options.port}`;
+      reject(new CommandError(error.code === 'EADDRINUSE'
+        ? `listen --accept: ${where} is already in use (another epdb listen?); choose another with --accept`
+        : `listen --accept: cannot listen on ${where}: ${error.message}`));
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  return { server, port: typeof address === 'object' && address !== null ? address.port : options.port };
+}

@@ -1,0 +1,178 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { networkInterfaces, hostname } from 'node:os';
+import { isIP } from 'node:net';
+import { log } from '../../log.js';
+import { deriveHandshakeKey } from '../../reverse/handshake.js';
+import { parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { configuredBackend } from '../configured-backend.js';
+import { CommandError, UsageError } from '../errors.js';
+import { debuggerSteps } from '../next-steps.js';
+import { startAcceptServer } from './accept-server.js';
+import type { DebuggeeTarget } from './debuggee-target.js';
+import { startTargetServer } from './target-server.js';
+
+const DEFAULT_LOCAL_PORT = 9229;
+const DEFAULT_ACCEPT = '0.0.0.0:9230';
+
+/** `epdb listen`: the developer's end of the reverse connect. */
+export const listenCommand: Command = {
+  name: 'listen',
+  summary: 'wait for knocked processes to dial in (behind a load balancer), serve them on 127.0.0.1:9229',
+  help: `Usage: epdb listen [--port LOCAL] [--accept [HOST:]PORT] [--cert FILE --key FILE]
+
+The developer's end of a reverse connection: the process that gets a knock carrying
+"connect" (or that runs with EPDB_CONNECT) dials here instead of opening a port, so
+debugging works through any load balancer and in Kubernetes, whichever replica gets the
+request. Both ends prove they hold EPDB_KEY (fernet, jwt) before anything is relayed.
+
+Each connected process is a debugger target on 127.0.0.1:LOCAL (default ${DEFAULT_LOCAL_PORT}),
+titled with its held request, host name and pid, for node inspect, DevTools and VS Code.
+Ctrl-C stops listening; every process it holds resumes.
+
+Options:
+  -p, --port LOCAL       local port for debuggers (127.0.0.1 only; 0: any free port)
+  --accept [HOST:]PORT   where processes dial in (default ${DEFAULT_ACCEPT}; 0: any free port)
+  --cert FILE --key FILE PEM certificate and key: accept wss:// (processes verify the
+                         certificate with Node's CAs and NODE_EXTRA_CA_CERTS)
+
+Example, on a machine the app's pods reach as 10.0.0.5:
+  EPDB_BACKEND=jwt EPDB_KEY=... epdb listen
+  curl -H "X-EPDB: $(EPDB_BACKEND=jwt EPDB_KEY=... npx epdb knock --connect 10.0.0.5:9230)" https://app.example/orders/42
+  node inspect 127.0.0.1:${DEFAULT_LOCAL_PORT}
+
+Environment: EPDB_BACKEND, EPDB_KEY (the same values as the app's).
+Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate), 2 on bad usage.
+`,
+  async run(argv, io) {
+    const args = parseArgs(argv, [{ name: 'port', short: 'p' }, { name: 'accept' }, { name: 'cert' }, { name: 'key' }], 'listen');
+    if (args.help) {
+      io.stdout.write(this.help);
+      return 0;
+    }
+    if (args.positionals.length > 0) throw new UsageError(`listen: unexpected argument "${args.positionals[0]}"`);
+    const localPort = portOrZero(args.options.get('port') ?? String(DEFAULT_LOCAL_PORT), 'listen --port');
+    const accept = parseAccept(args.options.get('accept') ?? DEFAULT_ACCEPT);
+    const tls = readTls(args.options.get('cert'), args.options.get('key'));
+    const { backend } = configuredBackend(io.env);
+    const sharedKey = backend.authenticates ? backend.sharedKey?.() : undefined;
+    if (backend.authenticates && sharedKey === undefined) throw new CommandError(`listen: the ${backend.scheme} backend cannot prove its key to a debuggee`);
+    const key = { scheme: backend.scheme, handshakeKey: sharedKey === undefined ? null : deriveHandshakeKey(sharedKey) };
+
+    const targets: DebuggeeTarget[] = [];
+    const source = {
+      // A process holding a request first, then the newest: `node inspect` takes the first.
+      targets: () => targets.filter((target) => !target.gone)
+        .sort((a, b) => Number(b.process.request !== '') - Number(a.process.request !== '') || b.connectedAt - a.connectedAt),
+    };
+    const local = await startTargetServer(source, localPort);
+    let acceptServer;
+    try {
+      acceptServer = await startAcceptServer({
+        host: accept.host,
+        port: accept.port,
+        key,
+        tls,
+        onTarget(target) {
+          targets.push(target);
+          target.onceGone(() => targets.splice(targets.indexOf(target), 1));
+        },
+      });
+    } catch (error) {
+      local.close();
+      throw error;
+    }
+    const localAddress = local.address();
+    const boundLocal = typeof localAddress === 'object' && localAddress !== null ? localAddress.port : localPort;
+    io.stdout.write(listenSteps({
+      accept: `${accept.host}:${acceptServer.port}`,
+      dialAs: `${tls === null ? '' : 'wss://'}${reachableHost(accept.host)}:${acceptServer.port}`,
+      localPort: boundLocal,
+      scheme: backend.scheme,
+      proves: key.handshakeKey !== null,
+    }));
+    if (key.handshakeKey === null) {
+      log('listen: warning: base64 proves nothing either way: anyone who reaches the accept port is listed as a target, and only EPDB_CONNECT (never a knock) makes an app dial; use fernet or jwt across any network you do not trust');
+    }
+
+    const stopped = new AbortController();
+    await Promise.race([
+      once(process, 'SIGINT', { signal: stopped.signal }),
+      once(process, 'SIGTERM', { signal: stopped.signal }),
+    ]).catch(() => {}).finally(() => stopped.abort());
+    // Every held process resumes: closing its connection ends its session there.
+    const leaving = [...targets];
+    for (const target of leaving) target.close(1001, 'epdb listen stopped');
+    await Promise.race([
+      Promise.all(leaving.map((target) => new Promise<void>((resolve) => target.onceGone(resolve)))),
+      new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
+    ]);
+    log(`listen: stopped; ${leaving.length} process${leaving.length === 1 ? '' : 'es'} released`);
+    acceptServer.server.close();
+    local.closeAllConnections();
+    local.close();
+    return 0;
+  },
+};
+
+interface StepsText {
+  readonly accept: string;
+  readonly dialAs: string;
+  readonly localPort: number;
+  readonly scheme: string;
+  readonly proves: boolean;
+}
+
+function listenSteps(steps: StepsText): string {
+  const proof = steps.proves ? `${steps.scheme}: both ends prove EPDB_KEY` : 'base64: NOTHING is proved either way';
+  return `epdb listen: accepting processes on ${steps.accept} (${proof}); debuggers attach to 127.0.0.1:${steps.localPort}.
+
+1. Knock the app; whichever process gets the request dials here:
+     curl -H "X-EPDB: $(npx epdb knock --connect ${steps.dialAs})" http://<your app>/<path>
+   (or run the app with EPDB_CONNECT=${steps.dialAs}; use the name or address of this
+   machine as the app's hosts reach it)
+
+${debuggerSteps(2, steps.localPort)}
+Ctrl-C stops listening; every process it holds resumes.
+`;
+}
+
+/** The accept address for a knock: this machine's first outside address when bound to all. */
+function reachableHost(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return isIP(host) === 6 ? `[${host}]` : host;
+  for (const addresses of Object.values(networkInterfaces())) {
+    const outside = addresses?.find((address) => address.family === 'IPv4' && !address.internal);
+    if (outside !== undefined) return outside.address;
+  }
+  return hostname();
+}
+
+function parseAccept(text: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
+  if (bracketed) return { host: bracketed[1] as string, port: portOrZero(bracketed[2] as string, 'listen --accept') };
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) return { host: '0.0.0.0', port: portOrZero(text, 'listen --accept') };
+  const host = text.slice(0, colon);
+  if (host === '' || host.includes(':')) throw new UsageError(`listen --accept: "${text}" is not [HOST:]PORT (write an IPv6 address as [::]:9230)`);
+  return { host, port: portOrZero(text.slice(colon + 1), 'listen --accept') };
+}
+
+function portOrZero(text: string, what: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${what}: "${text}" is not a port number (0-65535)`);
+  return port;
+}
+
+function readTls(certPath: string | undefined, keyPath: string | undefined): { cert: string; key: string } | null {
+  if (certPath === undefined && keyPath === undefined) return null;
+  if (certPath === undefined || keyPath === undefined) throw new UsageError('listen: --cert and --key go together');
+  const read = (path: string, what: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      throw new CommandError(`listen --${what}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  };
+  return { cert: read(certPath, 'cert'), key: read(keyPath, 'key') };
+}
