@@ -69,9 +69,15 @@ export class PauseArmer {
   private disarm(): void {
     if (this.armedId === null || this.session === null) return;
     this.armedId = null;
-    // While the main thread is paused this does not resume it: the client's session still
-    // accepts the pause. Without a client, V8 resumes, which is what we want then too.
-    this.session.post('Debugger.disable', () => this.release());
+    const session = this.session;
+    // V8 keeps a session's paused frames (and all they hold: req, res, sockets) in its
+    // `backtrace` object group until that session sees the resume; a session disabled while
+    // paused never does, so the group would live for ever. Release it first.
+    session.post('Runtime.releaseObjectGroup', { objectGroup: 'backtrace' }, () => {
+      // While the main thread is paused this does not resume it: the client's session still
+      // accepts the pause. Without a client, V8 resumes, which is what we want then too.
+      session.post('Debugger.disable', () => this.release());
+    });
   }
 
   private release(): void {
