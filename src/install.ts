@@ -25,6 +25,9 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
       port: config.port,
       waitTimeoutMs: config.waitTimeoutMs,
       ...(config.connect !== undefined ? { connect: dialAddressText(config.connect) } : {}),
+      maxHeld: config.maxHeld,
+      stopAt: config.stopAt,
+      maxPauseMs: config.maxPauseMs,
     });
   } catch (error) {
     if (error instanceof ConfigError) log(`${error.message}; epdb is off`);

@@ -26,17 +26,31 @@ export interface BridgeWorkerData {
   readonly url: string;
   /** Dial this `epdb listen` and open no port; null: listen on `host:port`. */
   readonly dial: DialSettings | null;
+  /** `EPDB_MAX_PAUSE` in ms: the longest continuous stop before the debugger is detached; 0: none. */
+  readonly maxPauseMs: number;
 }
+
+/**
+ * How a walk to the app's code ended: at the app's first statement (`stopped`), with the
+ * request answered or its client gone before any app code ran, out of budget, with the
+ * debugger gone, or not armed at all (`failed`).
+ */
+export type WalkOutcome = 'stopped' | 'answered' | 'client-gone' | 'budget' | 'detached' | 'failed';
 
 /**
  * Main thread -> worker.
  * - `arm`: enable the bridge's own Debugger session so the next `debugger;` pauses even when the
  *   client ignore-lists epdb's file; answered by `armed`.
  * - `pause-done`: the gate's pause function returned (disarm if no `Debugger.paused` came).
+ * - `walk`: set the breakpoints that stop request `context` at its first statement of app code
+ *   (`EPDB_STOP_AT=app`); answered by `walk-armed`, then `walk-done`.
+ * - `walk-end`: that request ended before any stop.
  */
 export type ToBridge =
   | { readonly type: 'arm'; readonly id: number }
-  | { readonly type: 'pause-done'; readonly id: number };
+  | { readonly type: 'pause-done'; readonly id: number }
+  | { readonly type: 'walk'; readonly id: number; readonly context: number; readonly summary: string }
+  | { readonly type: 'walk-end'; readonly id: number; readonly outcome: 'answered' | 'client-gone' };
 
 /**
  * Worker -> main thread.
@@ -46,6 +60,7 @@ export type ToBridge =
  * - `armed`: answer to `arm`; `ok: false` when no debugger is attached any more.
  * - `ended`: a dialled connection could not be made or is over; `reason` is the log line. The
  *   bridge serves no more (held requests go on undebugged; the next knock starts a new one).
+ * - `walk-armed`: answer to `walk`; `walk-done`: how that walk ended.
  */
 export type FromBridge =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
@@ -53,4 +68,6 @@ export type FromBridge =
   | { readonly type: 'attached' }
   | { readonly type: 'detached' }
   | { readonly type: 'armed'; readonly id: number; readonly ok: boolean }
-  | { readonly type: 'ended'; readonly reason: string };
+  | { readonly type: 'ended'; readonly reason: string }
+  | { readonly type: 'walk-armed'; readonly id: number; readonly ok: boolean }
+  | { readonly type: 'walk-done'; readonly id: number; readonly outcome: WalkOutcome };
