@@ -23,8 +23,20 @@ export function discoveryAnswer(
       return json({ Browser: `node.js/${process.version}`, 'Protocol-Version': '1.1' });
     case '/json':
     case '/json/list': {
-      const authority = hostHeader !== undefined && hostHeader !== '' ? hostHeader : localAddress;
-      return json([inspectorTarget(authority, data.targetId, data.title, data.url)]);
+      const address = `${hostHeader !== undefined && hostHeader !== '' ? hostHeader : localAddress}/${data.targetId}`;
+      return json([
+        {
+          description: 'node.js instance',
+          devtoolsFrontendUrl: `devtools://devtools/bundled/js_app.html?experiments=true&v8only=true&ws=${address}`,
+          devtoolsFrontendUrlCompat: `devtools://devtools/bundled/inspector.html?experiments=true&v8only=true&ws=${address}`,
+          faviconUrl: 'https://nodejs.org/static/images/favicons/favicon.ico',
+          id: data.targetId,
+          title: data.title,
+          type: 'node',
+          url: data.url,
+          webSocketDebuggerUrl: `ws://${address}`,
+        },
+      ]);
     }
     case '/json/protocol': {
       // Loaded on demand: it is 85 kB and most clients never ask.
@@ -34,22 +46,6 @@ export function discoveryAnswer(
     default:
       return null;
   }
-}
-
-/** One entry of `/json/list` as `node --inspect` writes it, its WebSocket at `ws://authority/id`. */
-export function inspectorTarget(authority: string, id: string, title: string, url: string): Record<string, string> {
-  const address = `${authority}/${id}`;
-  return {
-    description: 'node.js instance',
-    devtoolsFrontendUrl: `devtools://devtools/bundled/js_app.html?experiments=true&v8only=true&ws=${address}`,
-    devtoolsFrontendUrlCompat: `devtools://devtools/bundled/inspector.html?experiments=true&v8only=true&ws=${address}`,
-    faviconUrl: 'https://nodejs.org/static/images/favicons/favicon.ico',
-    id,
-    title,
-    type: 'node',
-    url,
-    webSocketDebuggerUrl: `ws://${address}`,
-  };
 }
 
 /** Node's inspector pretty-prints its JSON with 2 spaces; some scripts grep it. */

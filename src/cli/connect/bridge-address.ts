@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { parsePort } from './args.js';
-import { UsageError } from './errors.js';
+import { parsePort } from '../args.js';
+import { UsageError } from '../errors.js';
 
 /** Where a TCP peer listens. */
 export interface Address {

@@ -1,12 +1,12 @@
 import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
-import { parseArgs, parsePort } from './args.js';
+import { parseArgs, parsePort } from '../args.js';
 import { authorityOf, defaultBridgeAddress, parseBridgeAddress, type Address } from './bridge-address.js';
 import { BridgeWatch } from './bridge-watch.js';
-import type { Command } from './command.js';
-import { configuredBackend, freshKnock } from './configured-backend.js';
-import { CommandError, UsageError } from './errors.js';
+import type { Command } from '../command.js';
+import { configuredBackend, freshKnock } from '../configured-backend.js';
+import { CommandError, UsageError } from '../errors.js';
 import { startForward } from './forward.js';
 import { nextSteps } from './next-steps.js';
 

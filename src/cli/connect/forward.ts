@@ -1,10 +1,10 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { FOREIGN_HOST_REASON, isAllowedHost } from '../bridge/host-check.js';
-import { log } from '../log.js';
+import { FOREIGN_HOST_REASON, isAllowedHost } from '../../bridge/host-check.js';
+import { log } from '../../log.js';
 import { describeSocketError } from './bridge-probe.js';
 import { isDiscoveryPath, rewriteDiscoveryBody } from './discovery-rewrite.js';
-import { CommandError } from './errors.js';
+import { CommandError } from '../errors.js';
 import type { ForwardContext } from './forward-context.js';
 import { bridgeRequestHeaders, clientResponseHeaders } from './forward-headers.js';
 import { forwardUpgrade, refuseUpgrade } from './websocket-pipe.js';

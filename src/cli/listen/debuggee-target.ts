@@ -1,25 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { CLOSE_DEBUGGER_LEFT } from '../../reverse/handshake.js';
-import type { DebuggeeProcess } from '../../reverse/handshake.js';
+import { CLOSE_DEBUGGER_LEFT, type DebuggeeProcess } from '../../reverse/handshake.js';
+import { TargetRefusal, type HubTarget, type TargetConnection } from '../hub/target.js';
 
-/** Where a debuggee's session stands: waiting for a debugger, relaying to one, or over. */
-type TargetState =
-  | { readonly name: 'waiting' }
-  | { readonly name: 'attached'; readonly client: WebSocket }
-  | { readonly name: 'gone' };
+/** Where a dialled-in process stands: waiting for a debugger, relaying to one, or gone. */
+type TargetState = 'waiting' | 'attached' | 'gone';
 
 /**
- * One process that dialled `epdb listen` and proved the key: a debugger target whose CDP goes
+ * One process that dialled `epdb listen` and proved the key: a target of the hub whose CDP goes
  * over the process's own connection. One debugger at a time; when it leaves, the connection is
- * closed ({@link CLOSE_DEBUGGER_LEFT}), which ends the session in the process (a pause resumes)
+ * closed ({@link CLOSE_DEBUGGER_LEFT}), which ends the session in the process (a pause resumes),
  * and the next knock there dials again.
  */
-export class DebuggeeTarget {
-  /** The id in `/json/list` and the path of the target's local WebSocket. */
+export class DebuggeeTarget implements HubTarget {
   readonly id = randomUUID();
-  readonly connectedAt = Date.now();
-  private state: TargetState = { name: 'waiting' };
+  readonly heldSince: number | null;
+  private state: TargetState = 'waiting';
+  private readonly messageListeners = new Set<(message: string) => void>();
   private readonly goneListeners = new Set<() => void>();
 
   constructor(
@@ -28,15 +25,17 @@ export class DebuggeeTarget {
     readonly peer: string,
     private readonly connection: WebSocket,
   ) {
+    this.heldSince = process.request === '' ? null : Date.now();
     connection.on('error', () => connection.terminate());
     connection.on('close', () => this.onGone());
-    // Nothing comes from the process before a debugger asks: CDP is request-driven.
     connection.on('message', (data: RawData, isBinary: boolean) => {
-      if (this.state.name === 'attached' && this.state.client.readyState === WebSocket.OPEN) this.state.client.send(data, { binary: isBinary });
+      if (this.state !== 'attached' || isBinary) return;
+      const text = data.toString();
+      for (const listener of this.messageListeners) listener(text);
     });
   }
 
-  /** `GET /orders/42 on web-7 (pid 4242)`: the held request first, as the multi-bridge forward orders them. */
+  /** `GET /orders/42 on web-7 (pid 4242)`: the held request first, as the hub's other targets. */
   get title(): string {
     const where = `${this.process.hostname} (pid ${this.process.pid})`;
     return this.process.request === '' ? `${where} ${this.process.script}` : `${this.process.request} on ${where}`;
@@ -47,39 +46,36 @@ export class DebuggeeTarget {
     return this.process.url;
   }
 
-  /** Whether a debugger may attach now. */
-  get available(): boolean {
-    return this.state.name === 'waiting';
-  }
-
   get gone(): boolean {
-    return this.state.name === 'gone';
+    return this.state === 'gone';
   }
 
   /** Calls `listener` once the process's connection is closed. */
   onceGone(listener: () => void): void {
-    if (this.state.name === 'gone') listener();
+    if (this.state === 'gone') listener();
     else this.goneListeners.add(listener);
   }
 
-  /** Relays between a debugger's WebSocket and the process. Call only while {@link available}. */
-  attach(client: WebSocket): void {
-    if (this.state.name !== 'waiting') {
-      client.close(1013, 'a debugger is already attached');
-      return;
-    }
-    this.state = { name: 'attached', client };
-    client.on('message', (data: RawData, isBinary: boolean) => {
-      if (this.connection.readyState === WebSocket.OPEN) this.connection.send(data, { binary: isBinary });
-    });
-    client.on('error', () => client.terminate());
-    client.on('close', () => {
-      if (this.state.name !== 'attached') return;
-      this.close(CLOSE_DEBUGGER_LEFT, 'the debugger detached');
-    });
+  async connect(): Promise<TargetConnection> {
+    if (this.state === 'gone') throw new TargetRefusal(404, 'The process has gone');
+    if (this.state === 'attached') throw new TargetRefusal(409, 'A debugger is already attached');
+    this.state = 'attached';
+    let ended = false;
+    return {
+      send: (message) => {
+        if (this.connection.readyState === WebSocket.OPEN) this.connection.send(message);
+      },
+      close: () => {
+        if (ended) return;
+        ended = true;
+        this.close(CLOSE_DEBUGGER_LEFT, 'the debugger detached');
+      },
+      onMessage: (listener) => this.messageListeners.add(listener),
+      onClose: (listener) => this.onceGone(listener),
+    };
   }
 
-  /** Closes the process's connection (its session ends, a pause resumes). */
+  /** Closes the process's connection (its session ends there, a pause resumes). */
   close(code: number, reason: string): void {
     if (this.connection.readyState === WebSocket.OPEN || this.connection.readyState === WebSocket.CONNECTING) {
       this.connection.close(code, reason);
@@ -88,9 +84,9 @@ export class DebuggeeTarget {
   }
 
   private onGone(): void {
-    const before = this.state;
-    this.state = { name: 'gone' };
-    if (before.name === 'attached' && before.client.readyState === WebSocket.OPEN) before.client.close(1001, 'the process went away');
+    if (this.state === 'gone') return;
+    this.state = 'gone';
+    this.messageListeners.clear();
     for (const listener of this.goneListeners) listener();
     this.goneListeners.clear();
   }

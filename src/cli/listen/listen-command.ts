@@ -4,14 +4,14 @@ import { networkInterfaces, hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { log } from '../../log.js';
 import { deriveHandshakeKey } from '../../reverse/handshake.js';
-import { parseArgs } from '../args.js';
+import { parseArgs, parsePort } from '../args.js';
 import type { Command } from '../command.js';
 import { configuredBackend } from '../configured-backend.js';
 import { CommandError, UsageError } from '../errors.js';
-import { debuggerSteps } from '../next-steps.js';
+import { debuggerSteps } from '../connect/next-steps.js';
 import { startAcceptServer } from './accept-server.js';
-import type { DebuggeeTarget } from './debuggee-target.js';
-import { startTargetServer } from './target-server.js';
+import { TargetHub } from '../hub/hub.js';
+import { DebuggeeSource } from './debuggee-source.js';
 
 const DEFAULT_LOCAL_PORT = 9229;
 const DEFAULT_ACCEPT = '0.0.0.0:9230';
@@ -32,7 +32,7 @@ titled with its held request, host name and pid, for node inspect, DevTools and 
 Ctrl-C stops listening; every process it holds resumes.
 
 Options:
-  -p, --port LOCAL       local port for debuggers (127.0.0.1 only; 0: any free port)
+  -p, --port LOCAL       local port for debuggers (127.0.0.1 only)
   --accept [HOST:]PORT   where processes dial in (default ${DEFAULT_ACCEPT}; 0: any free port)
   --cert FILE --key FILE PEM certificate and key: accept wss:// (processes verify the
                          certificate with Node's CAs and NODE_EXTRA_CA_CERTS)
@@ -52,7 +52,7 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
       return 0;
     }
     if (args.positionals.length > 0) throw new UsageError(`listen: unexpected argument "${args.positionals[0]}"`);
-    const localPort = portOrZero(args.options.get('port') ?? String(DEFAULT_LOCAL_PORT), 'listen --port');
+    const localPort = parsePort(args.options.get('port') ?? String(DEFAULT_LOCAL_PORT), 'listen --port');
     const accept = parseAccept(args.options.get('accept') ?? DEFAULT_ACCEPT);
     const tls = readTls(args.options.get('cert'), args.options.get('key'));
     const { backend } = configuredBackend(io.env);
@@ -60,35 +60,26 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
     if (backend.authenticates && sharedKey === undefined) throw new CommandError(`listen: the ${backend.scheme} backend cannot prove its key to a debuggee`);
     const key = { scheme: backend.scheme, handshakeKey: sharedKey === undefined ? null : deriveHandshakeKey(sharedKey) };
 
-    const targets: DebuggeeTarget[] = [];
-    const source = {
-      // A process holding a request first, then the newest: `node inspect` takes the first.
-      targets: () => targets.filter((target) => !target.gone)
-        .sort((a, b) => Number(b.process.request !== '') - Number(a.process.request !== '') || b.connectedAt - a.connectedAt),
-    };
-    const local = await startTargetServer(source, localPort);
+    const source = new DebuggeeSource();
+    const hub = new TargetHub({
+      port: localPort,
+      sources: [source],
+      describeListenError: (error) => new CommandError(error.code === 'EADDRINUSE'
+        ? `listen --port: 127.0.0.1:${localPort} is already in use (a debugger, node --inspect or epdb connect?); choose another with --port`
+        : `listen --port: cannot listen on 127.0.0.1:${localPort}: ${error.message}`),
+    });
+    await hub.start();
     let acceptServer;
     try {
-      acceptServer = await startAcceptServer({
-        host: accept.host,
-        port: accept.port,
-        key,
-        tls,
-        onTarget(target) {
-          targets.push(target);
-          target.onceGone(() => targets.splice(targets.indexOf(target), 1));
-        },
-      });
+      acceptServer = await startAcceptServer({ host: accept.host, port: accept.port, key, tls, onTarget: (target) => source.add(target) });
     } catch (error) {
-      local.close();
+      hub.stop();
       throw error;
     }
-    const localAddress = local.address();
-    const boundLocal = typeof localAddress === 'object' && localAddress !== null ? localAddress.port : localPort;
     io.stdout.write(listenSteps({
       accept: `${accept.host}:${acceptServer.port}`,
       dialAs: `${tls === null ? '' : 'wss://'}${reachableHost(accept.host)}:${acceptServer.port}`,
-      localPort: boundLocal,
+      localPort,
       scheme: backend.scheme,
       proves: key.handshakeKey !== null,
     }));
@@ -102,16 +93,15 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
       once(process, 'SIGTERM', { signal: stopped.signal }),
     ]).catch(() => {}).finally(() => stopped.abort());
     // Every held process resumes: closing its connection ends its session there.
-    const leaving = [...targets];
-    for (const target of leaving) target.close(1001, 'epdb listen stopped');
+    const leaving = source.targets;
+    source.stop();
     await Promise.race([
       Promise.all(leaving.map((target) => new Promise<void>((resolve) => target.onceGone(resolve)))),
       new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
     ]);
     log(`listen: stopped; ${leaving.length} process${leaving.length === 1 ? '' : 'es'} released`);
     acceptServer.server.close();
-    local.closeAllConnections();
-    local.close();
+    hub.stop();
     return 0;
   },
 };
