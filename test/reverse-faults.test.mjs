@@ -156,7 +156,7 @@ test('an impostor listener without the key gets nothing: the debuggee refuses it
   const toOther = { 'X-EPDB': await knockWith(JWT_ENV, other.connect) };
   assert.equal((await get(replica.port, '/hello?other', toOther)).status, 200);
   await replica.stderr.waitForLine(/^epdb: refused epdb listen at .* did not prove it holds EPDB_KEY/, { timeoutMs: 5_000, from: 0 });
-  await other.stderr.waitForLine(/^epdb: listen: refused a debuggee from 127\.0\.0\.1:\d+: the handshake failed \(closed \(4401\)\)$/, { timeoutMs: 5_000 });
+  await other.stderr.waitForLine(/^epdb: listen: refused a debuggee from 127\.0\.0\.1:\d+: it refused this listener's proof \(the listener did not prove the key\): does it have the same EPDB_BACKEND and EPDB_KEY\?$/, { timeoutMs: 5_000 });
   assert.deepEqual(await listedTargets(other.localPort), []);
 });
 

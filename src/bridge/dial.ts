@@ -38,6 +38,8 @@ export function dialListener(settings: DialSettings, events: DialEvents): void {
     handshakeTimeout: HANDSHAKE_STEP_MS,
     perMessageDeflate: false,
     followRedirects: false,
+    // What a debugger sends is commands, small; an unproven peer must not make this process buffer much.
+    maxPayload: MAX_INBOUND_BYTES,
     // TLS: Node's defaults, the listener's certificate checked against Node's CAs and
     // NODE_EXTRA_CA_CERTS and its name against the host dialled.
   });
@@ -74,6 +76,9 @@ export function dialListener(settings: DialSettings, events: DialEvents): void {
     );
   });
 }
+
+/** The largest message this process takes from a listener. */
+const MAX_INBOUND_BYTES = 16 * 1024 * 1024;
 
 /** The listener failed the proof (or runs another scheme): it gets nothing. */
 class RefusedListener extends Error {}

@@ -4,12 +4,16 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { log, RateLimitedLog } from '../../log.js';
 import { DEBUGGEE_PATH } from '../../reverse/address.js';
+import { CLOSE_UNPROVEN } from '../../reverse/handshake.js';
+import { HandshakeStepError } from '../../reverse/next-message.js';
 import { CommandError } from '../errors.js';
 import { DebuggeeTarget } from './debuggee-target.js';
 import { acceptDebuggee, RefusedDebuggee, type ListenerKey } from './listener-handshake.js';
 
-/** Handshakes in progress at once: each costs a socket and a timer, and anyone may start one. */
-const MAX_PENDING_HANDSHAKES = 64;
+/** Handshakes in progress at once: each costs a socket, a timer and a frame buffer, and anyone may start one. */
+const MAX_PENDING_HANDSHAKES = 16;
+/** The largest CDP message a process may send (a script's source, an evaluation's result). */
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 /** Where and how `epdb listen` accepts debuggees. */
 export interface AcceptOptions {
@@ -38,7 +42,7 @@ export interface AcceptServer {
  */
 export async function startAcceptServer(options: AcceptOptions): Promise<AcceptServer> {
   const refusals = new RateLimitedLog();
-  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 });
+  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: MAX_MESSAGE_BYTES });
   const notFound = (_req: IncomingMessage, res: import('node:http').ServerResponse): void => {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('epdb listen accepts debuggees only\n');
   };
@@ -66,7 +70,7 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
           pending--;
           ws.on('error', () => {});
           if (!(error instanceof RefusedDebuggee)) ws.terminate();
-          const reason = error instanceof RefusedDebuggee ? error.message : `the handshake failed (${error instanceof Error ? error.message : String(error)})`;
+          const reason = error instanceof RefusedDebuggee ? error.message : handshakeFailure(error);
           refusals.log(`listen: refused a debuggee from ${peer}: ${reason}`);
         },
       );
@@ -89,4 +93,13 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
   });
   const address = server.address();
   return { server, port: typeof address === 'object' && address !== null ? address.port : options.port };
+}
+
+/** Why a handshake that was not refused here ended: the process closed it, or went silent. */
+function handshakeFailure(error: unknown): string {
+  if (error instanceof HandshakeStepError && error.closeCode === CLOSE_UNPROVEN) {
+    return `it refused this listener's proof (${error.closeReason || 'no reason given'}): does it have the same EPDB_BACKEND and EPDB_KEY?`;
+  }
+  if (error instanceof HandshakeStepError && error.closeCode !== null) return `it closed the connection during the handshake (${error.closeCode})`;
+  return `the handshake failed (${error instanceof Error ? error.message : String(error)})`;
 }
