@@ -12,6 +12,7 @@ import { emitCost } from './figures/emit-cost.mjs';
 import { gateLatency } from './figures/gate-latency.mjs';
 import { knockCost } from './figures/knock-cost.mjs';
 import { othersWhileWaiting } from './figures/others-while-waiting.mjs';
+import { reverseConnect } from './figures/reverse-connect.mjs';
 import { startupMemory } from './figures/startup-memory.mjs';
 import { throughput } from './figures/throughput.mjs';
 import { REPO_ROOT, runNodeTimed, benchEnv } from './lib/procs.mjs';
@@ -28,6 +29,7 @@ const FIGURES = [
   [4, () => gateLatency(quick ? { attachedKnocks: 5, reattaches: 3 } : { attachedKnocks: 30, reattaches: 10 })],
   [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 25, serverRounds: 4 })],
   [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 10, durationS: 1.5, connections: 10 })],
+  [7, () => reverseConnect(quick ? { dials: 3, attachedKnocks: 5 } : { dials: 15, attachedKnocks: 30 })],
   [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 9, durationS: 1.2, connections: 10 })],
 ];
 

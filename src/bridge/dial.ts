@@ -12,8 +12,11 @@ import type { DialSettings } from './messages.js';
 export interface DialEvents {
   /** The listener proved the key and took this process: relay CDP over `ws` from now on. */
   connected(ws: WebSocket): void;
-  /** The connection could not be made, or is over; `reason` is the one line to log. */
-  ended(reason: string): void;
+  /**
+   * The connection could not be made, or is over; `reason` is the one line to log. `again`: it
+   * ended as it should (the debugger detached), so a request still waiting may dial again.
+   */
+  ended(reason: string, again: boolean): void;
 }
 
 /**
@@ -28,10 +31,10 @@ export function dialListener(settings: DialSettings, events: DialEvents): void {
     log(`warning: dialling ${where} with base64, which proves nothing either way: whoever answers there gets a debugger over this process; use fernet or jwt across any network you do not trust (see SECURITY.md)`);
   }
   let over = false;
-  const end = (reason: string): void => {
+  const end = (reason: string, again = false): void => {
     if (over) return;
     over = true;
-    events.ended(reason);
+    events.ended(reason, again);
   };
 
   const ws = new WebSocket(address.url, {
@@ -62,7 +65,7 @@ export function dialListener(settings: DialSettings, events: DialEvents): void {
         log(`connected to ${where} (pid ${process.pid}); waiting for a debugger there`);
         events.connected(ws);
         // After the relay's own listener: its session is gone (and a pause resumed) before this.
-        ws.on('close', (code) => end(closedReason(code, where)));
+        ws.on('close', (code) => end(closedReason(code, where), code === CLOSE_DEBUGGER_LEFT));
       },
       (error: unknown) => {
         ws.on('error', () => {});
@@ -117,7 +120,7 @@ function handshakeFailure(error: unknown, where: string): string {
 }
 
 function closedReason(code: number, where: string): string {
-  if (code === CLOSE_DEBUGGER_LEFT) return `the debugger on ${where} detached; the connection is closed (the next knock dials again)`;
+  if (code === CLOSE_DEBUGGER_LEFT) return `the debugger on ${where} detached; the connection is closed (a knock that waits dials again)`;
   if (code === 1001) return `${where} stopped; the connection is closed`;
   return `the connection to ${where} was lost (${code}); the process runs on`;
 }

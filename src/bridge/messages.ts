@@ -59,7 +59,9 @@ export type ToBridge =
  * - `detached`: that client went away.
  * - `armed`: answer to `arm`; `ok: false` when no debugger is attached any more.
  * - `ended`: a dialled connection could not be made or is over; `reason` is the log line. The
- *   bridge serves no more (held requests go on undebugged; the next knock starts a new one).
+ *   bridge serves no more (held requests go on undebugged; the next knock starts a new one),
+ *   unless `again`: the session ended as it should (its debugger detached), and requests that
+ *   still wait may dial again.
  * - `walk-armed`: answer to `walk`; `walk-done`: how that walk ended.
  */
 export type FromBridge =
@@ -68,6 +70,6 @@ export type FromBridge =
   | { readonly type: 'attached' }
   | { readonly type: 'detached' }
   | { readonly type: 'armed'; readonly id: number; readonly ok: boolean }
-  | { readonly type: 'ended'; readonly reason: string }
+  | { readonly type: 'ended'; readonly reason: string; readonly again: boolean }
   | { readonly type: 'walk-armed'; readonly id: number; readonly ok: boolean }
   | { readonly type: 'walk-done'; readonly id: number; readonly outcome: WalkOutcome };

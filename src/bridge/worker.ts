@@ -56,7 +56,7 @@ function serveClient(ws: WebSocket): void {
 
 // The transport: dial an `epdb listen` (no port opened here), or listen as `node --inspect` does.
 if (data.dial !== null) {
-  dialListener(data.dial, { connected: serveClient, ended: (reason) => tell({ type: 'ended', reason }) });
+  dialListener(data.dial, { connected: serveClient, ended: (reason, again) => tell({ type: 'ended', reason, again }) });
 } else {
   const server = createBridgeServer({
     data,

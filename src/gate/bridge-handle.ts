@@ -12,6 +12,11 @@ export interface BridgeEvents {
   detached(): void;
   /** The bridge cannot serve (port taken, worker died); `reason` is one log line. */
   gone(reason: string): void;
+  /**
+   * A dialled session ended as it should (the debugger on `epdb listen` detached): `reason` is
+   * one log line. Requests that still wait may dial again; without this handler, as {@link gone}.
+   */
+  sessionOver?(reason: string): void;
   /** The walk started by {@link BridgeHandle.walk} with this id is over. */
   walkDone(id: number, outcome: WalkOutcome): void;
 }
@@ -124,7 +129,13 @@ export class BridgeHandle {
         void this.worker.terminate();
         break;
       case 'ended':
-        this.end(message.reason);
+        if (message.again && this.events.sessionOver !== undefined && !this.ended) {
+          this.ended = true;
+          this.failPendingArms();
+          this.events.sessionOver(message.reason);
+        } else {
+          this.end(message.reason);
+        }
         void this.worker.terminate();
         break;
       case 'attached':

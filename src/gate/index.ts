@@ -172,6 +172,16 @@ class Gate implements DebugGate {
           this.releaseAll('bridge-unavailable');
         },
         walkDone: (walkId, outcome) => this.onWalkDone(walkId, outcome),
+        sessionOver: (reason) => {
+          // A dialled session ended as it should: a request that waits (one that came as it
+          // ended) dials again rather than going on undebugged.
+          log(reason);
+          if (this.bridge === state) this.bridge = null;
+          const waiting = [...this.requests].find((held) => held.state.name === 'waiting');
+          if (waiting !== undefined && this.bridge === null && !this.closed) {
+            this.bridge = this.startBridge(dialSettingsFor(waiting.request, this.settings.dialOut));
+          }
+        },
       }, dial),
     };
     return state;
