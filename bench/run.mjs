@@ -29,7 +29,7 @@ const FIGURES = [
   [4, () => gateLatency(quick ? { attachedKnocks: 5, reattaches: 3 } : { attachedKnocks: 30, reattaches: 10 })],
   [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 25, serverRounds: 4 })],
   [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 10, durationS: 1.5, connections: 10 })],
-  [7, () => reverseConnect(quick ? { dials: 3, attachedKnocks: 5 } : { dials: 15, attachedKnocks: 30 })],
+  [10, () => reverseConnect(quick ? { dials: 3, attachedKnocks: 5 } : { dials: 15, attachedKnocks: 30 })],
   [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 9, durationS: 1.2, connections: 10 })],
 ];
 

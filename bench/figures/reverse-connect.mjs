@@ -1,4 +1,4 @@
-// Figure 7: knock -> paused through `epdb listen` on loopback. The knocked process opens no
+// Figure 10: knock -> paused through `epdb listen` on loopback. The knocked process opens no
 // port: its bridge worker starts, dials the listener, proves the key both ways (jwt), and the
 // debugger attaches to the listener's local side as soon as the process is listed.
 import { createRequire } from 'node:module';
@@ -75,7 +75,7 @@ export async function reverseConnect({ dials, attachedKnocks }) {
   const listedSummary = summarize(knockToListed);
   const attached = summarize(attachedToPaused);
   return {
-    id: 7,
+    id: 10,
     title: 'Reverse connect: knock → paused through `epdb listen`',
     method: `\`epdb listen --accept 127.0.0.1:0\` and an Express app (\`bench/servers/app.cjs express\`) under \`--import epdb/register\`, `
       + `both with \`EPDB_BACKEND=jwt\`, on loopback; the app's default \`EPDB_STOP_AT=app\`. Each knock carries \`connect\` (made as `
