@@ -21,8 +21,6 @@ const JWT_ENV = { EPDB_BACKEND: 'jwt', EPDB_KEY: 'd'.repeat(64) };
 const SCREEN = { width: 1400, height: 900 };
 /** Where the bridge-route test saves its screenshot (`npm run screenshot` sets it to docs/). */
 const SCREENSHOT_PATH = process.env.EPDB_DEVTOOLS_SCREENSHOT;
-/** Until EPDB_STOP_AT=app lands, the first stop is epdb's own `debugger;` and the handler is stepped to. */
-const STOP_AT_APP = false;
 
 /**
  * Starts the Express example under the preload (`npm run example:express`'s command) with
@@ -59,28 +57,12 @@ async function debugInDevTools(t, chromium, target, example, { screenshot }) {
   const devtools = await openDevTools(chromium, target.webSocketDebuggerUrl, SCREEN);
   let pause = await devtools.waitForPause({ timeoutMs: 45_000 });
   t.diagnostic(`DevTools showed the first pause ${Date.now() - started} ms after it was opened: ${pause.frame} at ${pause.location} (${pause.url})`);
-  const first = pause;
-
-  await t.test('the first stop DevTools shows is in the example\'s handler file', { todo: STOP_AT_APP ? false : 'stop-at-app not on main yet' }, () => {
-    assert.equal(first.url, HANDLER_URL);
-    assert.equal(first.location, 'server.mjs:8');
-  });
-  if (!STOP_AT_APP) {
-    // Today's stop: epdb's `debugger;`; Step into (F11) until the handler's file shows.
-    let steps = 0;
-    while (pause.url !== HANDLER_URL) {
-      assert.ok(steps < 100, `the handler not reached in ${steps} Step into presses; DevTools shows ${pause.location}`);
-      await devtools.press('F11');
-      steps += 1;
-      pause = await devtools.waitForPause({ after: pause.pauseId });
-    }
-    t.diagnostic(`${steps} presses of Step into (F11) from ${first.location} to the handler`);
-  }
-
-  // Sources shows the handler: its file open at its first statement, req and res in Local.
+  // EPDB_STOP_AT=app (the default): the first pause DevTools shows is the handler's first
+  // statement, no stepping: its file open there and no other (DevTools opens a tab for each
+  // file it was shown paused in), req and res in Local.
   assert.equal(pause.url, HANDLER_URL);
   assert.equal(pause.location, 'server.mjs:8');
-  assert.ok(pause.tabs.includes('server.mjs'), `the editor's open tab: ${pause.tabs}`);
+  assert.deepEqual(pause.openFiles, ['server.mjs']);
   assert.match(pause.executionLine, /^const greeting = `hello \$\{req\.params\.name\}, from Express`;$/);
   pause = await devtools.waitFor((v) => v.scope.includes('req') && v.scope.includes('res'), 'req and res in Scope', 20_000);
   if (screenshot) await devtools.screenshot(screenshot);

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
  * - paused: the Call Stack lists frames (it says "Not paused" otherwise);
  * - frame / location: the selected (top) call frame, as listed: `pauseAtRequest`, `pause.js:11`;
  * - tabs: the selected tabs' titles (the panel's and the open file's);
+ * - openFiles: the editor's tabs (the files DevTools has opened), when the paused file is one;
  * - executionLine: the text of the editor's highlighted execution line;
  * - scope: the variables listed under the expanded scopes (Local first), by DevTools' own
  *   `data-object-property-name-for-test` attribute;
@@ -30,6 +31,9 @@ const SNAPSHOT = `(async () => {
   };
   const text = (element) => element?.textContent?.trim() ?? '';
   const selected = deep('.call-frame-item.selected')[0] ?? deep('.call-frame-item')[0];
+  const location = text(selected?.querySelector('.call-frame-location'));
+  const selectedTabs = deep('[role=tab][aria-selected=true]');
+  const fileTab = selectedTabs.find((tab) => text(tab) === location.replace(/:\\d+(:\\d+)?$/, ''));
   const scope = deep('.scope-chain-sidebar-pane-section.expanded + ol > li[data-object-property-name-for-test]')
     .map((item) => item.dataset.objectPropertyNameForTest);
   const enabled = deep('button[aria-label]').filter((button) => !button.disabled && button.getClientRects().length > 0)
@@ -52,8 +56,9 @@ const SNAPSHOT = `(async () => {
   return {
     paused: Boolean(selected),
     frame: text(selected?.querySelector('.call-frame-title-text')),
-    location: text(selected?.querySelector('.call-frame-location')),
-    tabs: deep('[role=tab][aria-selected=true]').map(text),
+    location,
+    tabs: selectedTabs.map(text),
+    openFiles: fileTab ? [...fileTab.parentElement.querySelectorAll('[role=tab]')].map(text) : [],
     executionLine: text(deep('.cm-executionLine')[0]),
     scope,
     canResume: enabled.some((label) => label.startsWith('Resume script execution')),
@@ -69,6 +74,7 @@ const SNAPSHOT = `(async () => {
  * @property {string} frame
  * @property {string} location
  * @property {string[]} tabs
+ * @property {string[]} openFiles
  * @property {string} executionLine
  * @property {string[]} scope
  * @property {boolean} canResume
@@ -128,7 +134,7 @@ export async function openDevTools(chromium, webSocketDebuggerUrl, { width = 140
      */
     waitForPause({ after = null, timeoutMs = 20_000 } = {}) {
       return waitFor((v) => v.paused && v.pauseId !== null && v.pauseId !== after && v.executionLine !== ''
-        && v.tabs.includes(v.location.replace(/:\d+(:\d+)?$/, '')) && v.canResume && v.canStep, after === null ? 'a pause' : `a pause after pause ${after}`, timeoutMs);
+        && v.openFiles.length > 0 && v.canResume && v.canStep, after === null ? 'a pause' : `a pause after pause ${after}`, timeoutMs);
     },
     /** Waits until the Call Stack says it is not paused. @param {number} [timeoutMs] */
     waitForResumed(timeoutMs = 20_000) {
