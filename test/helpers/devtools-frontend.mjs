@@ -1,7 +1,7 @@
 // Drives the real Chrome DevTools front end, as headless Chromium serves it
 // (`/devtools/js_app.html?v8only=true&ws=...`), the way a person uses it: it reads what the
-// Sources panel shows (the DOM, through DevTools' shadow roots) and presses its keys and
-// toolbar buttons with real input events (Input.dispatch*). DevTools' own SDK module is read
+// Sources panel shows (the DOM, through DevTools' shadow roots) and clicks its toolbar
+// buttons with real mouse events (Input.dispatchMouseEvent). DevTools' own SDK module is read
 // for one thing the DOM shows only as a file name: the full URL of the paused script.
 import { writeFile } from 'node:fs/promises';
 
@@ -40,7 +40,7 @@ const SNAPSHOT = `(async () => {
     .map((button) => button.getAttribute('aria-label'));
   let url = null;
   let pauseId = null;
-  try {
+  if (selected) try {
     const SDK = await import('/devtools/core/sdk/sdk.js');
     const model = SDK.TargetManager.TargetManager.instance().models(SDK.DebuggerModel.DebuggerModel)[0];
     const details = model?.debuggerPausedDetails();
@@ -83,9 +83,6 @@ const SNAPSHOT = `(async () => {
  * @property {number | null} pauseId
  */
 
-/** Windows virtual key codes DevTools' shortcuts listen for. */
-const KEY_CODES = { F8: 119, F10: 121, F11: 122 };
-
 /**
  * Opens DevTools on a debug target in a new page of `chromium`.
  * @param {import('./chromium.mjs').Chromium} chromium
@@ -114,8 +111,9 @@ export async function openDevTools(chromium, webSocketDebuggerUrl, { width = 140
     const deadline = Date.now() + timeoutMs;
     let last;
     for (;;) {
-      last = await view();
-      if (accept(last)) return last;
+      // While the page loads, evaluating in it can fail (no context yet): that is "not yet".
+      last = await view().catch((error) => ({ error: String(error) }));
+      if (!('error' in last) && accept(last)) return last;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for DevTools to show ${what}; it shows ${JSON.stringify(last)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -128,8 +126,8 @@ export async function openDevTools(chromium, webSocketDebuggerUrl, { width = 140
     waitFor,
     /**
      * Waits until the Sources panel shows a pause other than `after` (a pauseId) and is ready
-     * for the next key: the Call Stack's top frame, the open file and its execution line shown,
-     * and the Resume and Step buttons enabled (DevTools ignores a shortcut pressed before).
+     * for the next click: the Call Stack's top frame, the open file and its execution line shown,
+     * and the Resume and Step buttons enabled (a click before that is lost).
      * @param {{ after?: number | null, timeoutMs?: number }} [options]
      */
     waitForPause({ after = null, timeoutMs = 20_000 } = {}) {
@@ -139,12 +137,6 @@ export async function openDevTools(chromium, webSocketDebuggerUrl, { width = 140
     /** Waits until the Call Stack says it is not paused. @param {number} [timeoutMs] */
     waitForResumed(timeoutMs = 20_000) {
       return waitFor((v) => !v.paused, 'the script running (not paused)', timeoutMs);
-    },
-    /** Presses a DevTools shortcut key (F8 resume, F10 step over, F11 step into). @param {keyof KEY_CODES} key */
-    async press(key) {
-      const event = { key, code: key, windowsVirtualKeyCode: KEY_CODES[key], nativeVirtualKeyCode: KEY_CODES[key] };
-      await page.Input.dispatchKeyEvent({ type: 'rawKeyDown', ...event });
-      await page.Input.dispatchKeyEvent({ type: 'keyUp', ...event });
     },
     /**
      * Clicks the toolbar button whose accessible name starts with `label` ("Step over next

@@ -30,8 +30,8 @@
  *               network; fails (never skips) when it is missing; `openPage(url, size)`. Import it
  *               from the module itself (it loads chrome-remote-interface).
  * - devtools-frontend.mjs  openDevTools(chromium, webSocketDebuggerUrl): Chromium's own DevTools
- *               front end on a target, read (`view()`, `waitForPause()`) and driven (`press('F10')`,
- *               `click('Resume script execution')`, `screenshot(path)`) as a person would.
+ *               front end on a target, read (`view()`, `waitForPause()`) and driven
+ *               (`click('Step over next function call')`, `screenshot(path)`) as a person would.
  *
  * Fixture app protocol (test/fixtures/apps): listen on 127.0.0.1 port 0, print
  * `listening <port>` on stdout, answer `GET /hello` with `hello from <kind>: GET /hello` and
