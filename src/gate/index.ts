@@ -103,7 +103,7 @@ class Gate implements DebugGate {
     const timeoutMs = this.settings.waitTimeoutMs;
     const timer = timeoutMs > 0
       ? setTimeout(() => {
-        this.lines.log(`no debugger after ${timeoutMs / 1000} s; ${held.summary} goes on`);
+        this.lines.log(`no debugger after ${timeoutMs / 1000} s; going on`);
         this.goOnUndebugged(held, 'timeout');
       }, timeoutMs).unref()
       : undefined;
