@@ -44,12 +44,20 @@ export function relayClient(ws: WebSocket, hold: ClientHold, events: RelayEvents
   const session = new Session();
   session.connectToMainThread();
 
-  const outbox: string[] = [];
+  // Notifications wait while the bridge's own sessions hold them (a pause must reach the client
+  // only once they are out of the way); replies never wait, so a client's command sent during
+  // the walk is answered at once instead of stalling the client until the walk ends.
+  const heldNotifications: string[] = [];
   const flush = (): void => {
-    while (outbox.length > 0 && !hold.holding) ws.send(outbox.shift() as string);
+    while (heldNotifications.length > 0 && !hold.holding) ws.send(heldNotifications.shift() as string);
   };
-  const send = (message: unknown): void => {
-    outbox.push(JSON.stringify(message));
+  const send = (message: object): void => {
+    const text = JSON.stringify(message);
+    if ('id' in message) {
+      ws.send(text);
+      return;
+    }
+    heldNotifications.push(text);
     flush();
   };
   const stopListening = hold.onRelease(flush);

@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { StopAt } from '../config.js';
 import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
-import type { AnyResponse, KnockedRequest } from '../types.js';
+import type { AnyRequest, AnyResponse, KnockedRequest } from '../types.js';
 
 /**
  * Where a knocked request is in its life at the gate:
@@ -135,11 +135,23 @@ export class HeldRequest {
     };
     const finished = (): void => end('answered');
     const closed = (): void => end(res.writableFinished === true ? 'answered' : 'client-gone');
+    // The request's own 'aborted' (or 'close' before it was read whole) comes before the app
+    // sees the request fail (body parsers listen for the same events, later than this), so the
+    // walk ends before the app's error handlers run for a client that is gone.
+    const req = this.request.req as AnyRequest & { complete?: boolean };
+    const aborted = (): void => end('client-gone');
+    const reqClosed = (): void => {
+      if (req.complete === false) end('client-gone');
+    };
     res.once('finish', finished);
     res.once('close', closed);
+    req.once('aborted', aborted);
+    req.once('close', reqClosed);
     return () => {
       res.removeListener('finish', finished);
       res.removeListener('close', closed);
+      req.removeListener('aborted', aborted);
+      req.removeListener('close', reqClosed);
     };
   }
 }

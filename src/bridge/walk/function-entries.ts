@@ -1,4 +1,4 @@
-import { parse, type Node, type Options } from 'acorn';
+import type { Node, Options } from 'acorn';
 
 /** Where a function's body starts, as the inspector counts (0-based line and column). */
 export interface FunctionEntry {
@@ -28,6 +28,8 @@ const ATTEMPTS: readonly Options[] = [
  * @returns an empty list when the source does not parse (then the walk cannot stop in it).
  */
 export function functionEntries(source: string): FunctionEntry[] {
+  // Loaded on the first walk, not when the bridge starts: most bridges never walk.
+  const { parse } = require('acorn') as typeof import('acorn');
   for (const options of ATTEMPTS) {
     let program: Node;
     try {
