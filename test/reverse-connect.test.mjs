@@ -53,6 +53,23 @@ test('fernet: both ends prove the Fernet key, and a process with another one is 
   await stranger.stderr.waitForLine(/^epdb: refused epdb listen at .* did not prove it holds EPDB_KEY/);
 });
 
+test('one listener at a time: a knock for another one while connected goes on undebugged, saying why', async (t) => {
+  const [first, second] = await Promise.all([startListen(t), startListen(t)]);
+  const replica = await startApp(t, { app: REPLICA_APP, env: { ...JWT_ENV, EPDB_WAIT_TIMEOUT: '60' } });
+  const held = get(replica.port, '/hello?first', { 'X-EPDB': await knockWith(JWT_ENV, first.connect) }, { timeoutMs: 30_000 });
+  await first.stderr.waitForLine(CONNECTED, { timeoutMs: 15_000 });
+  const other = await get(replica.port, '/hello?second', { 'X-EPDB': await knockWith(JWT_ENV, second.connect) }, { timeoutMs: 5_000 });
+  assert.equal(other.body, `hello from ${replica.process.pid} /hello?second`);
+  await replica.stderr.waitForLine(new RegExp(`^epdb: GET /hello goes on undebugged: it asks for epdb listen at ${second.connect}, but this process's bridge is connected to epdb listen at ${first.connect}$`));
+  assert.deepEqual(await listedTargets(second.localPort), []);
+  const dbg = await attachDebugger(first.localPort, t);
+  const pause = await dbg.nextPause(15_000);
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?first');
+  await dbg.client.Debugger.resume();
+  assert.equal((await held).status, 200);
+  await dbg.close();
+});
+
 test('a base64 knock carrying connect is refused with a reason and served as without a knock', async (t) => {
   const listen = await startListen(t, { env: BASE64_ENV });
   const replica = await startApp(t, { app: REPLICA_APP, env: { ...BASE64_ENV, EPDB_WAIT_TIMEOUT: '30' } });
