@@ -6,6 +6,7 @@ import { DUPLICATE_KNOCK, knockHeaderOf } from './knock/header.js';
 import { verifyKnock } from './knock/verify.js';
 import { log, RateLimitedLog } from './log.js';
 import type { InstrumentOptions, Instrumentation } from './options.js';
+import type { PortRange } from './port-range.js';
 import type { AnyRequest, AnyResponse, DebugGate, KnockHandler, SessionSettings } from './types.js';
 
 type Emit = (this: unknown, ...args: unknown[]) => boolean;
@@ -282,13 +283,17 @@ class KnockCheck {
       const { createDebugGate } = require('./gate/index.js') as { createDebugGate(settings: SessionSettings): DebugGate };
       this.gate = createDebugGate({
         host: this.options.host ?? '127.0.0.1',
-        port: this.options.port ?? 9000,
+        port: asPortRange(this.options.port ?? 9000),
         waitTimeoutMs: this.options.waitTimeoutMs ?? 300_000,
         bridgeAuth: this.backend.authenticates ? this.backend.recipe : null,
       });
     }
     return this.gate.handler;
   }
+}
+
+function asPortRange(port: number | PortRange): PortRange {
+  return typeof port === 'number' ? { first: port, last: port } : port;
 }
 
 /** `emit` with these arguments, for later: made outside the wrapper so the wrapper captures nothing. */

@@ -1,4 +1,5 @@
 import type { EPDBBackend } from './backends/backend.js';
+import type { PortRange } from './port-range.js';
 import type { KnockHandler } from './types.js';
 
 /** How to instrument, for users who configure epdb in code instead of the environment. */
@@ -9,8 +10,11 @@ export interface InstrumentOptions {
   readonly exemptMethods?: Iterable<string>;
   /** Address the debug bridge binds. Default `127.0.0.1`. */
   readonly host?: string;
-  /** Port of the debug bridge. Default `9000`. */
-  readonly port?: number;
+  /**
+   * Port, or range of ports, the debug bridge binds: the first free one of the range. Default
+   * `9000`. Taken as given: the cluster-worker widening of a single port is `EPDB_PORT`'s.
+   */
+  readonly port?: number | PortRange;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever. Default 300 000. */
   readonly waitTimeoutMs?: number;
   /**

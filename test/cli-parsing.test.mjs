@@ -5,9 +5,9 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
 const require = createRequire(import.meta.url);
-const { parseBridgeAddress, authorityOf, defaultBridgeAddress } = require('../dist/src/cli/bridge-address.js');
+const { parseBridgeAddress, authorityOf, defaultBridgeAddress } = require('../dist/src/cli/connect/bridge-address.js');
 const { parseArgs } = require('../dist/src/cli/args.js');
-const { isDiscoveryPath, rewriteDiscoveryBody, rewriteWebSocketAuthority } = require('../dist/src/cli/discovery-rewrite.js');
+const { isDiscoveryPath, rewriteDiscoveryBody, rewriteWebSocketAuthority } = require('../dist/src/cli/connect/discovery-rewrite.js');
 const { UsageError } = require('../dist/src/cli/errors.js');
 
 test('[HOST:]PORT', () => {

@@ -6,6 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PauseArmer } from './arm.js';
 import { createBridgeGuard } from './auth.js';
+import type { HeldRequest } from './held-request.js';
+import { listenOnFirstFree } from './listen-range.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from './messages.js';
 import { relayClient } from './relay.js';
 import { createBridgeServer } from './server.js';
@@ -18,10 +20,12 @@ const tell = (message: FromBridge): void => port.postMessage(message);
 const armer = new PauseArmer();
 let client: object | null = null;
 let attached = false;
+let held: HeldRequest | null = null;
 
 const server = createBridgeServer({
   data,
   guard: createBridgeGuard(data.bridgeAuth),
+  held: () => held,
   hasClient: () => client !== null,
   onClient(ws) {
     client = ws;
@@ -43,13 +47,10 @@ const server = createBridgeServer({
   },
 });
 
-server.once('error', (error: NodeJS.ErrnoException) => {
-  tell({ type: 'listen-failed', reason: error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message });
-});
-server.listen(data.port, data.host, () => {
-  const address = server.address();
-  tell({ type: 'listening', host: data.host, port: typeof address === 'object' && address !== null ? address.port : data.port });
-});
+listenOnFirstFree(server, data.host, data.ports).then(
+  (bound) => tell({ type: 'listening', host: data.host, port: bound }),
+  (error: Error) => tell({ type: 'listen-failed', reason: error.message }),
+);
 
 port.on('message', (message: ToBridge) => {
   switch (message.type) {
@@ -59,6 +60,11 @@ port.on('message', (message: ToBridge) => {
       break;
     case 'pause-done':
       armer.pauseDone(message.id);
+      break;
+    case 'held':
+      // Kept while the same request stays held, so its `heldSince` says how long it has waited.
+      if (message.summary === null) held = null;
+      else if (held?.summary !== message.summary) held = { summary: message.summary, since: Date.now() };
       break;
   }
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import type { Command, CommandIO } from './command.js';
-import { connectCommand } from './connect-command.js';
+import { connectCommand } from './connect/command.js';
 import { CommandError, UsageError } from './errors.js';
 import { keygenCommand } from './keygen-command.js';
 import { knockCommand } from './knock-command.js';

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BridgeWorkerData, FromBridge, ToBridge } from '../bridge/messages.js';
+import { formatPortRange } from '../port-range.js';
+import { appScript, clusterWorkerId, processLabel } from '../process-identity.js';
 import type { SessionSettings } from '../types.js';
 
 /** What the main thread hears from its bridge. */
@@ -28,14 +30,16 @@ export class BridgeHandle {
   private ended = false;
 
   constructor(settings: SessionSettings, private readonly events: BridgeEvents) {
-    const script = process.argv[1];
+    const script = appScript();
     const workerData: BridgeWorkerData = {
       host: settings.host,
-      port: settings.port,
+      ports: settings.port,
       bridgeAuth: settings.bridgeAuth,
       targetId: TARGET_ID,
       title: script ?? `node[${process.pid}]`,
       url: script !== undefined ? pathToFileURL(script).href : 'file://',
+      pid: process.pid,
+      clusterWorkerId: clusterWorkerId(),
     };
     // No preload in the bridge: the register is a no-op off the main thread, but the bridge
     // must never gate its own server, whatever a future register does.
@@ -75,6 +79,15 @@ export class BridgeHandle {
     if (!this.ended) this.post({ type: 'pause-done', id });
   }
 
+  /**
+   * Tells the bridge which request its target holds (`GET /orders/42`, waiting or paused), or
+   * `null` for none: its `/json/list` title starts with it. Posted before a pause, it reaches
+   * the worker while the main thread is frozen.
+   */
+  describeHeld(summary: string | null): void {
+    if (!this.ended) this.post({ type: 'held', summary });
+  }
+
   /** Stops the worker without reporting it as a failure. */
   async terminate(): Promise<void> {
     this.ended = true;
@@ -92,7 +105,7 @@ export class BridgeHandle {
         this.events.listening(message.host, message.port);
         break;
       case 'listen-failed':
-        this.end(`cannot start the debug bridge on ${hostPort(settings.host, settings.port)}: ${message.reason}; the request goes on undebugged`);
+        this.end(`cannot start the debug bridge on ${hostPort(settings.host, formatPortRange(settings.port))} (${processLabel()}): ${message.reason}; the request goes on undebugged`);
         void this.worker.terminate();
         break;
       case 'attached':
@@ -125,7 +138,12 @@ export class BridgeHandle {
   }
 }
 
-/** `host:port`, with an IPv6 host in brackets. */
-export function hostPort(host: string, port: number): string {
+/** `host:port` (or `host:first-last`), with an IPv6 host in brackets. */
+export function hostPort(host: string, port: number | string): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A bridge's address and the process it belongs to: `127.0.0.1:9003 (pid 4242, worker 3)`. */
+export function bridgeAddressOfProcess(host: string, port: number): string {
+  return `${hostPort(host, port)} (${processLabel()})`;
 }

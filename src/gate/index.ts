@@ -3,7 +3,7 @@ import { exposureWarning } from '../bridge/exposure.js';
 import { log } from '../log.js';
 import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
 import type { DebugGate, KnockedRequest, KnockHandler, SessionSettings } from '../types.js';
-import { BridgeHandle, hostPort } from './bridge-handle.js';
+import { BridgeHandle, bridgeAddressOfProcess } from './bridge-handle.js';
 import { pauseAtRequest } from './pause.js';
 
 /** A knocked request held at the gate. */
@@ -65,11 +65,19 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
     clearTimeout(held.timer);
     held.request.res.removeListener('close', held.onClientGone);
     held.mark({ ...outcome, waitedMs: performance.now() - held.since });
+    describeHeld(outcome.debugged ? held : undefined);
     try {
       held.context.runInAsyncScope(run);
     } finally {
       held.context.emitDestroy();
+      describeHeld();
     }
+  }
+
+  /** Tells the bridge which request its target holds: the one pausing, else the next in line. */
+  function describeHeld(pausing?: Held): void {
+    const shown = pausing ?? readyToPause[0] ?? waiting.values().next().value;
+    bridge?.describeHeld(shown === undefined ? null : `${shown.request.method} ${shown.request.path}`);
   }
 
   function goOnUndebugged(held: Held, reason: GateOutcome['reason']): void {
@@ -131,7 +139,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
   function startBridge(): BridgeHandle {
     return new BridgeHandle(settings, {
       listening(host, port) {
-        listeningOn = hostPort(host, port);
+        listeningOn = bridgeAddressOfProcess(host, port);
         // Always: even when the knock that started the bridge has already timed out, the
         // person who knocked needs to know where to attach.
         log(`waiting for a debugger on ${listeningOn}`);
@@ -228,6 +236,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
     } else {
       waitForDebugger(held);
     }
+    describeHeld();
   };
 
   return {

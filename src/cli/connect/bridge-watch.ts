@@ -1,7 +1,7 @@
-import { log } from '../log.js';
+import { log } from '../../log.js';
 import { authorityOf, type Address } from './bridge-address.js';
 import { probeBridge } from './bridge-probe.js';
-import { CommandError } from './errors.js';
+import { CommandError } from '../errors.js';
 
 /** How `epdb connect` reaches the bridge and how long it keeps trying. */
 export interface BridgeWatchOptions {

@@ -1,10 +1,10 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { FOREIGN_HOST_REASON, isAllowedHost } from '../bridge/host-check.js';
-import { log } from '../log.js';
+import { FOREIGN_HOST_REASON, isAllowedHost } from '../../bridge/host-check.js';
+import { log } from '../../log.js';
 import { describeSocketError } from './bridge-probe.js';
 import { isDiscoveryPath, rewriteDiscoveryBody } from './discovery-rewrite.js';
-import { CommandError } from './errors.js';
+import { CommandError } from '../errors.js';
 import type { ForwardContext } from './forward-context.js';
 import { bridgeRequestHeaders, clientResponseHeaders } from './forward-headers.js';
 import { forwardUpgrade, refuseUpgrade } from './websocket-pipe.js';
@@ -45,7 +45,8 @@ export async function startForward(context: ForwardContext, localPort: number): 
   return server;
 }
 
-function listenError(error: NodeJS.ErrnoException, port: number): Error {
+/** The one-line error for a local port the forward cannot listen on. */
+export function listenError(error: NodeJS.ErrnoException, port: number): Error {
   const where = `${LOCAL_HOST}:${port}`;
   if (error.code === 'EADDRINUSE') {
     return new CommandError(`${where} is already in use (a debugger, node --inspect or another epdb connect?); choose another local port with --port`);
