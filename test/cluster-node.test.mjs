@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanEnv, freePortBelowEphemeralRange, spawnChild } from './helpers/index.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
-import { debugEveryHeld, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
+import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
 
 const PRIMARY = fixtureApp('../cluster/primary.cjs');
 const WORKERS = 4;
@@ -75,19 +75,5 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   assert.ok(!(await listTargets(localPort)).some((target) => target.pid === victim), 'the killed worker\'s target is gone');
 
   // Round robin reaches the successor within a few knocks; the others' knocks just wait.
-  let successorPort;
-  for (let tries = 0; successorPort === undefined && tries < 3 * WORKERS; tries++) {
-    await knocker.send();
-    const [, port, pid] = await nextWaiting();
-    if (Number(pid) === successor) successorPort = Number(port);
-  }
-  assert.ok(successorPort >= range.first && successorPort <= range.last, `the successor's bridge on ${successorPort}, in the range`);
-  const successorTarget = (await listTargets(localPort)).find((target) => target.pid === successor);
-  assert.ok(successorTarget?.held, 'the successor is listed, holding its knock');
-  const { session, pid } = await pauseIn(t, localPort, successorTarget.id);
-  assert.equal(pid, successor);
-  await session.client.Debugger.resume();
-  await session.close();
-  const path = successorTarget.held.split(' ')[1];
-  assert.deepEqual(await knocker.responses.get(path), { status: 200, body: `hello from ${successor}: GET ${path}` });
+  await debugSuccessor(t, { localPort, knocker, nextWaiting, successor, range, maxKnocks: 3 * WORKERS });
 });
