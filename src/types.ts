@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { BackendRecipe } from './backends/backend.js';
 import type { PortRange } from './port-range.js';
+import type { StopAt } from './config.js';
 
 /** A request as the app's `'request'` listeners receive it, from any node:http-family server. */
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -44,6 +45,12 @@ export interface SessionSettings {
   readonly port: PortRange;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever (`EPDB_WAIT_TIMEOUT`). */
   readonly waitTimeoutMs: number;
+  /** Knocked requests held at once, waiting or queued (`EPDB_MAX_HELD`). */
+  readonly maxHeld: number;
+  /** Where the first stop is, unless a knock says otherwise (`EPDB_STOP_AT`). */
+  readonly stopAt: StopAt;
+  /** Longest continuous stop in ms before the bridge detaches the debugger; 0: none (`EPDB_MAX_PAUSE`). */
+  readonly maxPauseMs: number;
   /**
    * How the bridge worker rebuilds the backend to authenticate every bridge request, or `null`
    * when the backend authenticates nobody (base64) and the bridge is open like `node --inspect`.

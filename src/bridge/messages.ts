@@ -16,7 +16,16 @@ export interface BridgeWorkerData {
   /** Which process this is, for `/json/list` and the worker's log lines (src/process-identity.ts). */
   readonly pid: number;
   readonly clusterWorkerId: number | undefined;
+  /** `EPDB_MAX_PAUSE` in ms: the longest continuous stop before the debugger is detached; 0: none. */
+  readonly maxPauseMs: number;
 }
+
+/**
+ * How a walk to the app's code ended: at the app's first statement (`stopped`), with the
+ * request answered or its client gone before any app code ran, out of budget, with the
+ * debugger gone, or not armed at all (`failed`).
+ */
+export type WalkOutcome = 'stopped' | 'answered' | 'client-gone' | 'budget' | 'detached' | 'failed';
 
 /**
  * Main thread -> worker.
@@ -25,11 +34,16 @@ export interface BridgeWorkerData {
  * - `pause-done`: the gate's pause function returned (disarm if no `Debugger.paused` came).
  * - `held`: the request the target holds now (`GET /orders/42`, waiting or paused), or `null`
  *   when it holds none; shown in the target's `/json/list` title.
+ * - `walk`: set the breakpoints that stop request `context` at its first statement of app code
+ *   (`EPDB_STOP_AT=app`); answered by `walk-armed`, then `walk-done`.
+ * - `walk-end`: that request ended before any stop.
  */
 export type ToBridge =
   | { readonly type: 'arm'; readonly id: number }
   | { readonly type: 'pause-done'; readonly id: number }
-  | { readonly type: 'held'; readonly summary: string | null };
+  | { readonly type: 'held'; readonly summary: string | null }
+  | { readonly type: 'walk'; readonly id: number; readonly context: number; readonly summary: string }
+  | { readonly type: 'walk-end'; readonly id: number; readonly outcome: 'answered' | 'client-gone' };
 
 /**
  * Worker -> main thread.
@@ -37,10 +51,13 @@ export type ToBridge =
  * - `attached`: a client enabled the Debugger domain and sent `Runtime.runIfWaitingForDebugger`.
  * - `detached`: that client went away.
  * - `armed`: answer to `arm`; `ok: false` when no debugger is attached any more.
+ * - `walk-armed`: answer to `walk`; `walk-done`: how that walk ended.
  */
 export type FromBridge =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
   | { readonly type: 'listen-failed'; readonly reason: string }
   | { readonly type: 'attached' }
   | { readonly type: 'detached' }
-  | { readonly type: 'armed'; readonly id: number; readonly ok: boolean };
+  | { readonly type: 'armed'; readonly id: number; readonly ok: boolean }
+  | { readonly type: 'walk-armed'; readonly id: number; readonly ok: boolean }
+  | { readonly type: 'walk-done'; readonly id: number; readonly outcome: WalkOutcome };
