@@ -15,7 +15,7 @@ export interface BridgeRangeOptions {
   readonly knock: () => Promise<string | null>;
   /** How often to look over the whole range while nobody asks. Default 1000 ms. */
   readonly intervalMs?: number;
-  /** How many ports are probed at once. Default 20. */
+  /** How many ports are probed at once. Default 64. */
   readonly concurrency?: number;
   /** Per-port timeout. Default 1000 ms. */
   readonly attemptTimeoutMs?: number;
@@ -101,7 +101,7 @@ export class BridgeRangeSource implements TargetSource {
     const worker = async (): Promise<void> => {
       for (let port = queue.shift(); port !== undefined && !this.stopped; port = queue.shift()) await this.look(port, knock);
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 20, queue.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 64, queue.length) }, worker));
   }
 
   private async look(port: number, knock: string | null): Promise<void> {
