@@ -2,14 +2,17 @@
  * The preload: `node --import epdb/register app.mjs` or `node --require epdb/register app.js`.
  * Reads `EPDB_*` and instruments the process; nothing else.
  */
-export {};
+import { appEnvironment } from './src/app-environment.js';
+
+// Under pm2's cluster mode the app's EPDB_* arrive packed in pm2_env (see app-environment.ts).
+const env = appEnvironment(process.env);
 
 // With EPDB_BACKEND unset, empty or `off` (the first test readConfig makes) the preload loads
 // nothing more: not even worker_threads, which alone costs about 2 MB.
-const requested = !['', 'off'].includes((process.env['EPDB_BACKEND'] ?? '').trim().toLowerCase());
+const requested = !['', 'off'].includes((env['EPDB_BACKEND'] ?? '').trim().toLowerCase());
 
 // Worker threads inherit the preload; only the main thread serves the app's requests (and the
 // bridge's own worker must never gate itself).
 if (requested && (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread) {
-  (require('./src/install.js') as typeof import('./src/install.js')).instrumentFromEnvironment(process.env);
+  (require('./src/install.js') as typeof import('./src/install.js')).instrumentFromEnvironment(env);
 }

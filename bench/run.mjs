@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { cluster } from './figures/cluster.mjs';
 import { emitCost } from './figures/emit-cost.mjs';
 import { gateLatency } from './figures/gate-latency.mjs';
 import { knockCost } from './figures/knock-cost.mjs';
@@ -35,6 +36,7 @@ const FIGURES = [
   [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 10, durationS: 1.5, connections: 10 })],
   [10, () => reverseConnect(quick ? { dials: 3, attachedKnocks: 5 } : { dials: 15, attachedKnocks: 30 })],
   [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 9, durationS: 1.2, connections: 10 })],
+  [7, () => cluster(quick ? { rounds: 2, durationS: 1, connections: 10, knocks: 4 } : { rounds: 7, durationS: 1.2, connections: 10, knocks: 12 })],
 ];
 
 /** What the first runs of this bench found, and what was changed because of it (kept by hand). */

@@ -30,9 +30,11 @@ server.on('exit', (code) => process.exit(code ?? 0));
 createInterface({ input: server.stdout }).on('line', (line) => {
   console.log(line);
   if (!line.startsWith('listening')) return;
+  // EPDB_PORT may be a range (a cluster); this one app binds its first free port.
+  const bridgePorts = config.port.first === config.port.last ? String(config.port.first) : `${config.port.first}-${config.port.last}`;
   const attach = config.backend === 'base64'
-    ? `  node inspect ${config.host}:${config.port}`
-    : `  ${keyVars} npx epdb connect ${config.port}     # an authenticated forward on 127.0.0.1:9229\n  node inspect 127.0.0.1:9229                  # or chrome://inspect, or VS Code "attach" to port 9229`;
+    ? `  node inspect ${config.host}:${config.port.first}`
+    : `  ${keyVars} npx epdb connect ${bridgePorts}     # an authenticated forward on 127.0.0.1:9229\n  node inspect 127.0.0.1:9229                  # or chrome://inspect, or VS Code "attach" to port 9229`;
   console.log(`
 epdb demo: the app above runs under \`node --import epdb/register\` (EPDB_BACKEND=${config.backend}${config.key ? ', a key made for this run' : ''}).
 

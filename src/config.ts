@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 import { parseDialAddress, type DialAddress } from './reverse/address.js';
+import { clusterWorkerRange, formatPortRange, parsePortRange, type PortRange } from './port-range.js';
+import { isClusterWorker } from './process-identity.js';
 
 /** The backends that can be chosen with `EPDB_BACKEND`. */
 export type BackendName = 'base64' | 'fernet' | 'jwt';
@@ -11,7 +13,11 @@ export interface EpdbConfig {
   /** `EPDB_KEY`: the Fernet key or the JWT secret; undefined for base64. */
   readonly key: string | undefined;
   readonly host: string;
-  readonly port: number;
+  /**
+   * `EPDB_PORT`: the ports the bridge may bind, the first free one wins. A single port `P` is
+   * `P`..`P`, except in a cluster worker, where it is `P+1`..`P+100`.
+   */
+  readonly port: PortRange;
   /** Upper-case HTTP methods whose requests are never checked for a knock. */
   readonly exemptMethods: ReadonlySet<string>;
   /** How long a knocked request waits for a debugger; 0 waits forever. */
@@ -44,7 +50,7 @@ const BACKENDS: readonly BackendName[] = ['base64', 'fernet', 'jwt'];
  * @returns `null` when `EPDB_BACKEND` is unset, empty or `off`: epdb stays out of the way.
  * @throws {ConfigError} naming the first variable that cannot be used.
  */
-export function readConfig(env: NodeJS.ProcessEnv): EpdbConfig | null {
+export function readConfig(env: NodeJS.ProcessEnv, inClusterWorker: () => boolean = isClusterWorker): EpdbConfig | null {
   const backendValue = (env['EPDB_BACKEND'] ?? '').trim().toLowerCase();
   if (backendValue === '' || backendValue === 'off') return null;
   if (!(BACKENDS as readonly string[]).includes(backendValue)) {
@@ -55,7 +61,7 @@ export function readConfig(env: NodeJS.ProcessEnv): EpdbConfig | null {
     backend,
     key: readKey(backend, env['EPDB_KEY']),
     host: readHost(env['EPDB_HOST']),
-    port: readNumber(env, 'EPDB_PORT', 9000, { integer: true, min: 1, max: 65535 }),
+    port: readPortRange(env['EPDB_PORT'], inClusterWorker),
     exemptMethods: readMethods(env['EPDB_EXEMPT_METHODS']),
     waitTimeoutMs: readNumber(env, 'EPDB_WAIT_TIMEOUT', 300, { min: 0 }) * 1000,
     maxAgeSeconds: readNumber(env, 'EPDB_MAX_AGE', 3600, { min: 1 }),
@@ -111,6 +117,18 @@ function readHost(value: string | undefined): string {
     throw new ConfigError('EPDB_HOST', `"${value}" is neither an IP address nor a host name`);
   }
   return host;
+}
+
+function readPortRange(value: string | undefined, inClusterWorker: () => boolean): PortRange {
+  const text = (value ?? '').trim();
+  const parsed = parsePortRange(text === '' ? '9000' : text);
+  if (typeof parsed === 'string') throw new ConfigError('EPDB_PORT', parsed);
+  if (!parsed.single || !inClusterWorker()) return parsed.range;
+  const widened = clusterWorkerRange(parsed.range.first);
+  if (widened === null) {
+    throw new ConfigError('EPDB_PORT', `${formatPortRange(parsed.range)} leaves no port above it for this cluster worker (a single port P means P+1-P+100 in a cluster)`);
+  }
+  return widened;
 }
 
 interface NumberRule {

@@ -11,6 +11,7 @@ export { instrumentFromEnvironment } from './install.js';
 export type { InstrumentOptions, Instrumentation } from './options.js';
 export { readConfig } from './config.js';
 export type { BackendName, EpdbConfig, StopAt } from './config.js';
+export type { PortRange } from './port-range.js';
 export { EPDBBackend } from './backends/backend.js';
 export type { BackendRecipe } from './backends/backend.js';
 export { Base64Backend } from './backends/base64.js';

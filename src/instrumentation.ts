@@ -8,6 +8,7 @@ import { parseDialAddress, type DialAddress } from './reverse/address.js';
 import { verifyKnock } from './knock/verify.js';
 import { log, RateLimitedLog } from './log.js';
 import type { InstrumentOptions, Instrumentation } from './options.js';
+import type { PortRange } from './port-range.js';
 import type { AnyRequest, AnyResponse, DebugGate, KnockHandler, SessionSettings } from './types.js';
 
 type Emit = (this: unknown, ...args: unknown[]) => boolean;
@@ -290,7 +291,7 @@ class KnockCheck {
       const { dialOutSettings } = require('./reverse/dial-out.js') as typeof import('./reverse/dial-out.js');
       this.gate = createDebugGate({
         host: this.options.host ?? '127.0.0.1',
-        port: this.options.port ?? 9000,
+        port: asPortRange(this.options.port ?? 9000),
         waitTimeoutMs: this.options.waitTimeoutMs ?? 300_000,
         maxHeld: this.options.maxHeld ?? 8,
         stopAt: this.options.stopAt ?? 'app',
@@ -308,6 +309,10 @@ function dialAddressOption(text: string): DialAddress {
   const address = parseDialAddress(text);
   if (typeof address === 'string') throw new ConfigError('connect', address);
   return address;
+}
+
+function asPortRange(port: number | PortRange): PortRange {
+  return typeof port === 'number' ? { first: port, last: port } : port;
 }
 
 /** `emit` with these arguments, for later: made outside the wrapper so the wrapper captures nothing. */

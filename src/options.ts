@@ -1,4 +1,5 @@
 import type { EPDBBackend } from './backends/backend.js';
+import type { PortRange } from './port-range.js';
 import type { StopAt } from './config.js';
 import type { KnockHandler } from './types.js';
 
@@ -10,8 +11,11 @@ export interface InstrumentOptions {
   readonly exemptMethods?: Iterable<string>;
   /** Address the debug bridge binds. Default `127.0.0.1`. */
   readonly host?: string;
-  /** Port of the debug bridge. Default `9000`. */
-  readonly port?: number;
+  /**
+   * Port, or range of ports, the debug bridge binds: the first free one of the range. Default
+   * `9000`. Taken as given: the cluster-worker widening of a single port is `EPDB_PORT`'s.
+   */
+  readonly port?: number | PortRange;
   /**
    * An `epdb listen` to dial for every knock instead of opening a bridge port
    * (`[ws|wss]://HOST:PORT` or `HOST:PORT`, as `EPDB_CONNECT`). Default: listen.

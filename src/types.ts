@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { BackendRecipe } from './backends/backend.js';
 import type { DialOutSettings } from './reverse/dial-out.js';
+import type { PortRange } from './port-range.js';
 import type { StopAt } from './config.js';
 
 /** A request as the app's `'request'` listeners receive it, from any node:http-family server. */
@@ -41,8 +42,8 @@ export type KnockHandler = (request: KnockedRequest) => void;
 export interface SessionSettings {
   /** Address the bridge binds (`EPDB_HOST`). */
   readonly host: string;
-  /** Port of the bridge (`EPDB_PORT`). */
-  readonly port: number;
+  /** The ports the bridge may bind, tried in order (`EPDB_PORT`). */
+  readonly port: PortRange;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever (`EPDB_WAIT_TIMEOUT`). */
   readonly waitTimeoutMs: number;
   /** Knocked requests held at once, waiting or queued (`EPDB_MAX_HELD`). */

@@ -30,7 +30,7 @@ test('the default loopback bridge logs no exposure warning', async (t) => {
   const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: 'http.cjs', env: { EPDB_BACKEND: 'base64', EPDB_HOST: 'localhost', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.001' } });
   await rawRequest({ port: app.port, headers: { 'X-EPDB': base64Knock() } });
-  const waiting = new RegExp(`^epdb: waiting for a debugger on localhost:${bridgePort}$`);
+  const waiting = new RegExp(`^epdb: waiting for a debugger on localhost:${bridgePort} \\(pid \\d+\\)$`);
   await app.stderr.waitForLine(waiting, { timeoutMs: 10_000 });
   // The warning would come right after that line; a second knock's line surely comes later.
   const from = app.stderr.lines.length;

@@ -31,7 +31,7 @@ for (const backend of ['jwt', 'fernet']) {
     const knock = await runCli(['knock'], { env: { EPDB_BACKEND: env.EPDB_BACKEND, EPDB_KEY: env.EPDB_KEY } });
     assert.equal(knock.code, 0, knock.stderr);
     const knocked = get(app.port, `/orders/42?via=${backend}`, { 'X-EPDB': knock.stdout.trim() });
-    await app.stderr.waitForLine(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${bridgePort}$`), { timeoutMs: 10_000 });
+    await app.stderr.waitForLine(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${bridgePort} \\(pid \\d+\\)$`), { timeoutMs: 10_000 });
     await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:${bridgePort} is up$`), { timeoutMs: 10_000 });
 
     // Unknocked requests are served meanwhile.

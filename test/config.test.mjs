@@ -18,7 +18,7 @@ test('defaults follow the contract table', () => {
   assert.equal(config.backend, 'base64');
   assert.equal(config.key, undefined);
   assert.equal(config.host, '127.0.0.1');
-  assert.equal(config.port, 9000);
+  assert.deepEqual(config.port, { first: 9000, last: 9000 });
   assert.deepEqual([...config.exemptMethods], ['OPTIONS']);
   assert.equal(config.waitTimeoutMs, 300_000);
   assert.equal(config.maxAgeSeconds, 3600);
@@ -34,7 +34,7 @@ test('every variable is read', () => {
     EPDB_MAX_HELD: '3', EPDB_STOP_AT: ' Entry ', EPDB_MAX_PAUSE: '0',
   });
   assert.deepEqual({ ...config, exemptMethods: [...config.exemptMethods] }, {
-    backend: 'jwt', key: JWT_SECRET, host: '0.0.0.0', port: 9123,
+    backend: 'jwt', key: JWT_SECRET, host: '0.0.0.0', port: { first: 9123, last: 9123 },
     exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60,
     maxHeld: 3, stopAt: 'entry', maxPauseMs: 0,
   });

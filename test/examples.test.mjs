@@ -11,7 +11,7 @@ import { attachDebugger } from './fixtures/session/debugger.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
 
 const SCRIPTS = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).scripts;
-const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:\d+$/;
+const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:\d+ \(pid \d+\)$/;
 
 /** The command of an npm script, as node arguments (the tests run node itself, not npm). */
 function nodeArgsOf(script) {

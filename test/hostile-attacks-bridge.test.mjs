@@ -19,7 +19,7 @@ import {
 } from './fixtures/hostile/bridge.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url));
-const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+)$/;
+const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+) \(pid \d+\)$/;
 
 const made = await runPythonJson(`
 import json, time, uuid

@@ -16,7 +16,7 @@ const APP = fileURLToPath(new URL('./fixtures/hostile/app.cjs', import.meta.url)
 const DEBUGGER = fileURLToPath(new URL('./fixtures/hostile/debugger-process.mjs', import.meta.url));
 const CLI = `${REPO_ROOT}dist/src/cli/main.js`;
 const KNOCK = 'Base64 eyJlcGRiIjoge319';
-const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:\d+$/;
+const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:\d+ \(pid \d+\)$/;
 const DETACHED = /^epdb: debugger detached$/;
 
 /** What the faults cost, for the report. */

@@ -135,7 +135,7 @@ for (const backend of /** @type {const} */ (['base64', 'jwt', 'fernet'])) {
     // The control: the same app, one valid knock, and the bridge does open.
     const from = app.stderr.lines.length;
     const knocked = get(app.port, false, { 'X-EPDB': keys[backend] });
-    await app.stderr.waitForLine(/^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+)$/, { timeoutMs: 10_000, from });
+    await app.stderr.waitForLine(/^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+) \(pid \d+\)$/, { timeoutMs: 10_000, from });
     assert.equal(await portIsOpen(bridgePort), true, 'a valid knock did not open the bridge');
     assert.deepEqual(await knocked, plain, 'the knocked request, after its wait, differs');
   });

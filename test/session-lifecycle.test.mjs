@@ -46,7 +46,7 @@ test('close() lets a held request go on undebugged and frees the bridge port', a
   const require = createRequire(import.meta.url);
   const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
   const port = await freePortBelowEphemeralRange();
-  const gate = createDebugGate({ host: '127.0.0.1', port, waitTimeoutMs: 0, bridgeAuth: null });
+  const gate = createDebugGate({ host: '127.0.0.1', port: { first: port, last: port }, waitTimeoutMs: 0, bridgeAuth: null });
   t.after(() => gate.close());
 
   // The gate logs through process.stderr on the main thread: watch it for the bridge's line.
@@ -70,7 +70,7 @@ test('close() lets a held request go on undebugged and frees the bridge port', a
     proceed: () => { proceeded++; },
   });
   gate.handler(request('/held'));
-  await logged(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${port}\\n$`));
+  await logged(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${port} \\(pid \\d+\\)\\n$`));
   assert.equal(await isListening(port), true);
   assert.equal(proceeded, 0);
 
@@ -93,7 +93,7 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
   t.after(() => { workerThreads.Worker = OriginalWorker; });
   const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
   const port = await freePortBelowEphemeralRange();
-  const gate = createDebugGate({ host: '127.0.0.1', port, waitTimeoutMs: 0, bridgeAuth: null });
+  const gate = createDebugGate({ host: '127.0.0.1', port: { first: port, last: port }, waitTimeoutMs: 0, bridgeAuth: null });
   t.after(() => gate.close());
 
   const write = process.stderr.write;

@@ -10,7 +10,7 @@ import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 const EXPRESS_APP = fileURLToPath(new URL('./fixtures/session/express-app.cjs', import.meta.url));
 const APP_URL = pathToFileURL(EXPRESS_APP).href;
 const KNOCK = { 'X-EPDB': base64Knock() };
-const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+)$/;
+const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+) \(pid \d+\)$/;
 
 test('EPDB_STOP_AT=app: the first stop is the handler, later knocks stop there at once, a detach lets the request go', async (t) => {
   const bridgePort = await freePortBelowEphemeralRange();

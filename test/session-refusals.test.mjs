@@ -71,7 +71,7 @@ test('a knock while the bridge port is taken is logged and served; the next knoc
   const app = await startApp(t, { app: HTTP_APP, env: { EPDB_BACKEND: 'jwt', EPDB_KEY: made.jwtSecret, EPDB_PORT: String(bridgePort) } });
 
   assert.deepEqual(await get(app.port, '/hello?taken', { 'X-EPDB': made.jwt }), { status: 200, body: 'hello /hello?taken' });
-  await app.stderr.waitForLine(new RegExp(`^epdb: cannot start the debug bridge on 127\\.0\\.0\\.1:${bridgePort}: the port is already in use; the request goes on undebugged$`), { timeoutMs: 5_000 });
+  await app.stderr.waitForLine(new RegExp(`^epdb: cannot start the debug bridge on 127\\.0\\.0\\.1:${bridgePort} \\(pid \\d+\\): the port is already in use; the request goes on undebugged$`), { timeoutMs: 5_000 });
   assert.equal(app.stderr.matching(WAITING).length, 0);
 
   await new Promise((resolve) => squatter.close(resolve));

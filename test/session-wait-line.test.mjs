@@ -10,5 +10,5 @@ test('the bridge address is logged even after the knock that started it timed ou
   const response = await rawRequest({ port: app.port, headers: { 'X-EPDB': base64Knock() } });
   assert.match(response.toString(), /^HTTP\/1.1 200 OK/);
   await app.stderr.waitForLine(/^epdb: no debugger after 0.001 s; going on$/, { timeoutMs: 5000 });
-  await app.stderr.waitForLine(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${bridgePort}$`), { timeoutMs: 10_000 });
+  await app.stderr.waitForLine(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${bridgePort} \\(pid ${app.process.pid}\\)$`), { timeoutMs: 10_000 });
 });

@@ -30,9 +30,11 @@ export function get(port, path, headers = {}) {
  * Runtime.runIfWaitingForDebugger (what makes the bridge count the client as attached).
  * Pauses are queued so none is missed.
  * @param {number} port
+ * @param {string} [target] the id of the target to attach to when `port` lists several (default: the first)
  */
-export async function connectDebugger(port) {
-  const client = await within(CDP({ host: '127.0.0.1', port, local: true }), 10_000, `CDP connect to ${port}`);
+export async function connectDebugger(port, target) {
+  const options = target === undefined ? { host: '127.0.0.1', port, local: true } : { host: '127.0.0.1', port, local: true, target };
+  const client = await within(CDP(options), 10_000, `CDP connect to ${port}`);
   /** @type {any[]} */
   const pauses = [];
   /** @type {((pause: any) => void)[]} */

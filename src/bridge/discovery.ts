@@ -1,3 +1,4 @@
+import { targetProcess, targetTitle, type HeldRequest } from './held-request.js';
 import type { BridgeWorkerData } from './messages.js';
 
 /** An HTTP answer of the discovery endpoints. */
@@ -17,6 +18,7 @@ export function discoveryAnswer(
   hostHeader: string | undefined,
   data: BridgeWorkerData,
   localAddress: string,
+  held: HeldRequest | null = null,
 ): DiscoveryAnswer | null {
   switch (path) {
     case '/json/version':
@@ -31,10 +33,11 @@ export function discoveryAnswer(
           devtoolsFrontendUrlCompat: `devtools://devtools/bundled/inspector.html?experiments=true&v8only=true&ws=${address}`,
           faviconUrl: 'https://nodejs.org/static/images/favicons/favicon.ico',
           id: data.targetId,
-          title: data.title,
+          title: targetTitle(data, held),
           type: 'node',
           url: data.url,
           webSocketDebuggerUrl: `ws://${address}`,
+          epdb: targetProcess(data, held),
         },
       ]);
     }

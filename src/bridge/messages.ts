@@ -12,11 +12,13 @@ export interface DialSettings {
   /** What the listener shows about this process once it has proved the key. */
   readonly process: DebuggeeProcess;
 }
+import type { PortRange } from '../port-range.js';
 
 /** What the main thread hands the bridge worker when it starts it (its `workerData`). */
 export interface BridgeWorkerData {
   readonly host: string;
-  readonly port: number;
+  /** The bridge binds the first of these ports that is free. */
+  readonly ports: PortRange;
   /** How to rebuild the backend that authenticates bridge requests; null: open, like `node --inspect`. */
   readonly bridgeAuth: BackendRecipe | null;
   /** The target's id in `/json/list` and the path of its WebSocket, fixed for the process. */
@@ -26,6 +28,9 @@ export interface BridgeWorkerData {
   readonly url: string;
   /** Dial this `epdb listen` and open no port; null: listen on `host:port`. */
   readonly dial: DialSettings | null;
+  /** Which process this is, for `/json/list` and the worker's log lines (src/process-identity.ts). */
+  readonly pid: number;
+  readonly clusterWorkerId: number | undefined;
   /** `EPDB_MAX_PAUSE` in ms: the longest continuous stop before the debugger is detached; 0: none. */
   readonly maxPauseMs: number;
 }
@@ -42,6 +47,8 @@ export type WalkOutcome = 'stopped' | 'answered' | 'client-gone' | 'budget' | 'd
  * - `arm`: enable the bridge's own Debugger session so the next `debugger;` pauses even when the
  *   client ignore-lists epdb's file; answered by `armed`.
  * - `pause-done`: the gate's pause function returned (disarm if no `Debugger.paused` came).
+ * - `held`: the request the target holds now (`GET /orders/42`, waiting or paused), or `null`
+ *   when it holds none; shown in the target's `/json/list` title.
  * - `walk`: set the breakpoints that stop request `context` at its first statement of app code
  *   (`EPDB_STOP_AT=app`); answered by `walk-armed`, then `walk-done`.
  * - `walk-end`: that request ended before any stop.
@@ -49,6 +56,7 @@ export type WalkOutcome = 'stopped' | 'answered' | 'client-gone' | 'budget' | 'd
 export type ToBridge =
   | { readonly type: 'arm'; readonly id: number }
   | { readonly type: 'pause-done'; readonly id: number }
+  | { readonly type: 'held'; readonly summary: string | null }
   | { readonly type: 'walk'; readonly id: number; readonly context: number; readonly summary: string }
   | { readonly type: 'walk-end'; readonly id: number; readonly outcome: 'answered' | 'client-gone' };
 

@@ -3,12 +3,15 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BridgeGuard, Refusal } from './auth.js';
 import { discoveryAnswer } from './discovery.js';
+import type { HeldRequest } from './held-request.js';
 import type { BridgeWorkerData } from './messages.js';
 
 /** What the bridge server needs from the worker around it. */
 export interface BridgeServerOptions {
   readonly data: BridgeWorkerData;
   readonly guard: BridgeGuard;
+  /** The request the target holds now, for its title in `/json/list`. */
+  held(): HeldRequest | null;
   /** Whether a debugger client is connected now (the bridge takes one at a time). */
   hasClient(): boolean;
   /** A client connected at the target's WebSocket. */
@@ -27,7 +30,7 @@ export function createBridgeServer(options: BridgeServerOptions): Server {
 
   const localAddress = (): string => {
     const address = server.address();
-    if (address === null || typeof address === 'string') return `${data.host}:${data.port}`;
+    if (address === null || typeof address === 'string') return `${data.host}:${data.ports.first}`;
     return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
   };
 
@@ -35,7 +38,7 @@ export function createBridgeServer(options: BridgeServerOptions): Server {
     const refusal = await guard.check(req);
     if (refusal !== null) return refuseHttp(res, refusal);
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    const answer = req.method === 'GET' ? discoveryAnswer(path, req.headers.host, data, localAddress()) : null;
+    const answer = req.method === 'GET' ? discoveryAnswer(path, req.headers.host, data, localAddress(), options.held()) : null;
     if (answer === null) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' }).end('Unknown path\n');
       return;

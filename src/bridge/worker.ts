@@ -9,6 +9,8 @@ import { log } from '../log.js';
 import { PauseArmer } from './arm.js';
 import { createBridgeGuard } from './auth.js';
 import { ClientHold } from './client-hold.js';
+import type { HeldRequest } from './held-request.js';
+import { listenOnFirstFree } from './listen-range.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from './messages.js';
 import { dialListener } from './dial.js';
 import { formatSeconds } from './pause-limit.js';
@@ -25,6 +27,7 @@ const hold = new ClientHold();
 const armer = new PauseArmer(hold);
 let client: RelayedClient | null = null;
 let attached = false;
+let held: HeldRequest | null = null;
 const walker = new Walker(hold, {
   done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
   warnClient: (text) => client?.warn(text),
@@ -61,16 +64,14 @@ if (data.dial !== null) {
   const server = createBridgeServer({
     data,
     guard: createBridgeGuard(data.bridgeAuth),
+    held: () => held,
     hasClient: () => client !== null,
     onClient: serveClient,
   });
-  server.once('error', (error: NodeJS.ErrnoException) => {
-    tell({ type: 'listen-failed', reason: error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message });
-  });
-  server.listen(data.port, data.host, () => {
-    const address = server.address();
-    tell({ type: 'listening', host: data.host, port: typeof address === 'object' && address !== null ? address.port : data.port });
-  });
+  listenOnFirstFree(server, data.host, data.ports).then(
+    (bound) => tell({ type: 'listening', host: data.host, port: bound }),
+    (error: Error) => tell({ type: 'listen-failed', reason: error.message }),
+  );
 }
 
 port.on('message', (message: ToBridge) => {
@@ -81,6 +82,11 @@ port.on('message', (message: ToBridge) => {
       break;
     case 'pause-done':
       armer.pauseDone(message.id);
+      break;
+    case 'held':
+      // Kept while the same request stays held, so its `heldSince` says how long it has waited.
+      if (message.summary === null) held = null;
+      else if (held?.summary !== message.summary) held = { summary: message.summary, since: Date.now() };
       break;
     case 'walk':
       if (!attached) tell({ type: 'walk-armed', id: message.id, ok: false });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BridgeWorkerData, DialSettings, FromBridge, ToBridge, WalkOutcome } from '../bridge/messages.js';
+import { formatPortRange } from '../port-range.js';
+import { appScript, clusterWorkerId, processLabel } from '../process-identity.js';
 import type { SessionSettings } from '../types.js';
 
 /** What the main thread hears from its bridge. */
@@ -39,14 +41,16 @@ export class BridgeHandle {
    * @param dial the `epdb listen` to dial instead of listening on `settings.host:port`, or null.
    */
   constructor(settings: SessionSettings, private readonly events: BridgeEvents, readonly dial: DialSettings | null = null) {
-    const script = process.argv[1];
+    const script = appScript();
     const workerData: BridgeWorkerData = {
       host: settings.host,
-      port: settings.port,
+      ports: settings.port,
       bridgeAuth: settings.bridgeAuth,
       targetId: TARGET_ID,
       title: script ?? `node[${process.pid}]`,
       url: script !== undefined ? pathToFileURL(script).href : 'file://',
+      pid: process.pid,
+      clusterWorkerId: clusterWorkerId(),
       maxPauseMs: settings.maxPauseMs,
       dial,
     };
@@ -89,6 +93,15 @@ export class BridgeHandle {
   }
 
   /**
+   * Tells the bridge which request its target holds (`GET /orders/42`, waiting or paused), or
+   * `null` for none: its `/json/list` title starts with it. Posted before a pause, it reaches
+   * the worker while the main thread is frozen.
+   */
+  describeHeld(summary: string | null): void {
+    if (!this.ended) this.post({ type: 'held', summary });
+  }
+
+  /**
    * Asks the bridge to stop request `context` (src/context/request-context.ts) at its first
    * statement of app code; `done(true, id)` once the request may be handed to the app, `false`
    * when no debugger is attached any more. {@link BridgeEvents.walkDone} says when it is over.
@@ -125,7 +138,7 @@ export class BridgeHandle {
         this.events.listening(message.host, message.port);
         break;
       case 'listen-failed':
-        this.end(`cannot start the debug bridge on ${hostPort(settings.host, settings.port)}: ${message.reason}; the request goes on undebugged`);
+        this.end(`cannot start the debug bridge on ${hostPort(settings.host, formatPortRange(settings.port))} (${processLabel()}): ${message.reason}; the request goes on undebugged`);
         void this.worker.terminate();
         break;
       case 'ended':
@@ -178,7 +191,12 @@ export class BridgeHandle {
   }
 }
 
-/** `host:port`, with an IPv6 host in brackets. */
-export function hostPort(host: string, port: number): string {
+/** `host:port` (or `host:first-last`), with an IPv6 host in brackets. */
+export function hostPort(host: string, port: number | string): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A bridge's address and the process it belongs to: `127.0.0.1:9003 (pid 4242, worker 3)`. */
+export function bridgeAddressOfProcess(host: string, port: number): string {
+  return `${hostPort(host, port)} (${processLabel()})`;
 }

@@ -6,7 +6,7 @@ import { log, RateLimitedLog } from '../log.js';
 import type { GateOutcome } from '../telemetry.js';
 import type { AcceptedKnock, DebugGate, KnockedRequest, SessionSettings } from '../types.js';
 import { dialSettingsFor, transportConflict } from '../reverse/dial-out.js';
-import { BridgeHandle, hostPort } from './bridge-handle.js';
+import { BridgeHandle, bridgeAddressOfProcess } from './bridge-handle.js';
 import { HeldRequest } from './held-request.js';
 import { pauseAtRequest } from './pause.js';
 
@@ -75,6 +75,7 @@ class Gate implements DebugGate {
     this.forgetters.set(held, stopWatching);
     if (this.bridge?.attached === true) this.enqueue(held);
     else this.waitForDebugger(held);
+    this.describeHeld();
   };
 
   async close(): Promise<void> {
@@ -150,7 +151,7 @@ class Gate implements DebugGate {
       attached: false,
       handle: new BridgeHandle(this.settings, {
         listening: (host, port) => {
-          state.address = hostPort(host, port);
+          state.address = bridgeAddressOfProcess(host, port);
           // Always: even when the knock that started the bridge has already timed out, the
           // person who knocked needs to know where to attach.
           log(`waiting for a debugger on ${state.address}`);
@@ -296,7 +297,14 @@ class Gate implements DebugGate {
    * left while the process was paused is seen (its socket destroyed) before the next is armed.
    */
   private afterStop(): void {
+    this.describeHeld();
     setImmediate(() => setImmediate(() => this.stopNext()));
+  }
+
+  /** Tells the bridge which request its target holds: the one being stopped, else the next in line. */
+  private describeHeld(): void {
+    const shown = this.active ?? this.queue[0] ?? [...this.requests].find((held) => held.state.name === 'waiting');
+    this.bridge?.handle.describeHeld(shown?.summary ?? null);
   }
 
   // --- letting requests go ------------------------------------------------------------------
@@ -306,6 +314,7 @@ class Gate implements DebugGate {
     this.requests.delete(held);
     this.forgetters.get(held)?.();
     this.forgetters.delete(held);
+    this.describeHeld();
     held.letGo(outcome, run);
   }
 

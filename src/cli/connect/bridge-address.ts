@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { formatPortRange, parsePortRange, type PortRange } from '../../port-range.js';
 import { parsePort } from '../args.js';
 import { UsageError } from '../errors.js';
 
@@ -24,6 +25,26 @@ export function parseBridgeAddress(text: string): Address {
   return { host, port: parsePort(text.slice(colon + 1), 'connect') };
 }
 
+/** Where the bridges of a cluster listen: `epdb connect [HOST:]FIRST-LAST`. */
+export interface BridgeRange {
+  readonly host: string;
+  readonly ports: PortRange;
+}
+
+/**
+ * Parses `epdb connect`'s `[HOST:]FIRST-LAST` (`9001-9100`, `10.0.0.5:9001-9100`,
+ * `[::1]:9001-9100`), or returns `null` when `text` names no range (it is `[HOST:]PORT`).
+ */
+export function parseBridgeRange(text: string): BridgeRange | null {
+  const match = /^(?:\[([^\]]+)\]:|([^:[\]]*):)?(\d+\s*-\s*\d+)$/.exec(text);
+  if (match === null) return null;
+  const host = match[1] ?? match[2] ?? '127.0.0.1';
+  if (host === '') throw new UsageError(`connect: "${text}" has an empty host (write [HOST:]FIRST-LAST)`);
+  const parsed = parsePortRange(match[3] as string);
+  if (typeof parsed === 'string') throw new UsageError(`connect: ${parsed}`);
+  return { host, ports: parsed.range };
+}
+
 /** The bridge's address when none is given: where the app's `EPDB_HOST`/`EPDB_PORT` put it. */
 export function defaultBridgeAddress(host: string, port: number): Address {
   // A bridge bound to every interface is reached on loopback.
@@ -33,4 +54,9 @@ export function defaultBridgeAddress(host: string, port: number): Address {
 /** `host:port` as it goes in a Host header or a URL (IPv6 in brackets). */
 export function authorityOf(address: Address): string {
   return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+}
+
+/** `host:first-last` (IPv6 in brackets), as a user writes the range. */
+export function rangeAuthorityOf(range: BridgeRange): string {
+  return `${isIP(range.host) === 6 ? `[${range.host}]` : range.host}:${formatPortRange(range.ports)}`;
 }

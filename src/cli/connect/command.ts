@@ -2,22 +2,27 @@ import { lookup } from 'node:dns/promises';
 import { once } from 'node:events';
 import { isIP } from 'node:net';
 import { parseArgs, parsePort } from '../args.js';
-import { authorityOf, defaultBridgeAddress, parseBridgeAddress, type Address } from './bridge-address.js';
+import { authorityOf, defaultBridgeAddress, parseBridgeAddress, parseBridgeRange, type Address, type BridgeRange } from './bridge-address.js';
 import { BridgeWatch } from './bridge-watch.js';
 import type { Command } from '../command.js';
 import { configuredBackend, freshKnock } from '../configured-backend.js';
 import { CommandError, UsageError } from '../errors.js';
 import { startForward } from './forward.js';
 import { nextSteps } from './next-steps.js';
+import { runRangeForward } from './range-forward.js';
 
 const DEFAULT_LOCAL_PORT = 9229;
 const DEFAULT_WAIT_SECONDS = 300;
 
-/** `epdb connect [HOST:]PORT [--port LOCAL] [--wait SECONDS]`: the authenticated debugger forward. */
+/**
+ * `epdb connect [HOST:]PORT [--port LOCAL] [--wait SECONDS]`: the authenticated debugger forward;
+ * `epdb connect [HOST:]FIRST-LAST`: one forward serving every bridge of a cluster.
+ */
 export const connectCommand: Command = {
   name: 'connect',
   summary: 'forward 127.0.0.1:9229 to the app\'s debug bridge, adding the knock',
   help: `Usage: epdb connect [HOST:]PORT [--port LOCAL] [--wait SECONDS]
+       epdb connect [HOST:]FIRST-LAST [--port LOCAL]
 
 Opens a forward on 127.0.0.1:LOCAL (default ${DEFAULT_LOCAL_PORT}) to the epdb debug bridge at
 HOST:PORT (HOST defaults to 127.0.0.1; without an argument, EPDB_HOST:EPDB_PORT, i.e.
@@ -32,9 +37,19 @@ the forward, so these work unchanged:
 The bridge only starts on the app's first valid knock: until then connect keeps retrying,
 for up to --wait SECONDS (default ${DEFAULT_WAIT_SECONDS}; 0 waits forever).
 
+A cluster (node:cluster, pm2 cluster mode) gives each worker a bridge of its own on a range
+of ports (a single EPDB_PORT=9000 means 9001-9100 in a worker). Give connect the range and
+127.0.0.1:LOCAL serves every bridge it finds there as a target of its own /json/list, the
+one holding a knocked request first (so node inspect attaches to the worker that got the
+knock); bridges that start later appear, those that stop disappear. For example:
+
+  epdb connect 9001-9100
+  epdb connect 10.0.0.5:9001-9100 --port 9230
+
 Options:
   -p, --port LOCAL     local port to listen on (127.0.0.1 only)
-  --wait SECONDS       how long to wait for the bridge to come up
+  --wait SECONDS       how long to wait for the bridge to come up (one port only: a range
+                       is watched until Ctrl-C)
 
 Environment: EPDB_BACKEND, EPDB_KEY (the same values as the app's).
 Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2 on bad usage.
@@ -49,17 +64,25 @@ Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2
     const addressArgument = args.positionals[0];
     const localPort = parsePort(args.options.get('port') ?? String(DEFAULT_LOCAL_PORT), 'connect --port');
     const retryBoundMs = parseSeconds(args.options.get('wait') ?? String(DEFAULT_WAIT_SECONDS)) * 1000;
+    const givenRange = addressArgument === undefined ? null : parseBridgeRange(addressArgument);
     const { config, backend } = configuredBackend(io.env);
+    const knock = backend.authenticates ? () => freshKnock(backend) : () => Promise.resolve(null);
+    const range = givenRange ?? (addressArgument === undefined && config.port.first !== config.port.last
+      ? { host: defaultBridgeAddress(config.host, config.port.first).host, ports: config.port }
+      : null);
+    if (range !== null) {
+      await knock(); // a backend that cannot make a knock fails here, before anything listens
+      return runRangeForward({ range: await resolveRange(range), localPort, knock, authenticated: backend.authenticates }, io);
+    }
     const target = await resolveAddress(
-      addressArgument === undefined ? defaultBridgeAddress(config.host, config.port) : parseBridgeAddress(addressArgument),
+      addressArgument === undefined ? defaultBridgeAddress(config.host, config.port.first) : parseBridgeAddress(addressArgument),
     );
 
-    const knock = backend.authenticates ? () => freshKnock(backend) : () => Promise.resolve(null);
     await knock(); // a backend that cannot make a knock fails here, before anything listens
     const watch = new BridgeWatch({ target, knock, retryBoundMs });
     const bridgeAuthority = authorityOf(target);
     const server = await startForward({ target, bridgeAuthority, localAuthority: `127.0.0.1:${localPort}`, watch, knock }, localPort);
-    io.stdout.write(nextSteps(localPort, bridgeAuthority, backend.authenticates));
+    io.stdout.write(nextSteps(localPort, `the debug bridge on ${bridgeAuthority}`, backend.authenticates));
     watch.start();
 
     const stopped = new AbortController();
@@ -89,10 +112,18 @@ function parseSeconds(text: string): number {
  * only lets through an IP address or `localhost`, so a host name is resolved once, here.
  */
 async function resolveAddress(address: Address): Promise<Address> {
-  if (isIP(address.host) !== 0 || address.host === 'localhost') return address;
+  return { host: await resolveHost(address.host), port: address.port };
+}
+
+async function resolveRange(range: BridgeRange): Promise<BridgeRange> {
+  return { host: await resolveHost(range.host), ports: range.ports };
+}
+
+async function resolveHost(host: string): Promise<string> {
+  if (isIP(host) !== 0 || host === 'localhost') return host;
   try {
-    return { host: (await lookup(address.host)).address, port: address.port };
+    return (await lookup(host)).address;
   } catch (error) {
-    throw new CommandError(`cannot resolve the bridge's host "${address.host}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new CommandError(`cannot resolve the bridge's host "${host}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
 }

@@ -45,7 +45,8 @@ export async function startForward(context: ForwardContext, localPort: number): 
   return server;
 }
 
-function listenError(error: NodeJS.ErrnoException, port: number): Error {
+/** The one-line error for a local port the forward cannot listen on. */
+export function listenError(error: NodeJS.ErrnoException, port: number): Error {
   const where = `${LOCAL_HOST}:${port}`;
   if (error.code === 'EADDRINUSE') {
     return new CommandError(`${where} is already in use (a debugger, node --inspect or another epdb connect?); choose another local port with --port`);

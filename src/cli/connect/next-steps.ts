@@ -2,10 +2,10 @@
  * What to run once `epdb connect` listens: the knock, then any of the usual debuggers pointed at
  * the local side, exactly as for `node --inspect`.
  */
-export function nextSteps(localPort: number, bridgeAuthority: string, authenticated: boolean): string {
+export function nextSteps(localPort: number, destination: string, authenticated: boolean): string {
   const local = `127.0.0.1:${localPort}`;
   const added = authenticated ? ', adding a fresh X-EPDB knock to every request' : '';
-  return `epdb connect: forwarding ${local} to the debug bridge on ${bridgeAuthority}${added}.
+  return `epdb connect: forwarding ${local} to ${destination}${added}.
 
 1. Knock the app (this starts the bridge and holds that request for the debugger):
      curl -H "X-EPDB: $(npx epdb knock)" http://<your app>/<path>

@@ -1,0 +1,192 @@
+import WebSocket from 'ws';
+import { log } from '../../log.js';
+import { portsOf, type PortRange } from '../../port-range.js';
+import { TargetRefusal, type HubTarget, type TargetConnection, type TargetSink, type TargetSource } from '../hub/target.js';
+import { webSocketConnection } from '../hub/websocket-connection.js';
+import { authorityOf } from './bridge-address.js';
+import { probeBridge, describeSocketError } from './bridge-probe.js';
+
+/** Where the bridges are and how to knock on them. */
+export interface BridgeRangeOptions {
+  /** An IP address or `localhost` (the bridges' Host check accepts nothing else). */
+  readonly host: string;
+  readonly ports: PortRange;
+  /** Makes a fresh `X-EPDB` value, or `null` when the bridges need none (base64). */
+  readonly knock: () => Promise<string | null>;
+  /** How often to look over the whole range while nobody asks. Default 1000 ms. */
+  readonly intervalMs?: number;
+  /** How many ports are probed at once. Default 64. */
+  readonly concurrency?: number;
+  /** Per-port timeout. Default 1000 ms. */
+  readonly attemptTimeoutMs?: number;
+}
+
+/** A bridge found on one port of the range. */
+interface FoundBridge {
+  readonly target: HubTarget;
+  /** `127.0.0.1:9003 (pid 4242, worker 3)`, for log lines. */
+  readonly where: string;
+}
+
+/** The part of a bridge's `/json/list` entry this source reads (`epdb` is the bridge's own key). */
+interface BridgeEntry {
+  readonly id?: unknown;
+  readonly title?: unknown;
+  readonly url?: unknown;
+  readonly epdb?: { readonly pid?: unknown; readonly worker?: unknown; readonly heldSince?: unknown };
+}
+
+/**
+ * The {@link TargetSource} of `epdb connect FIRST-LAST`: looks over a range of ports for epdb
+ * bridges (one per process of a cluster), all ports at once but a bounded number at a time, each
+ * with a knock; every bridge it finds becomes a target of the hub, with its own authentication
+ * and `Host` (each debugger WebSocket is dialled to its bridge with a fresh knock). A bridge
+ * that starts later appears at the next look; one that stops answering disappears.
+ */
+export class BridgeRangeSource implements TargetSource {
+  private sink: TargetSink | undefined;
+  private readonly found = new Map<number, FoundBridge>();
+  /** Ports whose bridge refused our knock, logged once each. */
+  private readonly refused = new Set<number>();
+  private scanning: Promise<void> | undefined;
+  private again: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: BridgeRangeOptions) {}
+
+  start(sink: TargetSink): void {
+    this.sink = sink;
+    void this.lookPeriodically();
+  }
+
+  /** Looks over the range once more, after any look already under way (which may predate a knock). */
+  refresh(): Promise<void> {
+    if (this.scanning === undefined) return this.scan();
+    this.again ??= this.scanning.then(() => {
+      this.again = undefined;
+      return this.scan();
+    });
+    return this.again;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private async lookPeriodically(): Promise<void> {
+    if (this.stopped) return;
+    await this.refresh();
+    if (!this.stopped) this.timer = setTimeout(() => void this.lookPeriodically(), this.options.intervalMs ?? 1000);
+  }
+
+  private scan(): Promise<void> {
+    const done = this.scanPorts().finally(() => {
+      if (this.scanning === done) this.scanning = undefined;
+    });
+    this.scanning = done;
+    return done;
+  }
+
+  private async scanPorts(): Promise<void> {
+    let knock: string | null;
+    try {
+      knock = await this.options.knock();
+    } catch (error) {
+      log(`cannot make a knock: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    const queue = portsOf(this.options.ports);
+    const worker = async (): Promise<void> => {
+      for (let port = queue.shift(); port !== undefined && !this.stopped; port = queue.shift()) await this.look(port, knock);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 64, queue.length) }, worker));
+  }
+
+  private async look(port: number, knock: string | null): Promise<void> {
+    const address = { host: this.options.host, port };
+    const result = await probeBridge(address, knock, this.options.attemptTimeoutMs ?? 1000, '/json/list');
+    if (this.stopped) return;
+    if (result.kind === 'unauthorized' && !this.refused.has(port)) {
+      this.refused.add(port);
+      log(`the bridge on ${authorityOf(address)} refused the knock (401): EPDB_KEY is wrong `
+        + '(it must be the key the app runs with, for the same EPDB_BACKEND); it is left out');
+    }
+    const entry = result.kind === 'up' ? bridgeEntry(result.body) : null;
+    if (entry === null) {
+      this.lose(port);
+      return;
+    }
+    this.refused.delete(port);
+    const found = this.describe(port, entry);
+    const before = this.found.get(port);
+    if (before !== undefined && before.target.id !== found.target.id) this.lose(port);
+    if (before === undefined || before.target.id !== found.target.id) log(`found the bridge on ${found.where}`);
+    this.found.set(port, found);
+    this.sink?.add(found.target);
+  }
+
+  private lose(port: number): void {
+    const before = this.found.get(port);
+    if (before === undefined) return;
+    this.found.delete(port);
+    this.sink?.remove(before.target.id);
+    log(`the bridge on ${before.where} has gone`);
+  }
+
+  private describe(port: number, entry: BridgeEntry & { readonly id: string }): FoundBridge {
+    const authority = authorityOf({ host: this.options.host, port });
+    const pid = typeof entry.epdb?.pid === 'number' ? entry.epdb.pid : undefined;
+    const worker = typeof entry.epdb?.worker === 'number' ? entry.epdb.worker : undefined;
+    const process = pid === undefined ? '' : ` (pid ${pid}${worker === undefined ? '' : `, worker ${worker}`})`;
+    const heldSince = entry.epdb?.heldSince;
+    return {
+      where: `${authority}${process}`,
+      target: {
+        id: entry.id,
+        title: typeof entry.title === 'string' ? entry.title : authority,
+        url: typeof entry.url === 'string' ? entry.url : '',
+        heldSince: typeof heldSince === 'number' ? heldSince : null,
+        connect: () => this.connect(authority, entry.id),
+      },
+    };
+  }
+
+  /** Dials the bridge's WebSocket for one debugger, with a fresh knock and the bridge's own Host. */
+  private async connect(authority: string, id: string): Promise<TargetConnection> {
+    const knock = await this.options.knock();
+    const headers: Record<string, string> = knock === null ? {} : { 'x-epdb': knock };
+    const socket = new WebSocket(`ws://${authority}/${id}`, { headers, perMessageDeflate: false, handshakeTimeout: 5000 });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(webSocketConnection(socket)));
+      socket.once('unexpected-response', (_request, response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const reason = Buffer.concat(chunks).toString('utf8').split('\n', 1)[0]?.slice(0, 200) ?? '';
+          reject(new TargetRefusal(response.statusCode ?? 502, reason !== '' ? reason : `the bridge on ${authority} answered ${response.statusCode}`));
+          socket.terminate();
+        });
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        reject(new TargetRefusal(502, `the bridge on ${authority} did not answer (${describeSocketError(error.code ?? error.message)})`));
+      });
+    });
+  }
+}
+
+/** The one target of a bridge's `/json/list` answer, or `null` when it is not one. */
+function bridgeEntry(body: string): (BridgeEntry & { readonly id: string }) | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const first: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
+  if (typeof first !== 'object' || first === null) return null;
+  const entry = first as BridgeEntry;
+  // The id becomes a path on the hub: only what a bridge makes (a UUID) is taken.
+  return typeof entry.id === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(entry.id) ? { ...entry, id: entry.id } : null;
+}
