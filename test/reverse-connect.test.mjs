@@ -4,6 +4,7 @@
 // certificate refused; Ctrl-C on epdb listen resumes what it holds; the CLI's usage; and the
 // handshake's proofs themselves.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { test } from 'node:test';
 import { base64Knock, freePortBelowEphemeralRange, makeSelfSignedCert, startApp } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
@@ -51,6 +52,41 @@ test('fernet: both ends prove the Fernet key, and a process with another one is 
   const stranger = await startApp(t, { app: REPLICA_APP, env: otherEnv });
   assert.equal((await get(stranger.port, '/hello?stranger', { 'X-EPDB': await knockWith(otherEnv, listen.connect) })).status, 200);
   await stranger.stderr.waitForLine(/^epdb: refused epdb listen at .* did not prove it holds EPDB_KEY/);
+});
+
+test('the listener\'s title follows the request the process holds', async (t) => {
+  const listen = await startListen(t);
+  const replica = await startApp(t, { app: REPLICA_APP, env: { ...JWT_ENV, EPDB_WAIT_TIMEOUT: '60' } });
+  const knock = { 'X-EPDB': await knockWith(JWT_ENV, listen.connect) };
+  /** Reads /json/list until its one target's title matches (the process tells the listener asynchronously). */
+  const titleBecomes = async (pattern) => {
+    let titles = [];
+    for (const deadline = performance.now() + 10_000; performance.now() < deadline;) {
+      titles = (await listedTargets(listen.localPort)).map((target) => target.title);
+      if (titles.length === 1 && pattern.test(titles[0])) return titles[0];
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`title never matched ${pattern}: ${JSON.stringify(titles)}`);
+  };
+  const pid = replica.process.pid;
+  const first = http.get({ host: '127.0.0.1', port: replica.port, path: '/other?first', headers: knock, agent: false });
+  first.on('error', () => {});
+  await listen.stderr.waitForLine(/^epdb: listen: GET \/other on \S+ \(pid \d+\) connected from /, { timeoutMs: 15_000 });
+  await titleBecomes(new RegExp(`^GET /other on \\S+ \\(pid ${pid}\\)$`));
+  // Its client leaves while it waits: the process holds nothing now.
+  first.destroy();
+  await replica.stderr.waitForLine(/went away while it waited/);
+  await titleBecomes(new RegExp(`^\\S+ \\(pid ${pid}\\) .*replica-app\\.cjs$`));
+  // Another knock on the same connection: it holds that one, and a debugger attached now gets it.
+  const second = get(replica.port, '/hello?second', knock, { timeoutMs: 30_000 });
+  await titleBecomes(new RegExp(`^GET /hello on \\S+ \\(pid ${pid}\\)$`));
+  assert.equal(listen.stderr.matching(/ connected from /).length, 1, 'one connection all along');
+  const dbg = await attachDebugger(listen.localPort, t);
+  const pause = await dbg.nextPause(15_000);
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?second');
+  await dbg.client.Debugger.resume();
+  assert.equal((await second).status, 200);
+  await dbg.close();
 });
 
 test('one listener at a time: a knock for another one while connected goes on undebugged, saying why', async (t) => {

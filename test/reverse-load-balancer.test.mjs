@@ -11,7 +11,7 @@ import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/rever
 
 const REPLICA_APP = new URL('./fixtures/reverse/replica-app.cjs', import.meta.url).pathname;
 const CONNECTED = /^epdb: listen: GET \/hello on \S+ \(pid (\d+)\) connected from 127\.0\.0\.1:\d+$/;
-const DISCONNECTED = /^epdb: listen: GET \/hello on \S+ \(pid (\d+)\) disconnected$/;
+const DISCONNECTED = /^epdb: listen: \S+ \(pid (\d+)\) disconnected$/;
 
 test('knocks through haproxy over 3 replicas: each time the replica that got it dials epdb listen and is debugged', async (t) => {
   const listen = await startListen(t);

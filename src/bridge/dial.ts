@@ -2,8 +2,9 @@ import { WebSocket } from 'ws';
 import { log } from '../log.js';
 import {
   CLOSE_DEBUGGER_LEFT, CLOSE_PROTOCOL, CLOSE_UNPROVEN, HANDSHAKE_STEP_MS, HANDSHAKE_VERSION, freshNonce,
-  parseHandshakeMessage, proofHolds, proofOf,
+  clip, parseHandshakeMessage, proofHolds, proofOf,
 } from '../reverse/handshake.js';
+import { heldNotice } from '../reverse/held-notice.js';
 import { HandshakeStepError, nextMessage } from '../reverse/next-message.js';
 import { describeDialError } from './dial-errors.js';
 import type { DialSettings } from './messages.js';
@@ -19,18 +20,25 @@ export interface DialEvents {
   ended(reason: string, again: boolean): void;
 }
 
+/** A dialled connection, as the worker around it uses it. */
+export interface DialTransport {
+  /** Tells the listener which request this process holds now (`null`: none), once connected. */
+  describeHeld(request: string | null): void;
+}
+
 /**
  * The bridge's dial-out transport: opens a WebSocket to `epdb listen`, runs the mutual proof of
  * the key (the listener first: an impostor learns nothing about this process and gets no
  * debugger), then hands the socket to the relay. No port is opened in this process.
  */
-export function dialListener(settings: DialSettings, events: DialEvents): void {
+export function dialListener(settings: DialSettings, events: DialEvents): DialTransport {
   const { address } = settings;
   const where = `epdb listen at ${address.authority}`;
   if (settings.handshakeKey === null) {
     log(`warning: dialling ${where} with base64, which proves nothing either way: whoever answers there gets a debugger over this process; use fernet or jwt across any network you do not trust (see SECURITY.md)`);
   }
   let over = false;
+  let proven = false;
   const end = (reason: string, again = false): void => {
     if (over) return;
     over = true;
@@ -63,6 +71,7 @@ export function dialListener(settings: DialSettings, events: DialEvents): void {
     handshake(ws, settings, where).then(
       () => {
         log(`connected to ${where} (pid ${process.pid}); waiting for a debugger there`);
+        proven = true;
         events.connected(ws);
         // After the relay's own listener: its session is gone (and a pause resumed) before this.
         ws.on('close', (code) => end(closedReason(code, where), code === CLOSE_DEBUGGER_LEFT));
@@ -78,6 +87,11 @@ export function dialListener(settings: DialSettings, events: DialEvents): void {
       },
     );
   });
+  return {
+    describeHeld(request) {
+      if (proven && !over && ws.readyState === WebSocket.OPEN) ws.send(heldNotice(request));
+    },
+  };
 }
 
 /** The largest message this process takes from a listener. */
@@ -93,7 +107,7 @@ async function handshake(ws: WebSocket, settings: DialSettings, where: string): 
   const challenge = parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'challenge');
   if (challenge === null) throw new Error(`${where} did not answer with a handshake challenge`);
   if (challenge.scheme.toLowerCase() !== settings.scheme.toLowerCase()) {
-    throw new RefusedListener(`${where} runs the ${printable(challenge.scheme)} backend, this process ${settings.scheme}`);
+    throw new RefusedListener(`${where} runs the ${clip(challenge.scheme, 20)} backend, this process ${settings.scheme}`);
   }
   if (!proofHolds(key, challenge.proof, 'listener', settings.scheme, nonce, challenge.nonce)) {
     throw new RefusedListener(`${where} did not prove it holds EPDB_KEY (an impostor, or another key)`);
@@ -123,8 +137,4 @@ function closedReason(code: number, where: string): string {
   if (code === CLOSE_DEBUGGER_LEFT) return `the debugger on ${where} detached; the connection is closed (a knock that waits dials again)`;
   if (code === 1001) return `${where} stopped; the connection is closed`;
   return `the connection to ${where} was lost (${code}); the process runs on`;
-}
-
-function printable(text: string): string {
-  return text.replace(/[^\x21-\x7e]/g, '?').slice(0, 20);
 }

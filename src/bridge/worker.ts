@@ -58,9 +58,11 @@ function serveClient(ws: WebSocket): void {
 }
 
 // The transport: dial an `epdb listen` (no port opened here), or listen as `node --inspect` does.
-if (data.dial !== null) {
-  dialListener(data.dial, { connected: serveClient, ended: (reason, again) => tell({ type: 'ended', reason, again }) });
-} else {
+const dialled = data.dial === null ? null : dialListener(data.dial, {
+  connected: serveClient,
+  ended: (reason, again) => tell({ type: 'ended', reason, again }),
+});
+if (data.dial === null) {
   const server = createBridgeServer({
     data,
     guard: createBridgeGuard(data.bridgeAuth),
@@ -87,6 +89,7 @@ port.on('message', (message: ToBridge) => {
       // Kept while the same request stays held, so its `heldSince` says how long it has waited.
       if (message.summary === null) held = null;
       else if (held?.summary !== message.summary) held = { summary: message.summary, since: Date.now() };
+      dialled?.describeHeld(message.summary);
       break;
     case 'walk':
       if (!attached) tell({ type: 'walk-armed', id: message.id, ok: false });

@@ -140,8 +140,8 @@ export function parseDebuggeeProcess(text: string): DebuggeeProcess | null {
   return { hostname: clip(hostname), pid, request: clip(request), script: clip(script), url: clip(url) };
 }
 
-/** Text from the other side goes into titles and log lines: printable and short. */
-function clip(text: string): string {
+/** Text from the other side, for titles and log lines: printable ASCII only, at most `max` characters. */
+export function clip(text: string, max = 200): string {
   const printable = text.replace(/[^\x20-\x7e]/g, '?');
-  return printable.length > 200 ? `${printable.slice(0, 200)}...` : printable;
+  return printable.length > max ? `${printable.slice(0, max)}...` : printable;
 }

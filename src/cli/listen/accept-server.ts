@@ -63,7 +63,7 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
           pending--;
           const target = new DebuggeeTarget(process, peer, ws);
           log(`listen: ${target.title} connected from ${peer}`);
-          target.onceGone(() => log(`listen: ${target.title} disconnected`));
+          target.onceGone(() => log(`listen: ${target.process.hostname} (pid ${target.process.pid}) disconnected`));
           options.onTarget(target);
         },
         (error: unknown) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
-import { CLOSE_DEBUGGER_LEFT, type DebuggeeProcess } from '../../reverse/handshake.js';
+import { CLOSE_DEBUGGER_LEFT, clip, type DebuggeeProcess } from '../../reverse/handshake.js';
+import { parseHeldNotice } from '../../reverse/held-notice.js';
 import { TargetRefusal, type HubTarget, type TargetConnection } from '../hub/target.js';
 
 /** Where a dialled-in process stands: waiting for a debugger, relaying to one, or gone. */
@@ -14,7 +15,7 @@ type TargetState = 'waiting' | 'attached' | 'gone';
  */
 export class DebuggeeTarget implements HubTarget {
   readonly id = randomUUID();
-  readonly heldSince: number | null;
+  private held: { readonly request: string; readonly since: number } | null;
   private state: TargetState = 'waiting';
   private readonly messageListeners = new Set<(message: string) => void>();
   private readonly goneListeners = new Set<() => void>();
@@ -25,12 +26,15 @@ export class DebuggeeTarget implements HubTarget {
     readonly peer: string,
     private readonly connection: WebSocket,
   ) {
-    this.heldSince = process.request === '' ? null : Date.now();
+    this.held = process.request === '' ? null : { request: process.request, since: Date.now() };
     connection.on('error', () => connection.terminate());
     connection.on('close', () => this.onGone());
     connection.on('message', (data: RawData, isBinary: boolean) => {
-      if (this.state !== 'attached' || isBinary) return;
+      if (isBinary) return;
       const text = data.toString();
+      const notice = parseHeldNotice(text);
+      if (notice !== undefined) return this.holding(notice);
+      if (this.state !== 'attached') return;
       for (const listener of this.messageListeners) listener(text);
     });
   }
@@ -38,7 +42,12 @@ export class DebuggeeTarget implements HubTarget {
   /** `GET /orders/42 on web-7 (pid 4242)`: the held request first, as the hub's other targets. */
   get title(): string {
     const where = `${this.process.hostname} (pid ${this.process.pid})`;
-    return this.process.request === '' ? `${where} ${this.process.script}` : `${this.process.request} on ${where}`;
+    return this.held === null ? `${where} ${this.process.script}` : `${this.held.request} on ${where}`;
+  }
+
+  /** Since when it holds its knocked request; `null` when it holds none (the hub lists those last). */
+  get heldSince(): number | null {
+    return this.held?.since ?? null;
   }
 
   /** The process's main script, as `node --inspect` shows it. */
@@ -81,6 +90,12 @@ export class DebuggeeTarget implements HubTarget {
       this.connection.close(code, reason);
       setTimeout(() => this.connection.terminate(), 2_000).unref();
     }
+  }
+
+  /** The process says which request it holds now. */
+  private holding(request: string | null): void {
+    if (request === null) this.held = null;
+    else if (this.held?.request !== request) this.held = { request: clip(request), since: Date.now() };
   }
 
   private onGone(): void {

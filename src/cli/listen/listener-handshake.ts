@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import {
   CLOSE_PROTOCOL, CLOSE_UNPROVEN, HANDSHAKE_STEP_MS, HANDSHAKE_VERSION, freshNonce, parseDebuggeeProcess,
-  parseHandshakeMessage, proofHolds, proofOf, type DebuggeeProcess,
+  clip, parseHandshakeMessage, proofHolds, proofOf, type DebuggeeProcess,
 } from '../../reverse/handshake.js';
 import { nextMessage } from '../../reverse/next-message.js';
 
@@ -32,7 +32,7 @@ export async function acceptDebuggee(ws: WebSocket, key: ListenerKey): Promise<D
   if (hello === null) return refuse(CLOSE_PROTOCOL, 'the first message was not an epdb debuggee hello');
   if (hello.version !== HANDSHAKE_VERSION) return refuse(CLOSE_PROTOCOL, `handshake version ${hello.version} is not ${HANDSHAKE_VERSION} (another epdb version?)`);
   if (hello.scheme.toLowerCase() !== key.scheme.toLowerCase()) {
-    return refuse(CLOSE_UNPROVEN, `it uses the ${printable(hello.scheme)} backend, this listener ${key.scheme}`);
+    return refuse(CLOSE_UNPROVEN, `it uses the ${clip(hello.scheme, 20)} backend, this listener ${key.scheme}`);
   }
   const nonce = freshNonce();
   ws.send(JSON.stringify({ type: 'challenge', scheme: key.scheme, nonce, proof: proofOf(key.handshakeKey, 'listener', key.scheme, hello.nonce, nonce) }));
@@ -45,8 +45,4 @@ export async function acceptDebuggee(ws: WebSocket, key: ListenerKey): Promise<D
   if (process === null) return refuse(CLOSE_PROTOCOL, 'its process description is malformed');
   ws.send(JSON.stringify({ type: 'welcome' }));
   return process;
-}
-
-function printable(text: string): string {
-  return text.replace(/[^\x21-\x7e]/g, '?').slice(0, 20);
 }
