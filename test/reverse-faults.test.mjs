@@ -164,7 +164,7 @@ test('an impostor debuggee is refused by the listener, also when it replays a re
   const listen = await startListen(t);
   const url = `ws://127.0.0.1:${listen.acceptPort}${DEBUGGEE_PATH}`;
   const key = handshake.deriveHandshakeKey(Buffer.from(JWT_ENV.EPDB_KEY, 'utf8'));
-  const process_ = JSON.stringify({ hostname: 'test', pid: 1, request: 'GET /recorded', script: 'x', url: 'file:///x' });
+  const process_ = JSON.stringify({ hostname: 'test', pid: 1, worker: null, request: 'GET /recorded', script: 'x', url: 'file:///x' });
 
   /** One handshake as the debuggee; `prove(hello, challenge)` makes the proof message. */
   async function dialAs(hello, prove) {

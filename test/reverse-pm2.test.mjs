@@ -14,7 +14,7 @@ import { knockWith, startListen } from './fixtures/reverse/listen.mjs';
 
 const PM2 = join(REPO_ROOT, 'node_modules', '.bin', 'pm2');
 const APP = fixtureApp('../cluster/app.cjs');
-const CONNECTED = /^epdb: listen: GET \/hello on \S+ \(pid (\d+)\) connected from /;
+const CONNECTED = /^epdb: listen: GET \/hello on \S+ \(pid (\d+), worker \d+\) connected from /;
 
 test('pm2 cluster mode, 2 instances: the instance that got the knock dials epdb listen and is debugged, each in turn', async (t) => {
   const home = await mkdtemp(join(tmpdir(), 'epdb-pm2-reverse-'));
@@ -54,7 +54,7 @@ test('pm2 cluster mode, 2 instances: the instance that got the knock dials epdb 
     await dbg.client.Debugger.resume();
     assert.deepEqual(await response, { status: 200, body: `hello from ${pid}: GET /hello?n=${n}` });
     await dbg.close();
-    await listen.stderr.waitForLine(new RegExp(`^epdb: listen: \\S+ \\(pid ${pid}\\) disconnected$`), { timeoutMs: 10_000, from });
+    await listen.stderr.waitForLine(new RegExp(`^epdb: listen: \\S+ \\(pid ${pid}, worker \\d+\\) disconnected$`), { timeoutMs: 10_000, from });
     debugged.add(pid);
   }
   assert.deepEqual([...debugged].sort(), [...instances].sort(), 'both instances debugged');

@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { appScript, clusterWorkerId } from '../process-identity.js';
 import type { EPDBBackend } from '../backends/backend.js';
 import type { DialSettings } from '../bridge/messages.js';
 import type { KnockedRequest } from '../types.js';
@@ -31,7 +33,7 @@ export function dialSettingsFor(request: KnockedRequest, dialOut: DialOutSetting
   const parsed = typeof asked === 'string' ? parseDialAddress(asked) : null;
   const address = typeof parsed === 'object' && parsed !== null ? parsed : dialOut.connect;
   if (address === null) return null;
-  const script = process.argv[1] ?? `node[${process.pid}]`;
+  const script = appScript();
   return {
     address,
     scheme: dialOut.scheme,
@@ -39,9 +41,10 @@ export function dialSettingsFor(request: KnockedRequest, dialOut: DialOutSetting
     process: {
       hostname: hostname(),
       pid: process.pid,
+      worker: clusterWorkerId() ?? null,
       request: `${request.method} ${request.path}`,
-      script,
-      url: process.argv[1] !== undefined ? `file://${process.argv[1]}` : 'file://',
+      script: script ?? `node[${process.pid}]`,
+      url: script !== undefined ? pathToFileURL(script).href : 'file://',
     },
   };
 }

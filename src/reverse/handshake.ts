@@ -40,6 +40,8 @@ export type HandshakeRole = 'listener' | 'debuggee';
 export interface DebuggeeProcess {
   readonly hostname: string;
   readonly pid: number;
+  /** Its `node:cluster` worker id (pm2's cluster mode too), or null. */
+  readonly worker: number | null;
   /** The held request, `GET /orders/42`, or '' when none (yet). */
   readonly request: string;
   /** The main script, as `node --inspect` titles a target. */
@@ -134,10 +136,10 @@ export function parseDebuggeeProcess(text: string): DebuggeeProcess | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   const record = value as Record<string, unknown>;
-  const { hostname, pid, request, script, url } = record;
+  const { hostname, pid, worker, request, script, url } = record;
   if (typeof hostname !== 'string' || typeof pid !== 'number' || !Number.isInteger(pid) || typeof request !== 'string'
-    || typeof script !== 'string' || typeof url !== 'string') return null;
-  return { hostname: clip(hostname), pid, request: clip(request), script: clip(script), url: clip(url) };
+    || typeof script !== 'string' || typeof url !== 'string' || (worker !== null && !Number.isInteger(worker))) return null;
+  return { hostname: clip(hostname), pid, worker: worker as number | null, request: clip(request), script: clip(script), url: clip(url) };
 }
 
 /** Text from the other side, for titles and log lines: printable ASCII only, at most `max` characters. */

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { log, RateLimitedLog } from '../../log.js';
+import { processLabel } from '../../process-identity.js';
 import { DEBUGGEE_PATH } from '../../reverse/address.js';
 import { CLOSE_UNPROVEN } from '../../reverse/handshake.js';
 import { HandshakeStepError } from '../../reverse/next-message.js';
@@ -63,7 +64,7 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
           pending--;
           const target = new DebuggeeTarget(process, peer, ws);
           log(`listen: ${target.title} connected from ${peer}`);
-          target.onceGone(() => log(`listen: ${target.process.hostname} (pid ${target.process.pid}) disconnected`));
+          target.onceGone(() => log(`listen: ${target.process.hostname} (${processLabel(target.process.pid, target.process.worker ?? undefined)}) disconnected`));
           options.onTarget(target);
         },
         (error: unknown) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket, type RawData } from 'ws';
 import { CLOSE_DEBUGGER_LEFT, clip, type DebuggeeProcess } from '../../reverse/handshake.js';
+import { processLabel } from '../../process-identity.js';
 import { parseHeldNotice } from '../../reverse/held-notice.js';
 import { TargetRefusal, type HubTarget, type TargetConnection } from '../hub/target.js';
 
@@ -41,7 +42,7 @@ export class DebuggeeTarget implements HubTarget {
 
   /** `GET /orders/42 on web-7 (pid 4242)`: the held request first, as the hub's other targets. */
   get title(): string {
-    const where = `${this.process.hostname} (pid ${this.process.pid})`;
+    const where = `${this.process.hostname} (${processLabel(this.process.pid, this.process.worker ?? undefined)})`;
     return this.held === null ? `${where} ${this.process.script}` : `${this.held.request} on ${where}`;
   }
 
