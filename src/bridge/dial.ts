@@ -68,6 +68,9 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
   });
   ws.once('open', () => {
     ws.off('error', failBeforeOpen);
+    // Between two handshake steps no step listens: a socket error then must not go unhandled
+    // (each step still sees it, and the relay adds its own).
+    ws.on('error', () => {});
     handshake(ws, settings, where).then(
       () => {
         log(`connected to ${where} (pid ${process.pid}); waiting for a debugger there`);
@@ -77,7 +80,6 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
         ws.on('close', (code) => end(closedReason(code, where), code === CLOSE_DEBUGGER_LEFT));
       },
       (error: unknown) => {
-        ws.on('error', () => {});
         if (ws.readyState === WebSocket.OPEN) {
           const unproven = error instanceof RefusedListener;
           ws.close(unproven ? CLOSE_UNPROVEN : CLOSE_PROTOCOL, unproven ? 'the listener did not prove the key' : 'handshake failed');

@@ -59,6 +59,8 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
     }
     pending++;
     sockets.handleUpgrade(req, socket, head, (ws) => {
+      // Between two handshake steps no step listens: an error then must not go unhandled.
+      ws.on('error', () => {});
       acceptDebuggee(ws, options.key).then(
         (process) => {
           pending--;
@@ -69,7 +71,6 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
         },
         (error: unknown) => {
           pending--;
-          ws.on('error', () => {});
           if (!(error instanceof RefusedDebuggee)) ws.terminate();
           const reason = error instanceof RefusedDebuggee ? error.message : handshakeFailure(error);
           refusals.log(`listen: refused a debuggee from ${peer}: ${reason}`);
