@@ -146,6 +146,11 @@ test('a malformed EPDB_CONNECT names the variable and leaves the app running unp
     assert.equal(typeof parseDialAddress(text) === 'object', ok, text);
   }
   assert.equal(parseDialAddress('wss://listen.example:443').url, 'wss://listen.example:443/epdb/v1/debuggee');
+  // In code, instrument()'s `connect` is checked the same way, before anything is patched.
+  const { instrument, isInstrumented, JWTBackend, ConfigError } = await import('epdb');
+  assert.throws(() => instrument({ backend: new JWTBackend({ secret: JWT_ENV.EPDB_KEY, maxAgeSeconds: 60 }), connect: 'http://listener' }),
+    (error) => error instanceof ConfigError && error.variable === 'connect');
+  assert.equal(isInstrumented(), false);
 });
 
 test('wss://: the listener\'s certificate is verified; trusted through NODE_EXTRA_CA_CERTS it works, else it is refused with a clear line', async (t) => {
