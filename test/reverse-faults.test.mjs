@@ -119,6 +119,53 @@ test('the connection dropped mid-step: the request completes, and the next knock
   await second.close();
 });
 
+test('an on-path attacker who injects messages after the handshake is refused, on either side', async (t) => {
+  const listen = await startListen(t);
+  // A TCP relay standing for someone on the path between the replica and the listener.
+  const pairs = [];
+  const relay = net.createServer((inbound) => {
+    const outbound = net.connect({ port: listen.acceptPort, host: '127.0.0.1' });
+    pairs.push({ toReplica: inbound, toListener: outbound });
+    for (const [a, b] of [[inbound, outbound], [outbound, inbound]]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+      a.pipe(b);
+    }
+  });
+  relay.listen(0, '127.0.0.1');
+  await once(relay, 'listening');
+  t.after(() => { for (const pair of pairs) { pair.toReplica.destroy(); pair.toListener.destroy(); } relay.close(); });
+  /** One WebSocket text frame (a client's frames are masked, a server's not). */
+  const frame = (text, masked) => {
+    const payload = Buffer.from(text);
+    assert.ok(payload.length < 126);
+    const head = Buffer.from([0x81, (masked ? 0x80 : 0) | payload.length]);
+    if (!masked) return Buffer.concat([head, payload]);
+    const mask = Buffer.from([1, 2, 3, 4]);
+    return Buffer.concat([head, mask, Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]))]);
+  };
+  const replica = await startApp(t, { app: REPLICA_APP, env: REPLICA_ENV });
+  const knock = { 'X-EPDB': await knockWith(JWT_ENV, `127.0.0.1:${relay.address().port}`) };
+
+  // Towards the process: a command to run code, as if from the listener. The connection is idle
+  // after the handshake, so the frame lands between two frames, where a real one would.
+  const first = get(replica.port, '/hello?inject', knock, { timeoutMs: 30_000 });
+  await listen.stderr.waitForLine(CONNECTED, { timeoutMs: 15_000 });
+  pairs[0].toReplica.write(frame('{"id":1,"method":"Runtime.evaluate","params":{"expression":"process.exit(9)"}}', false));
+  await replica.stderr.waitForLine(/^epdb: a message from epdb listen at 127\.0\.0\.1:\d+ did not verify \(altered or injected on the way\?\); closed the connection, nothing of it was relayed$/, { timeoutMs: 5_000 });
+  assert.equal((await first).body, `hello from ${replica.process.pid} /hello?inject`, 'the request went on, and the process did not exit');
+  assert.equal(replica.process.exitCode, null);
+
+  // Towards the listener: a forged event, as if from the process, for whatever debugger attaches.
+  const from = listen.stderr.lines.length;
+  const second = get(replica.port, '/hello?inject2', knock, { timeoutMs: 30_000 });
+  await listen.stderr.waitForLine(CONNECTED, { timeoutMs: 15_000, from });
+  pairs[1].toListener.write(frame('{"method":"Runtime.consoleAPICalled","params":{}}', true));
+  await listen.stderr.waitForLine(/^epdb: listen: a message from \S+ \(pid \d+\) at 127\.0\.0\.1:\d+ did not verify \(altered or injected on the way\?\); closed its connection$/, { timeoutMs: 5_000, from });
+  assert.equal((await second).status, 200);
+  assert.deepEqual(await listedTargets(listen.localPort), [], 'the tampered connection is no target');
+});
+
 test('an impostor listener without the key gets nothing: the debuggee refuses it before relaying anything', async (t) => {
   // It speaks the protocol but cannot prove the key: its proof is made with another one.
   const received = [];

@@ -6,13 +6,14 @@ import {
 } from '../reverse/handshake.js';
 import { heldNotice } from '../reverse/held-notice.js';
 import { HandshakeStepError, nextMessage } from '../reverse/next-message.js';
+import { SealedSocket, sessionKeys } from '../reverse/sealed-socket.js';
 import { describeDialError } from './dial-errors.js';
 import type { DialSettings } from './messages.js';
 
 /** What the dialling transport needs from the worker around it. */
 export interface DialEvents {
-  /** The listener proved the key and took this process: relay CDP over `ws` from now on. */
-  connected(ws: WebSocket): void;
+  /** The listener proved the key and took this process: relay CDP over `socket` from now on. */
+  connected(socket: SealedSocket): void;
   /**
    * The connection could not be made, or is over; `reason` is the one line to log. `again`: it
    * ended as it should (the debugger detached), so a request still waiting may dial again.
@@ -38,7 +39,7 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
     log(`warning: dialling ${where} with base64, which proves nothing either way: whoever answers there gets a debugger over this process; use fernet or jwt across any network you do not trust (see SECURITY.md)`);
   }
   let over = false;
-  let proven = false;
+  let sealed: SealedSocket | null = null;
   const end = (reason: string, again = false): void => {
     if (over) return;
     over = true;
@@ -72,10 +73,13 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
     // (each step still sees it, and the relay adds its own).
     ws.on('error', () => {});
     handshake(ws, settings, where).then(
-      () => {
+      (nonces) => {
         log(`connected to ${where} (pid ${process.pid}); waiting for a debugger there`);
-        proven = true;
-        events.connected(ws);
+        const key = settings.handshakeKey;
+        sealed = new SealedSocket(ws, key === null ? null : sessionKeys(key, 'debuggee', nonces.debuggee, nonces.listener), () => {
+          log(`a message from ${where} did not verify (altered or injected on the way?); closed the connection, nothing of it was relayed`);
+        });
+        events.connected(sealed);
         // After the relay's own listener: its session is gone (and a pause resumed) before this.
         ws.on('close', (code) => end(closedReason(code, where), code === CLOSE_DEBUGGER_LEFT));
       },
@@ -91,7 +95,7 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
   });
   return {
     describeHeld(request) {
-      if (proven && !over && ws.readyState === WebSocket.OPEN) ws.send(heldNotice(request));
+      if (sealed !== null && !over && sealed.readyState === WebSocket.OPEN) sealed.send(heldNotice(request));
     },
   };
 }
@@ -102,7 +106,8 @@ const MAX_INBOUND_BYTES = 16 * 1024 * 1024;
 /** The listener failed the proof (or runs another scheme): it gets nothing. */
 class RefusedListener extends Error {}
 
-async function handshake(ws: WebSocket, settings: DialSettings, where: string): Promise<void> {
+/** Runs the debuggee's side of the handshake; resolves with both nonces (they key the messages). */
+async function handshake(ws: WebSocket, settings: DialSettings, where: string): Promise<{ debuggee: string; listener: string }> {
   const key = settings.handshakeKey;
   const nonce = freshNonce();
   ws.send(JSON.stringify({ type: 'hello', version: HANDSHAKE_VERSION, scheme: settings.scheme, nonce }));
@@ -123,6 +128,7 @@ async function handshake(ws: WebSocket, settings: DialSettings, where: string): 
   if (parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'welcome') === null) {
     throw new Error(`${where} did not welcome this process after its proof`);
   }
+  return { debuggee: nonce, listener: challenge.nonce };
 }
 
 function handshakeFailure(error: unknown, where: string): string {

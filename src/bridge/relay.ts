@@ -1,7 +1,6 @@
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { WebSocket } from 'ws';
 import type { ClientHold } from './client-hold.js';
 import { SelfHider } from './hide-self.js';
 import { PauseLimit } from './pause-limit.js';
@@ -27,6 +26,18 @@ export interface RelayedClient {
   warn(text: string): void;
 }
 
+/**
+ * What a relay needs of its client's connection: a `ws` WebSocket (the listening bridge), or
+ * the sealed socket of a reverse connection (src/reverse/sealed-socket.ts).
+ */
+export interface RelaySocket {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: { toString(): string }) => void): unknown;
+  on(event: 'close' | 'error', listener: () => void): unknown;
+}
+
 /** Settings of one relay. */
 export interface RelayOptions {
   /** `EPDB_MAX_PAUSE` in ms; 0: no limit. */
@@ -39,7 +50,7 @@ export interface RelayOptions {
  * the client can inspect and resume it. Closing the socket disconnects the session, which
  * resumes a paused main thread.
  */
-export function relayClient(ws: WebSocket, hold: ClientHold, events: RelayEvents, options: RelayOptions): RelayedClient {
+export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEvents, options: RelayOptions): RelayedClient {
   const self = new SelfHider(SELF_URL);
   const session = new Session();
   session.connectToMainThread();

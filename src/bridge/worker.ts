@@ -4,7 +4,6 @@
  * is paused. Started by the gate on the first knock, with the {@link BridgeWorkerData} it needs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { WebSocket } from 'ws';
 import { log } from '../log.js';
 import { PauseArmer } from './arm.js';
 import { createBridgeGuard } from './auth.js';
@@ -14,7 +13,7 @@ import { listenOnFirstFree } from './listen-range.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from './messages.js';
 import { dialListener } from './dial.js';
 import { formatSeconds } from './pause-limit.js';
-import { relayClient, type RelayedClient } from './relay.js';
+import { relayClient, type RelayedClient, type RelaySocket } from './relay.js';
 import { createBridgeServer } from './server.js';
 import { Walker } from './walk/walker.js';
 
@@ -34,7 +33,7 @@ const walker = new Walker(hold, {
 });
 
 /** Relays CDP between `ws`, a debugger's connection however it came, and the main thread. */
-function serveClient(ws: WebSocket): void {
+function serveClient(ws: RelaySocket): void {
   client = relayClient(ws, hold, {
     attached() {
       attached = true;

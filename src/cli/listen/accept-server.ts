@@ -7,6 +7,7 @@ import { processLabel } from '../../process-identity.js';
 import { DEBUGGEE_PATH } from '../../reverse/address.js';
 import { CLOSE_UNPROVEN } from '../../reverse/handshake.js';
 import { HandshakeStepError } from '../../reverse/next-message.js';
+import { SealedSocket, sessionKeys } from '../../reverse/sealed-socket.js';
 import { CommandError } from '../errors.js';
 import { DebuggeeTarget } from './debuggee-target.js';
 import { acceptDebuggee, RefusedDebuggee, type ListenerKey } from './listener-handshake.js';
@@ -62,9 +63,13 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
       // Between two handshake steps no step listens: an error then must not go unhandled.
       ws.on('error', () => {});
       acceptDebuggee(ws, options.key).then(
-        (process) => {
+        ({ process, nonces }) => {
           pending--;
-          const target = new DebuggeeTarget(process, peer, ws);
+          const key = options.key.handshakeKey;
+          const socket = new SealedSocket(ws, key === null ? null : sessionKeys(key, 'listener', nonces.debuggee, nonces.listener), () => {
+            log(`listen: a message from ${process.hostname} (${processLabel(process.pid, process.worker ?? undefined)}) at ${peer} did not verify (altered or injected on the way?); closed its connection`);
+          });
+          const target = new DebuggeeTarget(process, peer, socket);
           log(`listen: ${target.title} connected from ${peer}`);
           target.onceGone(() => log(`listen: ${target.process.hostname} (${processLabel(target.process.pid, target.process.worker ?? undefined)}) disconnected`));
           options.onTarget(target);

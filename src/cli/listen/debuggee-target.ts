@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { WebSocket, type RawData } from 'ws';
+import { WebSocket } from 'ws';
 import { CLOSE_DEBUGGER_LEFT, clip, type DebuggeeProcess } from '../../reverse/handshake.js';
 import { processLabel } from '../../process-identity.js';
 import { parseHeldNotice } from '../../reverse/held-notice.js';
+import type { SealedSocket } from '../../reverse/sealed-socket.js';
 import { TargetRefusal, type HubTarget, type TargetConnection } from '../hub/target.js';
 
 /** Where a dialled-in process stands: waiting for a debugger, relaying to one, or gone. */
@@ -25,14 +26,12 @@ export class DebuggeeTarget implements HubTarget {
     readonly process: DebuggeeProcess,
     /** The peer's address as seen here, for log lines. */
     readonly peer: string,
-    private readonly connection: WebSocket,
+    private readonly connection: SealedSocket,
   ) {
     this.held = process.request === '' ? null : { request: process.request, since: Date.now() };
     connection.on('error', () => connection.terminate());
     connection.on('close', () => this.onGone());
-    connection.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) return;
-      const text = data.toString();
+    connection.on('message', (text: string) => {
       const notice = parseHeldNotice(text);
       if (notice !== undefined) return this.holding(notice);
       if (this.state !== 'attached') return;

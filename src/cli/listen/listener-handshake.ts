@@ -13,6 +13,12 @@ export interface ListenerKey {
   readonly handshakeKey: Uint8Array | null;
 }
 
+/** A debuggee that proved the key: what it says about itself, and both nonces (they key the messages). */
+export interface AcceptedDebuggee {
+  readonly process: DebuggeeProcess;
+  readonly nonces: { readonly debuggee: string; readonly listener: string };
+}
+
 /** A debuggee that failed the handshake, and the reason to log (the socket is closed already). */
 export class RefusedDebuggee extends Error {}
 
@@ -22,7 +28,7 @@ export class RefusedDebuggee extends Error {}
  * time. Resolves with what the debuggee says about itself; rejects with a
  * {@link RefusedDebuggee} after closing the socket (4401 for a failed proof).
  */
-export async function acceptDebuggee(ws: WebSocket, key: ListenerKey): Promise<DebuggeeProcess> {
+export async function acceptDebuggee(ws: WebSocket, key: ListenerKey): Promise<AcceptedDebuggee> {
   const refuse = (code: number, reason: string): never => {
     ws.close(code, reason.slice(0, 120));
     setTimeout(() => ws.terminate(), 1_000).unref();
@@ -44,5 +50,5 @@ export async function acceptDebuggee(ws: WebSocket, key: ListenerKey): Promise<D
   const process = parseDebuggeeProcess(proof.process);
   if (process === null) return refuse(CLOSE_PROTOCOL, 'its process description is malformed');
   ws.send(JSON.stringify({ type: 'welcome' }));
-  return process;
+  return { process, nonces: { debuggee: hello.nonce, listener: nonce } };
 }

@@ -1,0 +1,98 @@
+import { EventEmitter } from 'node:events';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
+import type { HandshakeRole } from './handshake.js';
+
+/** A MAC is 32 bytes of HMAC-SHA256, written as 43 base64url characters before the message. */
+const MAC_CHARS = 43;
+
+/**
+ * The two keys of a connection after its handshake, one a direction, derived from the handshake
+ * key and both nonces: each connection has its own, and a message sent one way never verifies
+ * the other way.
+ */
+export function sessionKeys(handshakeKey: Uint8Array, role: HandshakeRole, debuggeeNonce: string, listenerNonce: string): { outgoing: Uint8Array; incoming: Uint8Array } {
+  const derive = (from: HandshakeRole): Uint8Array =>
+    new Uint8Array(hkdfSync('sha256', handshakeKey, `${debuggeeNonce}.${listenerNonce}`, `epdb reverse-connect v1 messages from ${from}`, 32));
+  const other: HandshakeRole = role === 'debuggee' ? 'listener' : 'debuggee';
+  return { outgoing: derive(role), incoming: derive(other) };
+}
+
+/** One direction's MAC: over the message's number in its direction and its text. */
+function macOf(key: Uint8Array, sequence: number, text: string): string {
+  const number = Buffer.alloc(8);
+  number.writeBigUInt64BE(BigInt(sequence));
+  return createHmac('sha256', key).update(number).update(text, 'utf8').digest('base64url');
+}
+
+/**
+ * A reverse connection after its handshake, as the relay and `epdb listen` use a WebSocket
+ * (`send`, `close`, `terminate`, `'message'`, `'close'`, `'error'`). With keys, every message
+ * carries a MAC over its number in its direction and its text, checked in constant time: a
+ * message that does not verify (injected, altered, replayed, reordered or dropped on the way)
+ * closes the connection before anything reads it. Without keys (base64) it passes messages as
+ * they are. It protects integrity, not secrecy: use `wss://` for that.
+ */
+export class SealedSocket extends EventEmitter {
+  private sent = 0;
+  private received = 0;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly keys: { readonly outgoing: Uint8Array; readonly incoming: Uint8Array } | null,
+    /** Called once when a message does not verify (the connection is being closed). */
+    private readonly onForged: () => void = () => {},
+  ) {
+    super();
+    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('close', (code: number, reason: Buffer) => this.emit('close', code, reason));
+    ws.on('error', (error: Error) => this.emit('error', error));
+  }
+
+  /** `WebSocket.OPEN` while messages can be sent. */
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+
+  send(text: string): void {
+    if (this.keys === null) {
+      this.ws.send(text);
+      return;
+    }
+    this.ws.send(`${macOf(this.keys.outgoing, this.sent++, text)}${text}`);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    const text = data.toString();
+    if (this.keys === null) {
+      if (!isBinary) this.emit('message', text, false);
+      return;
+    }
+    const mac = Buffer.from(text.slice(0, MAC_CHARS), 'utf8');
+    const message = text.slice(MAC_CHARS);
+    const expected = Buffer.from(macOf(this.keys.incoming, this.received, message), 'utf8');
+    if (isBinary || mac.length !== expected.length || !timingSafeEqual(mac, expected)) {
+      this.forged();
+      return;
+    }
+    this.received++;
+    this.emit('message', message, false);
+  }
+
+  private forged(): void {
+    if (this.received < 0) return;
+    this.received = -1;
+    this.ws.removeAllListeners('message');
+    this.onForged();
+    this.ws.close(4403, 'a message did not verify');
+    setTimeout(() => this.ws.terminate(), 1_000).unref();
+  }
+}
