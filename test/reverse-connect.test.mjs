@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { test } from 'node:test';
-import { base64Knock, freePortBelowEphemeralRange, makeSelfSignedCert, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, makeSelfSignedCert, startApp, within } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { runCli } from './fixtures/cli/cli.mjs';
 import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
@@ -87,6 +87,33 @@ test('the listener\'s title follows the request the process holds', async (t) =>
   await dbg.client.Debugger.resume();
   assert.equal((await second).status, 200);
   await dbg.close();
+});
+
+test('a request still held when the debugger detaches dials again, and is debugged in a new session', async (t) => {
+  const listen = await startListen(t);
+  const replica = await startApp(t, { app: REPLICA_APP, env: { ...JWT_ENV, EPDB_WAIT_TIMEOUT: '60' } });
+  const knock = { 'X-EPDB': await knockWith(JWT_ENV, listen.connect) };
+  // Two knocked requests held on one connection: the debugger stops one, the other queues behind it.
+  const responses = { a: get(replica.port, '/hello?a', knock, { timeoutMs: 30_000 }), b: get(replica.port, '/hello?b', knock, { timeoutMs: 30_000 }) };
+  await replica.stderr.waitForLine(/^epdb: knock accepted \(JWT\) GET \/hello$/);
+  await listen.stderr.waitForLine(CONNECTED, { timeoutMs: 15_000 });
+  await within(new Promise((resolve) => {
+    const check = () => { if (replica.stderr.matching(/^epdb: knock accepted/).length === 2) resolve(); else replica.stderr.once('line', check); };
+    check();
+  }), 10_000, 'both knocks accepted');
+  const dbg = await attachDebugger(listen.localPort, t);
+  const first = (await dbg.evaluate(await dbg.nextPause(15_000), 'req.url')).slice('/hello?'.length);
+  const other = first === 'a' ? 'b' : 'a';
+  // The debugger leaves while one is stopped: that one completes, the other dials again.
+  const from = listen.stderr.lines.length;
+  await dbg.close();
+  assert.equal((await responses[first]).status, 200);
+  await listen.stderr.waitForLine(CONNECTED, { timeoutMs: 15_000, from });
+  const again = await attachDebugger(listen.localPort, t);
+  assert.equal(await again.evaluate(await again.nextPause(15_000), 'req.url'), `/hello?${other}`);
+  await again.client.Debugger.resume();
+  assert.equal((await responses[other]).body, `hello from ${replica.process.pid} /hello?${other}`);
+  await again.close();
 });
 
 test('one listener at a time: a knock for another one while connected goes on undebugged, saying why', async (t) => {
