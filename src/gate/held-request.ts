@@ -42,6 +42,7 @@ export class HeldRequest {
   /** The async context of the knock, so the app handles the request in it (OpenTelemetry, ALS). */
   private readonly context = new AsyncResource('epdb.gate', { requireManualDestroy: true });
   private readonly mark: GateSpanMarker;
+  private unwatchClient: () => void = () => {};
 
   constructor(
     readonly request: KnockedRequest,
@@ -114,11 +115,18 @@ export class HeldRequest {
     }
   }
 
-  /** Calls `listener` once when the client leaves; returns what removes it. */
-  onClientGone(listener: () => void): () => void {
+  /** Calls `listener` once if the client leaves, until {@link stopWatchingClient}. */
+  watchClient(listener: () => void): void {
     const { res } = this.request;
+    this.stopWatchingClient();
     res.once('close', listener);
-    return () => res.removeListener('close', listener);
+    this.unwatchClient = () => res.removeListener('close', listener);
+  }
+
+  /** Ends {@link watchClient}. */
+  stopWatchingClient(): void {
+    this.unwatchClient();
+    this.unwatchClient = () => {};
   }
 
   /**
