@@ -3,7 +3,8 @@ import { exposureWarning } from '../bridge/exposure.js';
 import { log } from '../log.js';
 import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
 import type { DebugGate, KnockedRequest, KnockHandler, SessionSettings } from '../types.js';
-import { BridgeHandle, hostPort } from './bridge-handle.js';
+import { authorityOf } from '../authority.js';
+import { BridgeHandle } from './bridge-handle.js';
 import { pauseAtRequest } from './pause.js';
 
 /** A knocked request held at the gate. */
@@ -21,10 +22,10 @@ interface Held {
 /** How often held requests look whether their server stopped listening (`server.close()`). */
 const SERVER_CLOSING_CHECK_MS = 200;
 
-/** The server a request came in on, if it can be found (`socket.server`, as net sets it). */
+/** The server a request came in on, if it can be found. */
 function serverOf(request: KnockedRequest): { readonly listening?: boolean } | undefined {
   try {
-    return (request.req.socket as { server?: { listening?: boolean } } | null | undefined)?.server;
+    return request.server();
   } catch {
     return undefined;
   }
@@ -37,9 +38,7 @@ function serverOf(request: KnockedRequest): { readonly listening?: boolean } | u
  */
 function clientLeft(request: KnockedRequest): boolean {
   try {
-    const res = request.res as { destroyed?: boolean; stream?: { destroyed?: boolean } };
-    const socket = request.req.socket as { destroyed?: boolean } | null | undefined;
-    return res.destroyed === true || res.stream?.destroyed === true || socket?.destroyed === true;
+    return request.clientLeft();
   } catch {
     return false;
   }
@@ -63,7 +62,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
 
   function letGo(held: Held, outcome: Omit<GateOutcome, 'waitedMs'>, run: () => void): void {
     clearTimeout(held.timer);
-    held.request.res.removeListener('close', held.onClientGone);
+    held.request.closeEmitter.removeListener('close', held.onClientGone);
     held.mark({ ...outcome, waitedMs: performance.now() - held.since });
     try {
       held.context.runInAsyncScope(run);
@@ -131,7 +130,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
   function startBridge(): BridgeHandle {
     return new BridgeHandle(settings, {
       listening(host, port) {
-        listeningOn = hostPort(host, port);
+        listeningOn = authorityOf({ host, port });
         // Always: even when the knock that started the bridge has already timed out, the
         // person who knocked needs to know where to attach.
         log(`waiting for a debugger on ${listeningOn}`);
@@ -190,9 +189,9 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
         pauseNext();
         return;
       }
-      const { req, res, proceed } = held.request;
+      const { request } = held;
       try {
-        letGo(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(req, res, proceed));
+        letGo(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(request));
       } finally {
         pausing = false;
         armedBridge.pauseDone(id);
@@ -219,7 +218,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
         goOnWithoutClient(held);
       },
     };
-    request.res.once('close', held.onClientGone);
+    request.closeEmitter.once('close', held.onClientGone);
     if (closed) {
       letGo(held, { debugged: false, reason: 'closed' }, request.proceed);
     } else if (attached) {

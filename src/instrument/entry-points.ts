@@ -1,0 +1,100 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { AcceptedKnock, AnyRequest, AnyResponse, CloseEmitter, KnockedRequest } from '../types.js';
+
+/**
+ * The server events a knock is looked for in, each with the argument that carries its headers:
+ * `'request'` and `'checkContinue'` (which replaces it for `Expect: 100-continue` when the app
+ * listens for it) and `'upgrade'` have the request first; an HTTP/2 `'stream'` has its headers
+ * object second.
+ */
+export type EntryEventName = 'request' | 'checkContinue' | 'upgrade' | 'stream';
+
+/** What the knock check adds to an entry point's event once the knock is accepted. */
+export interface AcceptedFields {
+  readonly knock: AcceptedKnock;
+  readonly method: string;
+  readonly path: string;
+  proceed(): void;
+}
+
+/** One server event that carried a knock header, as the knock check sees it before verifying it. */
+export interface EntryEvent {
+  /** The method and URL as the client sent them (not yet safe to log). */
+  readonly method: unknown;
+  readonly url: unknown;
+  /** The request handed to the gate once its knock is accepted. */
+  knocked(fields: AcceptedFields): KnockedRequest;
+}
+
+/**
+ * The entry event of `emit(event, ...args)` on `server`, or `undefined` when another check sees
+ * it: an HTTP/2 server with `'request'` listeners turns each stream into a compat `'request'`,
+ * which is checked (and paused with its req/res) instead.
+ */
+export function entryEventOf(event: EntryEventName, server: unknown, args: readonly unknown[]): EntryEvent | undefined {
+  const serverOf = (): { readonly listening?: boolean } | undefined => server as { readonly listening?: boolean } | undefined;
+  if (event === 'stream') {
+    if (servesCompatRequests(server)) return undefined;
+    const stream = args[0] as ServerHttp2Stream;
+    const headers = args[1] as IncomingHttpHeaders;
+    return {
+      method: headers[':method'],
+      url: headers[':path'],
+      knocked: (fields) => ({
+        ...fields,
+        kind: 'stream',
+        stream,
+        headers,
+        closeEmitter: stream as CloseEmitter,
+        clientLeft: () => stream.destroyed || stream.session?.destroyed === true,
+        server: serverOf,
+      }),
+    };
+  }
+  if (event === 'upgrade') {
+    const req = args[0] as IncomingMessage;
+    const socket = args[1] as Duplex;
+    const head = args[2] as Buffer;
+    return {
+      method: req.method,
+      url: req.url,
+      knocked: (fields) => ({
+        ...fields,
+        kind: 'upgrade',
+        req,
+        socket,
+        head,
+        closeEmitter: socket as CloseEmitter,
+        clientLeft: () => socket.destroyed,
+        server: serverOf,
+      }),
+    };
+  }
+  const req = args[0] as AnyRequest;
+  const res = args[1] as AnyResponse;
+  return {
+    method: req.method,
+    url: req.url,
+    knocked: (fields) => ({
+      ...fields,
+      kind: 'request',
+      req,
+      res,
+      closeEmitter: res as CloseEmitter,
+      clientLeft: () => {
+        const response = res as { destroyed?: boolean; stream?: { destroyed?: boolean } };
+        const socket = req.socket as { destroyed?: boolean } | null | undefined;
+        return response.destroyed === true || response.stream?.destroyed === true || socket?.destroyed === true;
+      },
+      server: serverOf,
+    }),
+  };
+}
+
+/** Whether `server` (an HTTP/2 one) has the compatibility API wired: Node does so once a `'request'` listener is added. */
+function servesCompatRequests(server: unknown): boolean {
+  const emitter = server as { listenerCount?: (event: string) => number } | null;
+  return typeof emitter?.listenerCount === 'function' && emitter.listenerCount('request') > 0;
+}
