@@ -1,4 +1,4 @@
-import * as http from 'node:http';
+import { Server as HttpServer } from 'node:http';
 import type { InstrumentOptions, Instrumentation } from '../options.js';
 import { clearInstrumentedMark, isInstrumented, markInstrumented } from './global-mark.js';
 import { KnockCheck } from './knock-check.js';
@@ -22,7 +22,7 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   const wrap = (prototype: EmitterPrototype): void => {
     unwraps.push(wrapEmit(prototype, (original) => check.wrapEmit(original)));
   };
-  wrap(http.Server.prototype as unknown as EmitterPrototype);
+  wrap(HttpServer.prototype as unknown as EmitterPrototype);
   const unhookLateKinds = wrapLateServerKinds(wrap);
   let disabled = false;
   const instrumentation: Instrumentation = {

@@ -1,4 +1,4 @@
-import * as net from 'node:net';
+import { Server as NetServer } from 'node:net';
 import { log } from '../log.js';
 import type { EmitterPrototype } from './wrap-emit.js';
 
@@ -97,7 +97,7 @@ function afterRequireOf(builtins: string[], hook: () => void): () => void {
  * inherits) until the returned function removes it again.
  */
 function beforeEveryListen(hook: () => void): () => void {
-  const prototype = net.Server.prototype as unknown as { listen: (...args: unknown[]) => unknown };
+  const prototype = NetServer.prototype as unknown as { listen: (...args: unknown[]) => unknown };
   const original = prototype.listen;
   const listen = function epdbListen(this: unknown): unknown {
     try {

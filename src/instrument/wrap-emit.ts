@@ -1,4 +1,4 @@
-import * as shimmer from 'shimmer';
+import { wrap } from 'shimmer';
 
 /** `EventEmitter#emit` as a server prototype has it. */
 export type Emit = (this: unknown, ...args: unknown[]) => boolean;
@@ -18,7 +18,7 @@ type ShimmerWrapped = Emit & { __wrapped?: boolean; __unwrap(): void };
  * another wrap went on top, epdb's stays in the chain, inert once stopped).
  */
 export function wrapEmit(prototype: EmitterPrototype, wrapper: (original: Emit) => Emit): () => void {
-  shimmer.wrap(prototype, 'emit', wrapper);
+  wrap(prototype, 'emit', wrapper);
   const wrapped = prototype.emit as ShimmerWrapped;
   wrapped.__wrapped = false;
   return () => wrapped.__unwrap();
