@@ -23,6 +23,9 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
       host: config.host,
       port: config.port,
       waitTimeoutMs: config.waitTimeoutMs,
+      maxHeld: config.maxHeld,
+      stopAt: config.stopAt,
+      maxPauseMs: config.maxPauseMs,
     });
   } catch (error) {
     if (error instanceof ConfigError) log(`${error.message}; epdb is off`);

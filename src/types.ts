@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { BackendRecipe } from './backends/backend.js';
+import type { StopAt } from './config.js';
 
 /** A request as the app's `'request'` listeners receive it, from any node:http-family server. */
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -39,6 +40,12 @@ interface KnockedEntry {
   clientLeft(): boolean;
   /** The server it came in on, if it can be found: `listening` turns false once it closes. */
   server(): { readonly listening?: boolean } | undefined;
+  /**
+   * Calls `listener` once when the exchange is over: `answered` once the app answered (the
+   * response sent, the handshake or stream answered before its socket or stream closed),
+   * `client-gone` when the client left first. Returns what removes it.
+   */
+  onEnd(listener: (how: 'answered' | 'client-gone') => void): () => void;
   /** Emits the event to the app's listeners, exactly as the server would have. Call once. */
   proceed(): void;
 }
@@ -84,6 +91,12 @@ export interface SessionSettings {
   readonly port: number;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever (`EPDB_WAIT_TIMEOUT`). */
   readonly waitTimeoutMs: number;
+  /** Knocked requests held at once, waiting or queued (`EPDB_MAX_HELD`). */
+  readonly maxHeld: number;
+  /** Where the first stop is, unless a knock says otherwise (`EPDB_STOP_AT`). */
+  readonly stopAt: StopAt;
+  /** Longest continuous stop in ms before the bridge detaches the debugger; 0: none (`EPDB_MAX_PAUSE`). */
+  readonly maxPauseMs: number;
   /**
    * How the bridge worker rebuilds the backend to authenticate every bridge request, or `null`
    * when the backend authenticates nobody (base64) and the bridge is open like `node --inspect`.

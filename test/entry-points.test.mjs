@@ -1,9 +1,11 @@
 // Every entry point of Node's servers besides 'request', with the real packages: gRPC
 // (@grpc/grpc-js over HTTP/2's core 'stream' event, knocked with the metadata key x-epdb), a
 // WebSocket handshake ('upgrade': ws, Socket.IO), NestJS on Express and on Fastify, and the ES
-// module https/http2 apps that only the listen hook covers. For each: a knock pauses (seen
-// from a real CDP client) and the call or connection then works; unknocked and refused knocks
-// are answered byte for byte as by the same app without epdb.
+// module https/http2 apps that only the listen hook covers. For each: a knock stops (seen from
+// a real CDP client) at epdb's entry pause with what the event handed the app in scope (knock
+// option stop=entry), and by default (EPDB_STOP_AT=app) at the app's own handler, then the call
+// or connection works; unknocked and refused knocks are answered byte for byte as by the same
+// app without epdb.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -17,6 +19,8 @@ import { attachDebugger } from './fixtures/session/debugger.mjs';
 
 const require = createRequire(import.meta.url);
 const KNOCK = base64Knock();
+/** A knock that asks for epdb's own entry pause instead of the app's first statement. */
+const ENTRY_KNOCK = base64Knock('{"epdb": {"stop": "entry"}}');
 /** Valid base64 of valid JSON, but not `{"epdb": {...}}`: refused by the shape check. */
 const BAD_KNOCK = base64Knock('{"nope": {}}');
 const WAIT_MS = 15_000;
@@ -53,16 +57,27 @@ async function checkUnknockedAndRefusedAsWithoutEpdb({ epdb, plain }, exchange, 
   assert.deepEqual(epdb.stderr.matching(/^epdb: knock accepted/), [], 'nothing was accepted');
 }
 
-/** Waits for the gate to hold a knocked call, attaches a real CDP client and returns its first pause. */
-async function attachAtPause(t, { epdb, bridgePort }) {
+/**
+ * Waits for the gate to hold a knocked call, attaches a real CDP client and returns its first
+ * stop, which must be in a script whose URL matches `where`.
+ */
+async function attachAtFirstStop(t, { epdb, bridgePort }, where = PAUSE_JS) {
   await epdb.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: WAIT_MS });
   const dbg = await attachDebugger(bridgePort, t);
   const pause = await dbg.nextPause(WAIT_MS);
-  assert.match(dbg.topUrl(pause), PAUSE_JS, 'paused at the gate');
+  assert.match(dbg.topUrl(pause), where, 'the first stop');
   return { dbg, pause };
 }
 
-test('gRPC: a knocked unary and a knocked server-streaming call pause at the start of their handling, then complete', async (t) => {
+/** The next stop of an attached debugger, which must be in function `name` of a script matching `where`. */
+async function nextStopIn(dbg, where, name) {
+  const pause = await dbg.nextPause(WAIT_MS);
+  assert.match(dbg.topUrl(pause), where);
+  assert.equal(pause.callFrames[0].functionName, name);
+  return pause;
+}
+
+test('gRPC: knocked unary and server-streaming calls stop at the start of their handling (stop=entry) or in the service method, then complete', async (t) => {
   const grpc = require('@grpc/grpc-js');
   const { greeterDefinition } = require('./fixtures/apps/greeter.cjs');
   const apps = await startWithAndWithoutEpdb(t, 'grpc.cjs');
@@ -77,34 +92,49 @@ test('gRPC: a knocked unary and a knocked server-streaming call pause at the sta
     const Greeter = greeterDefinition();
     const client = new Greeter(`127.0.0.1:${apps.epdb.port}`, grpc.credentials.createInsecure());
     t.after(() => client.close());
-    const metadata = new grpc.Metadata();
-    metadata.set('x-epdb', KNOCK);
-    const reply = new Promise((resolve, reject) => client.sayHello({ name: 'dbg' }, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-    reply.catch(() => {});
-    const { dbg, pause } = await attachAtPause(t, apps);
-    assert.equal(await dbg.evaluate(pause, "headers[':path']"), '/epdbtest.Greeter/SayHello');
-    assert.equal(await dbg.evaluate(pause, 'stream.headersSent'), false, 'grpc-js has not seen the call yet');
-    await dbg.client.Debugger.resume();
-    assert.deepEqual(await within(reply, WAIT_MS, 'the unary reply'), { message: 'hello from grpc: dbg' });
+    const metadataWith = (knock) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('x-epdb', knock);
+      return metadata;
+    };
+    const sayHello = (name, knock) => {
+      const reply = new Promise((resolve, reject) => client.sayHello({ name }, metadataWith(knock), (error, response) => (error ? reject(error) : resolve(response))));
+      reply.catch(() => {});
+      return reply;
+    };
+    const GRPC_APP = /\/test\/fixtures\/apps\/grpc\.cjs$/;
 
-    // The debugger stays attached: the next knocked call pauses at once.
-    const call = client.countTo({ upTo: 3 }, metadata);
+    // stop=entry: at the start of the call's handling, before grpc-js has seen it.
+    const entryReply = sayHello('entry', ENTRY_KNOCK);
+    const { dbg, pause } = await attachAtFirstStop(t, apps);
+    assert.equal(await dbg.evaluate(pause, "headers[':path']"), '/epdbtest.Greeter/SayHello');
+    assert.equal(await dbg.evaluate(pause, 'stream.headersSent'), false, 'grpc-js has not answered the call yet');
+    await dbg.client.Debugger.resume();
+    assert.deepEqual(await within(entryReply, WAIT_MS, 'the unary reply'), { message: 'hello from grpc: entry' });
+
+    // The default (EPDB_STOP_AT=app), the debugger still attached: the service method itself.
+    const appReply = sayHello('app', KNOCK);
+    const inMethod = await nextStopIn(dbg, GRPC_APP, 'sayHello');
+    assert.equal(await dbg.evaluate(inMethod, 'call.request.name'), 'app');
+    await dbg.client.Debugger.resume();
+    assert.deepEqual(await within(appReply, WAIT_MS, 'the unary reply'), { message: 'hello from grpc: app' });
+
+    const call = client.countTo({ upTo: 3 }, metadataWith(KNOCK));
     const values = [];
     call.on('data', (count) => values.push(count.value));
     const ended = once(call, 'end');
     ended.catch(() => {});
-    const streaming = await dbg.nextPause(WAIT_MS);
-    assert.match(dbg.topUrl(streaming), PAUSE_JS);
-    assert.equal(await dbg.evaluate(streaming, "headers[':path']"), '/epdbtest.Greeter/CountTo');
+    const streaming = await nextStopIn(dbg, GRPC_APP, 'countTo');
+    assert.equal(await dbg.evaluate(streaming, 'call.request.upTo'), 3);
     await dbg.client.Debugger.resume();
     await within(ended, WAIT_MS, 'the end of the stream');
     assert.deepEqual(values, [1, 2, 3]);
-    assert.equal(apps.epdb.stderr.matching(/^epdb: knock accepted \(Base64\) POST \/epdbtest\.Greeter\/(SayHello|CountTo)$/).length, 2);
+    assert.equal(apps.epdb.stderr.matching(/^epdb: knock accepted \(Base64\) POST \/epdbtest\.Greeter\/(SayHello|CountTo)$/).length, 3);
     await dbg.close();
   });
 });
 
-test('ws: a knocked WebSocket handshake pauses before the app\'s upgrade handler, then the connection works', async (t) => {
+test('ws: a knocked WebSocket handshake stops before the app\'s upgrade handler (stop=entry) or in it, then the connection works', async (t) => {
   const { WebSocket } = require('ws');
   const apps = await startWithAndWithoutEpdb(t, 'ws.cjs');
 
@@ -115,21 +145,38 @@ test('ws: a knocked WebSocket handshake pauses before the app\'s upgrade handler
   ));
 
   await t.test('knocked from a ws client', async (t) => {
-    const client = new WebSocket(`ws://127.0.0.1:${apps.epdb.port}/chat`, { headers: { 'X-EPDB': KNOCK } });
-    t.after(() => client.terminate());
-    const opened = once(client, 'open');
-    opened.catch(() => {});
-    const { dbg, pause } = await attachAtPause(t, apps);
+    const connect = (knock) => {
+      const client = new WebSocket(`ws://127.0.0.1:${apps.epdb.port}/chat`, { headers: { 'X-EPDB': knock } });
+      t.after(() => client.terminate());
+      const opened = once(client, 'open');
+      opened.catch(() => {});
+      return { client, opened };
+    };
+    const echoes = async (client) => {
+      const answer = once(client, 'message');
+      client.send('hi');
+      const [data] = await within(answer, WAIT_MS, 'the echo');
+      assert.equal(String(data), 'echo from ws: hi');
+    };
+
+    // stop=entry: before the app's upgrade handler, the handshake not answered yet.
+    const first = connect(ENTRY_KNOCK);
+    const { dbg, pause } = await attachAtFirstStop(t, apps);
     assert.equal(await dbg.evaluate(pause, 'req.url'), '/chat');
     assert.equal(await dbg.evaluate(pause, 'req.headers.upgrade'), 'websocket');
     assert.equal(await dbg.evaluate(pause, 'socket.bytesWritten'), 0, 'the handshake is not answered yet');
     assert.equal(await dbg.evaluate(pause, 'Buffer.isBuffer(head)'), true);
     await dbg.client.Debugger.resume();
-    await within(opened, WAIT_MS, 'the WebSocket open');
-    const answer = once(client, 'message');
-    client.send('hi');
-    const [data] = await within(answer, WAIT_MS, 'the echo');
-    assert.equal(String(data), 'echo from ws: hi');
+    await within(first.opened, WAIT_MS, 'the WebSocket open');
+    await echoes(first.client);
+
+    // The default: the app's own 'upgrade' listener.
+    const second = connect(KNOCK);
+    const inHandler = await nextStopIn(dbg, /\/test\/fixtures\/apps\/ws\.cjs$/, 'onUpgrade');
+    assert.equal(await dbg.evaluate(inHandler, 'req.url'), '/chat');
+    await dbg.client.Debugger.resume();
+    await within(second.opened, WAIT_MS, 'the WebSocket open');
+    await echoes(second.client);
     await dbg.close();
   });
 });
@@ -149,12 +196,15 @@ test('Socket.IO: a knocked handshake pauses, then the connection works', async (
     [/^epdb: knock refused on GET \/socket\.io\/: /],
   ));
 
+  // With stop=entry. The default stop finds no app code here: Socket.IO runs the app's
+  // 'connection' listener when the client's CONNECT packet arrives, in that packet's async
+  // context, not the handshake's (README, "Where the debugger stops").
   await t.test('knocked from a socket.io-client', async (t) => {
-    const socket = io(`http://127.0.0.1:${apps.epdb.port}`, { transports: ['websocket'], extraHeaders: { 'X-EPDB': KNOCK }, reconnection: false });
+    const socket = io(`http://127.0.0.1:${apps.epdb.port}`, { transports: ['websocket'], extraHeaders: { 'X-EPDB': ENTRY_KNOCK }, reconnection: false });
     t.after(() => socket.close());
     const connected = once(socket, 'connect');
     connected.catch(() => {});
-    const { dbg, pause } = await attachAtPause(t, apps);
+    const { dbg, pause } = await attachAtFirstStop(t, apps);
     assert.match(await dbg.evaluate(pause, 'req.url'), /^\/socket\.io\/\?EIO=4&transport=websocket/);
     assert.equal(await dbg.evaluate(pause, 'socket.bytesWritten'), 0, 'the handshake is not answered yet');
     await dbg.client.Debugger.resume();
@@ -168,7 +218,7 @@ test('Socket.IO: a knocked handshake pauses, then the connection works', async (
 const CONTROLLER_LINE = readFileSync(fixtureApp('nest-controller.cjs'), 'utf8').split('\n').findIndex((line) => line.includes('// the controller method a debugger reaches'));
 
 for (const { app, kind } of [{ app: 'nest-express.cjs', kind: 'nestjs express' }, { app: 'nest-fastify.cjs', kind: 'nestjs fastify' }]) {
-  test(`NestJS (${kind}): resuming from a knocked request's pause reaches the controller method`, async (t) => {
+  test(`NestJS (${kind}): a knocked request stops in the controller method, or reaches it from epdb's entry pause`, async (t) => {
     const apps = await startWithAndWithoutEpdb(t, app);
 
     await t.test('unknocked and refused knocks', () => checkUnknockedAndRefusedAsWithoutEpdb(
@@ -178,22 +228,41 @@ for (const { app, kind } of [{ app: 'nest-express.cjs', kind: 'nestjs express' }
     ));
 
     await t.test('knocked', async (t) => {
-      const response = rawRequest({ port: apps.epdb.port, headers: { 'X-EPDB': KNOCK }, timeoutMs: 30_000 });
-      response.catch(() => {});
-      const { dbg, pause } = await attachAtPause(t, apps);
-      assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello');
+      const request = (knock) => {
+        const response = rawRequest({ port: apps.epdb.port, headers: { 'X-EPDB': knock }, timeoutMs: 30_000 }).then(parseRawResponse);
+        response.catch(() => {});
+        return response;
+      };
+      const served = async (response) => {
+        const { status, body } = await response;
+        assert.equal(status, 200);
+        assert.equal(body, `hello from ${kind}: GET /hello\n`);
+      };
+      const CONTROLLER = /\/test\/fixtures\/apps\/nest-controller\.cjs$/;
+
+      // The default: the first stop is the controller method.
+      const first = request(KNOCK);
+      const { dbg, pause } = await attachAtFirstStop(t, apps, CONTROLLER);
+      assert.equal(pause.callFrames[0].functionName, 'hello');
+      assert.equal(await dbg.evaluate(pause, 'request.url'), '/hello');
+      await dbg.client.Debugger.resume();
+      await served(first);
+
+      // stop=entry: from epdb's pause, resuming reaches a breakpoint set by URL in the controller.
+      const second = request(ENTRY_KNOCK);
+      const atEntry = await dbg.nextPause(WAIT_MS);
+      assert.match(dbg.topUrl(atEntry), PAUSE_JS);
+      assert.equal(await dbg.evaluate(atEntry, 'req.url'), '/hello');
       assert.ok(CONTROLLER_LINE > 0);
       const { locations } = await dbg.client.Debugger.setBreakpointByUrl({ urlRegex: 'nest-controller\\.cjs$', lineNumber: CONTROLLER_LINE });
       assert.equal(locations.length, 1, 'the controller file is loaded and the breakpoint resolved');
       await dbg.client.Debugger.resume();
       const inController = await dbg.nextPause(WAIT_MS);
-      assert.match(dbg.topUrl(inController), /\/test\/fixtures\/apps\/nest-controller\.cjs$/);
+      assert.match(dbg.topUrl(inController), CONTROLLER);
       assert.equal(inController.callFrames[0].location.lineNumber, CONTROLLER_LINE);
       assert.equal(await dbg.evaluate(inController, 'request.url'), '/hello');
       await dbg.client.Debugger.resume();
-      const { status, body } = parseRawResponse(await response);
-      assert.equal(status, 200);
-      assert.equal(body, `hello from ${kind}: GET /hello\n`);
+      await served(second);
       await dbg.close();
     });
   });
@@ -208,10 +277,10 @@ test('ES module https and http2 apps: wrapped by the listen hook (no require hoo
       const epdb = await startApp(t, { app, env: { ...env, EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
       assert.deepEqual(epdb.stdout.matching(/^wrapped before listen: /), ['wrapped before listen: false'], 'nothing wrapped the servers on import');
       const response = http2
-        ? http2Request({ port: epdb.port, secure: true, headers: { 'x-epdb': KNOCK }, timeoutMs: 30_000 })
-        : rawRequest({ port: epdb.port, headers: { 'X-EPDB': KNOCK }, tls: true, timeoutMs: 30_000 }).then(parseRawResponse);
+        ? http2Request({ port: epdb.port, secure: true, headers: { 'x-epdb': ENTRY_KNOCK }, timeoutMs: 30_000 })
+        : rawRequest({ port: epdb.port, headers: { 'X-EPDB': ENTRY_KNOCK }, tls: true, timeoutMs: 30_000 }).then(parseRawResponse);
       response.catch(() => {});
-      const { dbg, pause } = await attachAtPause(t, { epdb, bridgePort });
+      const { dbg, pause } = await attachAtFirstStop(t, { epdb, bridgePort });
       assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello');
       await dbg.client.Debugger.resume();
       const { status, body } = await response;

@@ -4,42 +4,55 @@
  * is paused. Started by the gate on the first knock, with the {@link BridgeWorkerData} it needs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { log } from '../log.js';
 import { PauseArmer } from './arm.js';
 import { createBridgeGuard } from './auth.js';
+import { ClientHold } from './client-hold.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from './messages.js';
-import { relayClient } from './relay.js';
+import { formatSeconds } from './pause-limit.js';
+import { relayClient, type RelayedClient } from './relay.js';
 import { createBridgeServer } from './server.js';
+import { Walker } from './walk/walker.js';
 
 const data = workerData as BridgeWorkerData;
 const port = parentPort;
 if (port === null) throw new Error('epdb: the bridge must run in a worker thread');
 const tell = (message: FromBridge): void => port.postMessage(message);
 
-const armer = new PauseArmer();
-let client: object | null = null;
+const hold = new ClientHold();
+const armer = new PauseArmer(hold);
+let client: RelayedClient | null = null;
 let attached = false;
+const walker = new Walker(hold, {
+  done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
+  warnClient: (text) => client?.warn(text),
+});
 
 const server = createBridgeServer({
   data,
   guard: createBridgeGuard(data.bridgeAuth),
   hasClient: () => client !== null,
   onClient(ws) {
-    client = ws;
-    relayClient(ws, armer, {
+    client = relayClient(ws, hold, {
       attached() {
         attached = true;
         tell({ type: 'attached' });
       },
       detached() {
         attached = false;
+        walker.clientGone();
         tell({ type: 'detached' });
       },
       closed(wasAttached) {
         client = null;
         attached = false;
+        walker.clientGone();
         if (wasAttached) tell({ type: 'detached' });
       },
-    });
+      pausedTooLong(limitMs) {
+        log(`paused for ${formatSeconds(limitMs)} (EPDB_MAX_PAUSE); resumed and detached the debugger`);
+      },
+    }, { maxPauseMs: data.maxPauseMs });
   },
 });
 
@@ -59,6 +72,13 @@ port.on('message', (message: ToBridge) => {
       break;
     case 'pause-done':
       armer.pauseDone(message.id);
+      break;
+    case 'walk':
+      if (!attached) tell({ type: 'walk-armed', id: message.id, ok: false });
+      else walker.arm(message, (ok) => tell({ type: 'walk-armed', id: message.id, ok }));
+      break;
+    case 'walk-end':
+      walker.end(message.id, message.outcome);
       break;
   }
 });

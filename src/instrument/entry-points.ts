@@ -50,6 +50,8 @@ export function entryEventOf(event: EntryEventName, server: unknown, args: reado
         closeEmitter: stream as CloseEmitter,
         clientLeft: () => stream.destroyed || stream.session?.destroyed === true,
         server: serverOf,
+        // A stream is over when it closes: answered if the app sent its headers by then.
+        onEnd: (listener) => onceClosed(stream, () => listener(stream.headersSent ? 'answered' : 'client-gone')),
       }),
     };
   }
@@ -69,6 +71,9 @@ export function entryEventOf(event: EntryEventName, server: unknown, args: reado
         closeEmitter: socket as CloseEmitter,
         clientLeft: () => socket.destroyed,
         server: serverOf,
+        // The handshake has no end of its own (the socket lives on as a WebSocket): it is over
+        // when the socket closes, answered if the app wrote to it by then.
+        onEnd: (listener) => onceClosed(socket, () => listener(bytesWritten(socket) > 0 ? 'answered' : 'client-gone')),
       }),
     };
   }
@@ -89,7 +94,53 @@ export function entryEventOf(event: EntryEventName, server: unknown, args: reado
         return response.destroyed === true || response.stream?.destroyed === true || socket?.destroyed === true;
       },
       server: serverOf,
+      onEnd: (listener) => onResponseEnd(req, res, listener),
     }),
+  };
+}
+
+/** Calls `listener` once on `emitter`'s `'close'`; returns what removes it. */
+function onceClosed(emitter: CloseEmitter, listener: () => void): () => void {
+  emitter.once('close', listener);
+  return () => emitter.removeListener('close', listener);
+}
+
+function bytesWritten(socket: Duplex): number {
+  const written = (socket as { bytesWritten?: unknown }).bytesWritten;
+  return typeof written === 'number' ? written : 0;
+}
+
+/**
+ * Calls `listener` once when a request's response is over: `answered` once it is sent,
+ * `client-gone` when the client left first. Returns what removes it.
+ */
+function onResponseEnd(req: AnyRequest, res: AnyResponse, listener: (how: 'answered' | 'client-gone') => void): () => void {
+  const response = res as AnyResponse & { writableFinished?: boolean };
+  let called = false;
+  const end = (how: 'answered' | 'client-gone'): void => {
+    if (called) return;
+    called = true;
+    listener(how);
+  };
+  const finished = (): void => end('answered');
+  const closed = (): void => end(response.writableFinished === true ? 'answered' : 'client-gone');
+  // The request's own 'aborted' (or 'close' before it was read whole) comes before the app
+  // sees the request fail (body parsers listen for the same events, later than this), so the
+  // walk ends before the app's error handlers run for a client that is gone.
+  const request = req as AnyRequest & { complete?: boolean };
+  const aborted = (): void => end('client-gone');
+  const requestClosed = (): void => {
+    if (request.complete === false) end('client-gone');
+  };
+  response.once('finish', finished);
+  response.once('close', closed);
+  request.once('aborted', aborted);
+  request.once('close', requestClosed);
+  return () => {
+    response.removeListener('finish', finished);
+    response.removeListener('close', closed);
+    request.removeListener('aborted', aborted);
+    request.removeListener('close', requestClosed);
   };
 }
 

@@ -13,6 +13,8 @@ export class KnockCheck {
   private readonly backend: EPDBBackend;
   private readonly exemptMethods: ReadonlySet<string>;
   private readonly refusals = new RateLimitedLog();
+  /** Accepted knocks are logged under the same budget as refusals: anyone can make base64 ones. */
+  private readonly acceptances = new RateLimitedLog(10, 60_000, log, Date.now, 'accepted knocks');
   private gate: DebugGate | undefined;
   /** Set by `disable()`: a wrapper that cannot be unwrapped (another wrap is on top) passes through. */
   private stopped = false;
@@ -89,7 +91,7 @@ export class KnockCheck {
     // the app's handler surfaces as the uncaught exception it would have been, not a rejection.
     verifyKnock(header, this.backend).then(
       (knock) => process.nextTick(() => {
-        log(`knock accepted (${knock.scheme}) ${method} ${path}`);
+        this.acceptances.log(`knock accepted (${knock.scheme}) ${method} ${path}`);
         try {
           this.knockHandler()(knocked.knocked({ knock, method, path, proceed }));
         } catch (error) {
@@ -117,6 +119,9 @@ export class KnockCheck {
         host: this.options.host ?? '127.0.0.1',
         port: this.options.port ?? 9000,
         waitTimeoutMs: this.options.waitTimeoutMs ?? 300_000,
+        maxHeld: this.options.maxHeld ?? 8,
+        stopAt: this.options.stopAt ?? 'app',
+        maxPauseMs: this.options.maxPauseMs ?? 300_000,
         bridgeAuth: this.backend.authenticates ? this.backend.recipe : null,
       });
     }
