@@ -17,7 +17,8 @@ const steps = [
   ['instrumentation (rest)', () => require(path.join(dist, 'src/instrument/index.js'))],
   ['JWT backend', () => require(path.join(dist, 'src/backends/jwt.js'))],
   ['install', () => require(path.join(dist, 'src/install.js'))],
-  ['instrumentFromEnvironment() (read env, make backend, wrap)', () => require(path.join(dist, 'src/install.js'))
+  ['require-in-the-middle (https/http2 not loaded yet)', () => require('require-in-the-middle')],
+  ['instrumentFromEnvironment() (read env, make backend, wrap, hook require)', () => require(path.join(dist, 'src/install.js'))
     .instrumentFromEnvironment({ EPDB_BACKEND: 'jwt', EPDB_KEY: 'epdb-bench-only-secret-0123456789abcdef' })],
 ];
 const result = {};
