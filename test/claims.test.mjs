@@ -31,6 +31,16 @@ async function targetOf(bridgePort, knock) {
   return JSON.parse(body)[0].webSocketDebuggerUrl;
 }
 
+/** Attaches a CDP client through the bridge with `knock`, as DevTools does, and resumes its first pause. */
+async function attachAndResume(t, bridgePort, knock) {
+  const { ws } = await openSocket(await targetOf(bridgePort, knock), { 'X-EPDB': knock });
+  t.after(() => ws.terminate());
+  const client = cdp(ws);
+  await client.startDebugging();
+  await client.call('Debugger.resume');
+  return client;
+}
+
 const WRAPPED = { instrumented: true, http: true, https: true, http2: true, http2Secure: true, listenHooked: false, requireHooked: false };
 const UNWRAPPED = { instrumented: false, http: false, https: false, http2: false, http2Secure: false, listenHooked: false, requireHooked: false };
 
@@ -76,11 +86,7 @@ test('a custom backend is rebuilt from its recipe inside the bridge worker, whic
     assert.equal((await rawGet(bridgePort, '/json/version', [['Host', '127.0.0.1'], ...headers])).status, status, what);
   }
   await app.stderr.waitForLine(/^custom backend built in a worker thread$/, { timeoutMs: WAIT_MS });
-  const { ws } = await openSocket(await targetOf(bridgePort, good), { 'X-EPDB': good });
-  t.after(() => ws.terminate());
-  const client = cdp(ws);
-  await client.startDebugging();
-  await client.call('Debugger.resume');
+  await attachAndResume(t, bridgePort, good);
   assert.deepEqual(await within(response, WAIT_MS, 'the knocked request'), { status: 200, body: 'hello from custom backend: GET /hello\n' });
 });
 
@@ -126,11 +132,7 @@ test('a debugger stays attached after its knock expires (SECURITY.md): the bridg
   const first = get(app.port, '/first', { 'X-EPDB': knock });
   first.catch(() => {});
   await app.stderr.waitForLine(WAITING, { timeoutMs: WAIT_MS });
-  const { ws } = await openSocket(await targetOf(bridgePort, knock), { 'X-EPDB': knock });
-  t.after(() => ws.terminate());
-  const client = cdp(ws);
-  await client.startDebugging();
-  await client.call('Debugger.resume');
+  const client = await attachAndResume(t, bridgePort, knock);
   assert.deepEqual(await within(first, WAIT_MS, 'the first request'), { status: 200, body: 'first /first' });
 
   // No event says a token expired: ask the bridge until it refuses the knock (EPDB_MAX_AGE=2 s).
