@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import {
@@ -88,6 +89,21 @@ test('gRPC: knocked unary and server-streaming calls stop at the start of their 
     rawGrpcCall({ port, path: '/epdbtest.Greeter/CountTo', message: Buffer.from([0x08, 3]), headers }), // CountRequest { upTo: 3 }
   ]), [/^epdb: knock refused on POST \/epdbtest\.Greeter\/SayHello: /, /^epdb: knock refused on POST \/epdbtest\.Greeter\/CountTo: /]));
 
+  await t.test('a call cancelled while its knock waits: the gate lets it go (the stream closed)', async () => {
+    const client = new (greeterDefinition())(`127.0.0.1:${apps.epdb.port}`, grpc.credentials.createInsecure());
+    try {
+      const metadata = new grpc.Metadata();
+      metadata.set('x-epdb', KNOCK);
+      const from = apps.epdb.stderr.lines.length;
+      const call = client.sayHello({ name: 'gone' }, metadata, () => {});
+      await apps.epdb.stderr.waitForLine(/^epdb: knock accepted \(Base64\) POST \/epdbtest\.Greeter\/SayHello$/, { from, timeoutMs: WAIT_MS });
+      call.cancel();
+      await apps.epdb.stderr.waitForLine(/^epdb: the client of POST \/epdbtest\.Greeter\/SayHello went away while it waited; going on$/, { from, timeoutMs: WAIT_MS });
+    } finally {
+      client.close();
+    }
+  });
+
   await t.test('knocked from a gRPC client with the metadata key x-epdb', async (t) => {
     const Greeter = greeterDefinition();
     const client = new Greeter(`127.0.0.1:${apps.epdb.port}`, grpc.credentials.createInsecure());
@@ -103,6 +119,7 @@ test('gRPC: knocked unary and server-streaming calls stop at the start of their 
       return reply;
     };
     const GRPC_APP = /\/test\/fixtures\/apps\/grpc\.cjs$/;
+    const from = apps.epdb.stderr.lines.length;
 
     // stop=entry: at the start of the call's handling, before grpc-js has seen it.
     const entryReply = sayHello('entry', ENTRY_KNOCK);
@@ -129,7 +146,7 @@ test('gRPC: knocked unary and server-streaming calls stop at the start of their 
     await dbg.client.Debugger.resume();
     await within(ended, WAIT_MS, 'the end of the stream');
     assert.deepEqual(values, [1, 2, 3]);
-    assert.equal(apps.epdb.stderr.matching(/^epdb: knock accepted \(Base64\) POST \/epdbtest\.Greeter\/(SayHello|CountTo)$/).length, 3);
+    assert.equal(apps.epdb.stderr.lines.slice(from).filter((line) => /^epdb: knock accepted \(Base64\) POST \/epdbtest\.Greeter\/(SayHello|CountTo)$/.test(line)).length, 3);
     await dbg.close();
   });
 });
@@ -143,6 +160,16 @@ test('ws: a knocked WebSocket handshake stops before the app\'s upgrade handler 
     (port, headers) => rawWebSocketHandshake({ port, path: '/chat', headers, message: 'hi' }),
     [/^epdb: knock refused on GET \/chat: /],
   ));
+
+  await t.test('a handshake whose client leaves while its knock waits: the gate lets it go (its socket ended)', async () => {
+    const from = apps.epdb.stderr.lines.length;
+    const socket = net.connect({ host: '127.0.0.1', port: apps.epdb.port });
+    socket.on('error', () => {});
+    socket.write(`GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-EPDB: ${KNOCK}\r\n\r\n`);
+    await apps.epdb.stderr.waitForLine(/^epdb: knock accepted \(Base64\) GET \/chat$/, { from, timeoutMs: WAIT_MS });
+    socket.destroy();
+    await apps.epdb.stderr.waitForLine(/^epdb: the client of GET \/chat went away while it waited; going on$/, { from, timeoutMs: WAIT_MS });
+  });
 
   await t.test('knocked from a ws client', async (t) => {
     const connect = (knock) => {

@@ -65,11 +65,12 @@ export function entryEventOf(event: EntryEventName, server: unknown, args: reado
       knocked: (fields) => ({
         ...fields,
         kind: 'upgrade',
+        proceed: seeingTheEndUntilProceed(socket, fields.proceed),
         req,
         socket,
         head,
-        closeEmitter: socket as CloseEmitter,
-        clientLeft: () => socket.destroyed,
+        closeEmitter: endOrClose(socket),
+        clientLeft: () => socket.destroyed || socket.readableEnded,
         server: serverOf,
         // The handshake has no end of its own (the socket lives on as a WebSocket): it is over
         // when the socket closes, answered if the app wrote to it by then.
@@ -96,6 +97,58 @@ export function entryEventOf(event: EntryEventName, server: unknown, args: reado
       server: serverOf,
       onEnd: (listener) => onResponseEnd(req, res, listener),
     }),
+  };
+}
+
+/**
+ * Makes a held upgrade's socket notice a client that leaves, until `proceed` hands it to the app.
+ * Node hands `'upgrade'` a socket nobody reads (no `'data'` listener, not flowing), so its end
+ * is not seen and `'close'` never comes while the request waits. A `'readable'` listener makes
+ * the stream read (what arrives stays buffered for the app) and, on the client's end, lets it
+ * end and close. Removed before the app gets the socket, which is then as before: the app's
+ * first `'data'` listener resumes it.
+ */
+function seeingTheEndUntilProceed(socket: Duplex, proceed: () => void): () => void {
+  const onReadable = (): void => {
+    // At the end with nothing buffered, read(0) emits 'end': the socket then closes.
+    if (socket.readableLength === 0) socket.read(0);
+  };
+  socket.on('readable', onReadable);
+  return () => {
+    socket.removeListener('readable', onReadable);
+    proceed();
+  };
+}
+
+/**
+ * "The client left" for an upgrade's socket: its `'close'`, or its `'end'` (an http server's
+ * sockets allow half-open connections, so a client's FIN ends the socket without closing it;
+ * a client that hangs up its handshake will send nothing more).
+ */
+function endOrClose(socket: Duplex): CloseEmitter {
+  const once = new Map<() => void, () => void>();
+  return {
+    once(_event, listener) {
+      const calledOnce = (): void => {
+        socket.removeListener('end', calledOnce);
+        socket.removeListener('close', calledOnce);
+        once.delete(listener);
+        listener();
+      };
+      once.set(listener, calledOnce);
+      socket.on('end', calledOnce);
+      socket.on('close', calledOnce);
+      return this;
+    },
+    removeListener(_event, listener) {
+      const calledOnce = once.get(listener);
+      if (calledOnce !== undefined) {
+        socket.removeListener('end', calledOnce);
+        socket.removeListener('close', calledOnce);
+        once.delete(listener);
+      }
+      return this;
+    },
   };
 }
 
