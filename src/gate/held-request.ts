@@ -42,6 +42,7 @@ export class HeldRequest {
   /** The async context of the knock, so the app handles the request in it (OpenTelemetry, ALS). */
   private readonly context = new AsyncResource('epdb.gate', { requireManualDestroy: true });
   private readonly mark: GateSpanMarker;
+  private unwatchClient: () => void = () => {};
 
   constructor(
     readonly request: KnockedRequest,
@@ -111,11 +112,18 @@ export class HeldRequest {
     }
   }
 
-  /** Calls `listener` once when the client leaves; returns what removes it. */
-  onClientGone(listener: () => void): () => void {
+  /** Calls `listener` once if the client leaves, until {@link stopWatchingClient}. */
+  watchClient(listener: () => void): void {
     const { closeEmitter } = this.request;
+    this.stopWatchingClient();
     closeEmitter.once('close', listener);
-    return () => closeEmitter.removeListener('close', listener);
+    this.unwatchClient = () => closeEmitter.removeListener('close', listener);
+  }
+
+  /** Ends {@link watchClient}. */
+  stopWatchingClient(): void {
+    this.unwatchClient();
+    this.unwatchClient = () => {};
   }
 
   /**

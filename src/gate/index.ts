@@ -59,14 +59,13 @@ class Gate implements DebugGate {
       return this.goOnUndebugged(held, 'max-held');
     }
     this.requests.add(held);
-    const stopWatching = held.onClientGone(() => {
+    held.watchClient(() => {
       // Only while it waits or is queued: a request being stopped is the debugger's to finish.
       // The app still gets it, as it would have without epdb; its answer goes nowhere.
       if (held.state.name !== 'waiting' && held.state.name !== 'queued') return;
       this.dequeue(held);
       this.goOnWithoutClient(held);
     });
-    this.forgetters.set(held, stopWatching);
     if (this.bridge?.attached === true) this.enqueue(held);
     else this.waitForDebugger(held);
   };
@@ -80,9 +79,6 @@ class Gate implements DebugGate {
     this.closingCheck = undefined;
     await stopping?.handle.terminate();
   }
-
-  /** What removes each request's client-gone listener. */
-  private readonly forgetters = new Map<HeldRequest, () => void>();
 
   private heldCount(): number {
     let count = 0;
@@ -288,8 +284,7 @@ class Gate implements DebugGate {
   /** Hands the request on for good: the gate is done with it once `run` returns. */
   private handOver(held: HeldRequest, outcome: Omit<GateOutcome, 'waitedMs'>, run: () => void): void {
     this.requests.delete(held);
-    this.forgetters.get(held)?.();
-    this.forgetters.delete(held);
+    held.stopWatchingClient();
     held.letGo(outcome, run);
   }
 
