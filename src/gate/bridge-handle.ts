@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { authorityOf } from '../authority.js';
 import type { BridgeWorkerData, FromBridge, ToBridge, WalkOutcome } from '../bridge/messages.js';
 import type { SessionSettings } from '../types.js';
 
@@ -116,7 +117,7 @@ export class BridgeHandle {
         this.events.listening(message.host, message.port);
         break;
       case 'listen-failed':
-        this.end(`cannot start the debug bridge on ${hostPort(settings.host, settings.port)}: ${message.reason}; the request goes on undebugged`);
+        this.end(`cannot start the debug bridge on ${authorityOf(settings)}: ${message.reason}; the request goes on undebugged`);
         void this.worker.terminate();
         break;
       case 'attached':
@@ -157,9 +158,4 @@ export class BridgeHandle {
     this.pendingWalks.clear();
     for (const [id, done] of pending) done(false, id);
   }
-}
-
-/** `host:port`, with an IPv6 host in brackets. */
-export function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

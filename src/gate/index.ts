@@ -5,7 +5,8 @@ import { openRequestContext, runInRequestContext, untrack } from '../context/req
 import { log, RateLimitedLog } from '../log.js';
 import type { GateOutcome } from '../telemetry.js';
 import type { AcceptedKnock, DebugGate, KnockedRequest, SessionSettings } from '../types.js';
-import { BridgeHandle, hostPort } from './bridge-handle.js';
+import { authorityOf } from '../authority.js';
+import { BridgeHandle } from './bridge-handle.js';
 import { HeldRequest } from './held-request.js';
 import { pauseAtRequest } from './pause.js';
 
@@ -139,7 +140,7 @@ class Gate implements DebugGate {
       attached: false,
       handle: new BridgeHandle(this.settings, {
         listening: (host, port) => {
-          state.address = hostPort(host, port);
+          state.address = authorityOf({ host, port });
           // Always: even when the knock that started the bridge has already timed out, the
           // person who knocked needs to know where to attach.
           log(`waiting for a debugger on ${state.address}`);
@@ -205,7 +206,7 @@ class Gate implements DebugGate {
     this.stopNext();
   }
 
-  /** `EPDB_STOP_AT=entry`: epdb's own `debugger;`, with `req` and `res` in scope. */
+  /** `EPDB_STOP_AT=entry`: epdb's own `debugger;`, with what the entry point handed the app in scope. */
   private armEntryPause(held: HeldRequest, bridge: BridgeHandle): void {
     bridge.arm((ok, id) => {
       if (!ok) return this.armFailed(held);
@@ -217,9 +218,9 @@ class Gate implements DebugGate {
         return;
       }
       held.moveTo({ name: 'paused' });
-      const { req, res, proceed } = held.request;
+      const { request } = held;
       try {
-        this.handOver(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(req, res, proceed));
+        this.handOver(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(request));
       } finally {
         held.moveTo({ name: 'done' });
         this.active = null;
