@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { runToCompletion } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange, runToCompletion, spawnChild } from './helpers/index.mjs';
 import { CLI } from './fixtures/cli/cli.mjs';
 
 const require = createRequire(import.meta.url);
@@ -34,4 +34,14 @@ test('connect --help shows the range form with an example', async () => {
   const { stdout } = await runToCompletion(process.execPath, [CLI, 'connect', '--help']);
   assert.match(stdout, /^ {7}epdb connect \[HOST:\]FIRST-LAST \[--port LOCAL\]$/m);
   assert.match(stdout, /^ {2}epdb connect 9001-9100$/m);
+});
+
+test('connect with no argument and a range in EPDB_PORT serves the range; SIGTERM ends it with 0', async (t) => {
+  const localPort = await freePortBelowEphemeralRange();
+  const connect = spawnChild(process.execPath, [CLI, 'connect', '--port', String(localPort)], {
+    env: cleanEnv({ EPDB_BACKEND: 'jwt', EPDB_KEY: 'c'.repeat(64), EPDB_PORT: '9301-9310' }), t,
+  });
+  await connect.stdout.waitForLine(new RegExp(`^epdb connect: forwarding 127\\.0\\.0\\.1:${localPort} to every debug bridge on 127\\.0\\.0\\.1:9301-9310 \\(each process is a target of its own\\), adding a fresh X-EPDB knock to every request\\.$`), { timeoutMs: 10_000 });
+  connect.process.kill('SIGTERM');
+  assert.deepEqual(await connect.exited, { code: 0, signal: null });
 });
