@@ -20,7 +20,7 @@ const DEFAULT_WAIT_SECONDS = 300;
  */
 export const connectCommand: Command = {
   name: 'connect',
-  summary: 'forward 127.0.0.1:9229 to the app\'s debug bridge, adding the knock',
+  summary: 'forward 127.0.0.1:9229 to the app\'s debug bridge (or every bridge on a port range), adding the knock',
   help: `Usage: epdb connect [HOST:]PORT [--port LOCAL] [--wait SECONDS]
        epdb connect [HOST:]FIRST-LAST [--port LOCAL]
 
