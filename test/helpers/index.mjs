@@ -26,6 +26,12 @@
  *               made by /usr/bin/python3 with the seed's exact snippets (+ the keys);
  *               pythonKeys(): Fernet.generate_key() and uuid.uuid4().hex.
  * - python.mjs  runPythonJson(script, input): one /usr/bin/python3 run, JSON in (stdin) and out.
+ * - chromium.mjs  startChromium(t): headless Debian chromium on a free port, temp profile, no
+ *               network; fails (never skips) when it is missing; `openPage(url, size)`. Import it
+ *               from the module itself (it loads chrome-remote-interface).
+ * - devtools-frontend.mjs  openDevTools(chromium, webSocketDebuggerUrl): Chromium's own DevTools
+ *               front end on a target, read (`view()`, `waitForPause()`) and driven
+ *               (`click('Step over next function call')`, `screenshot(path)`) as a person would.
  *
  * Fixture app protocol (test/fixtures/apps): listen on 127.0.0.1 port 0, print
  * `listening <port>` on stdout, answer `GET /hello` with `hello from <kind>: GET /hello` and
