@@ -47,6 +47,7 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   assert.deepEqual([...new Set(pausedIn)].sort(), [...first4].sort(), 'paused in each worker');
 
   // node inspect through the range forward attaches to the worker that got the knock.
+  nextWaiting.skip();
   const inspected = await knocker.send();
   const [, , knockedPid] = await nextWaiting();
   const inspect = spawnChild(process.execPath, ['inspect', `127.0.0.1:${localPort}`], { env: cleanEnv(), stdin: 'pipe', t });
@@ -60,6 +61,7 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
 
   // Kill a worker while its request is paused: the primary forks a successor, whose bridge
   // comes up on a free port of the range at its first knock, and pauses there.
+  nextWaiting.skip();
   await knocker.send();
   const [, , victimText] = await nextWaiting();
   const victim = Number(victimText);
@@ -69,7 +71,8 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   process.kill(victim, 'SIGKILL');
   await primary.stdout.waitForLine(new RegExp(`^worker ${victim} exited$`), { timeoutMs: 10_000 });
   await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:\\d+ \\(pid ${victim}, worker \\d+\\) has gone$`), { timeoutMs: 10_000 });
-  const [, successorText] = await primary.stdout.waitForLine(/^worker (\d+) listening$/, { timeoutMs: 10_000, from: primary.stdout.lines.length - 1 });
+  const exitedAt = primary.stdout.lines.indexOf(`worker ${victim} exited`);
+  const [, successorText] = await primary.stdout.waitForLine(/^worker (\d+) listening$/, { timeoutMs: 10_000, from: exitedAt + 1 });
   const successor = Number(successorText);
   assert.ok(!first4.includes(successor));
   assert.ok(!(await listTargets(localPort)).some((target) => target.pid === victim), 'the killed worker\'s target is gone');
