@@ -1,12 +1,13 @@
 // node:cluster with 4 workers under the preload, one EPDB_PORT=BASE: each worker's bridge takes
 // a free port of BASE+1..BASE+100, and `epdb connect BASE+1-BASE+100` serves them all. Every
 // worker can be debugged; a worker killed while paused is restarted by the primary and its
-// successor's bridge comes up on the range; `node inspect` attaches to the knocked worker.
+// successor's bridge comes up on the range; `node inspect` attaches to the knocked worker; while
+// one worker is paused the others go on serving.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanEnv, freePortBelowEphemeralRange, spawnChild } from './helpers/index.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
-import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
+import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, servedMeanwhile, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
 
 const PRIMARY = fixtureApp('../cluster/primary.cjs');
 const WORKERS = 4;
@@ -68,6 +69,10 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   const victimTarget = (await listTargets(localPort)).find((target) => target.pid === victim);
   const { pid: pausedPid } = await pauseIn(t, localPort, victimTarget.id);
   assert.equal(pausedPid, victim);
+  // The stop freezes this worker only: the others answer what the primary hands them.
+  const answeredBy = await servedMeanwhile(appPort, 3 * WORKERS, 2 * (WORKERS - 1));
+  assert.ok(!answeredBy.includes(victim), `answered by ${answeredBy}, none by the paused ${victim}`);
+  assert.ok(new Set(answeredBy).size >= WORKERS - 1, `every other worker served (${answeredBy})`);
   process.kill(victim, 'SIGKILL');
   await primary.stdout.waitForLine(new RegExp(`^worker ${victim} exited$`), { timeoutMs: 10_000 });
   await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:\\d+ \\(pid ${victim}, worker \\d+\\) has gone$`), { timeoutMs: 10_000 });
