@@ -82,15 +82,16 @@ Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2
     const watch = new BridgeWatch({ target, knock, retryBoundMs });
     const bridgeAuthority = authorityOf(target);
     const server = await startForward({ target, bridgeAuthority, localAuthority: `127.0.0.1:${localPort}`, watch, knock }, localPort);
-    io.stdout.write(nextSteps(localPort, `the debug bridge on ${bridgeAuthority}`, backend.authenticates));
-    watch.start();
-
+    // Listening for the signals before saying so: one sent on the first line must end us gently.
     const stopped = new AbortController();
-    const outcome = await Promise.race([
+    const ended = Promise.race([
       watch.failure,
       once(process, 'SIGINT', { signal: stopped.signal }).then(() => null),
       once(process, 'SIGTERM', { signal: stopped.signal }).then(() => null),
     ]).finally(() => stopped.abort());
+    io.stdout.write(nextSteps(localPort, `the debug bridge on ${bridgeAuthority}`, backend.authenticates));
+    watch.start();
+    const outcome = await ended;
     watch.stop();
     server.closeAllConnections();
     server.close();
