@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanEnv, freePortBelowEphemeralRange, spawnChild } from './helpers/index.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
-import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, servedMeanwhile, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
+import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, portIsFree, servedMeanwhile, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
 
 const PRIMARY = fixtureApp('../cluster/primary.cjs');
 const WORKERS = 4;
@@ -39,6 +39,7 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   for (const port of holding.values()) assert.ok(port >= range.first && port <= range.last, `bridge port ${port} in the range`);
   assert.equal(new Set(holding.values()).size, WORKERS, 'one port per bridge');
   assert.ok(!primary.stderr.text().includes(`(pid ${primary.process.pid}`), 'the primary never started a bridge');
+  assert.ok(await portIsFree(base), `the primary (preloaded too, with EPDB_PORT=${base} its own) bound nothing`);
 
   const listed = await listTargets(localPort);
   assert.deepEqual(listed.map((target) => target.pid).sort(), [...first4].sort(), 'one target per worker, none for the primary');
