@@ -2,6 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as shimmer from 'shimmer';
 import type { EPDBBackend } from './backends/backend.js';
+import { isBridgeOnly } from './knock/bridge-only.js';
 import { DUPLICATE_KNOCK, knockHeaderOf } from './knock/header.js';
 import { verifyKnock } from './knock/verify.js';
 import { log, RateLimitedLog } from './log.js';
@@ -259,6 +260,11 @@ class KnockCheck {
     // the app's handler surfaces as the uncaught exception it would have been, not a rejection.
     verifyKnock(header, this.backend).then(
       (knock) => process.nextTick(() => {
+        if (isBridgeOnly(knock)) {
+          this.refusals.log(`a knock for the debug bridge reached ${method} ${path} (is the app's port in an epdb connect range?); served as usual`);
+          proceed();
+          return;
+        }
         this.acceptances.log(`knock accepted (${knock.scheme}) ${method} ${path}`);
         try {
           this.knockHandler()({ req, res, knock, method, path, proceed });

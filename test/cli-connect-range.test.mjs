@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { createBackend, readConfig, verifyKnock } from 'epdb';
-import { cleanEnv, freePortBelowEphemeralRange, get, runToCompletion, spawnChild, within } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange, get, runToCompletion, spawnChild, startApp, within } from './helpers/index.mjs';
 import { CLI } from './fixtures/cli/cli.mjs';
 import { FAKE_TARGET_ID, startFakeBridge } from './fixtures/cli/fake-bridge.mjs';
 
@@ -94,4 +94,16 @@ test('the range forward knocks each bridge with its own Host, leaves out one tha
   await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:${first} has gone$`), { timeoutMs: 10_000 });
   await within(closed, 5000, 'the debugger of a bridge that went away is disconnected');
   assert.deepEqual(JSON.parse((await get(localPort, '/json/list', {})).body), []);
+});
+
+test('a range that holds the app\'s own port: its probes are knocks for bridges only, which the app serves as usual', async (t) => {
+  const env = { EPDB_BACKEND: 'jwt', EPDB_KEY: 'd'.repeat(64) };
+  const app = await startApp(t, { app: 'http.cjs', env: { ...env, EPDB_PORT: String(await freePortBelowEphemeralRange()), EPDB_WAIT_TIMEOUT: '0' } });
+  const localPort = await freePortBelowEphemeralRange();
+  const connect = spawnChild(process.execPath, [CLI, 'connect', `${app.port}-${app.port}`, '--port', String(localPort)], { env: cleanEnv(env), t });
+  await app.stderr.waitForLine(/^epdb: a knock for the debug bridge reached GET \/json\/list \(is the app's port in an epdb connect range\?\); served as usual$/, { timeoutMs: 10_000 });
+  assert.deepEqual(JSON.parse((await get(localPort, '/json/list', {})).body), [], 'the app is no bridge');
+  assert.deepEqual(app.stderr.matching(/knock accepted|waiting for a debugger/), [], 'no probe was held');
+  connect.process.kill('SIGTERM');
+  await connect.exited;
 });

@@ -73,7 +73,6 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   // The stop freezes this worker only: the others answer what the primary hands them.
   const answeredBy = await servedMeanwhile(appPort, 3 * WORKERS, 2 * (WORKERS - 1));
   assert.ok(!answeredBy.includes(victim), `answered by ${answeredBy}, none by the paused ${victim}`);
-  assert.ok(new Set(answeredBy).size >= WORKERS - 1, `every other worker served (${answeredBy})`);
   process.kill(victim, 'SIGKILL');
   await primary.stdout.waitForLine(new RegExp(`^worker ${victim} exited$`), { timeoutMs: 10_000 });
   await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:\\d+ \\(pid ${victim}, worker \\d+\\) has gone$`), { timeoutMs: 10_000 });

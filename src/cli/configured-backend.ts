@@ -35,7 +35,10 @@ export function configuredBackend(env: NodeJS.ProcessEnv): ConfiguredBackend {
   }
 }
 
-/** The value of an `X-EPDB` header that `backend` accepts, made now (fresh `iat`/timestamp). */
-export async function freshKnock(backend: EPDBBackend): Promise<string> {
-  return `${backend.scheme} ${await backend.encode({ epdb: {} })}`;
+/**
+ * The value of an `X-EPDB` header that `backend` accepts, made now (fresh `iat`/timestamp),
+ * carrying the knock `options` (`{"epdb": options}`; none by default).
+ */
+export async function freshKnock(backend: EPDBBackend, options: Readonly<Record<string, unknown>> = {}): Promise<string> {
+  return `${backend.scheme} ${await backend.encode({ epdb: options })}`;
 }

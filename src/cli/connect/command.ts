@@ -5,6 +5,7 @@ import { parseArgs, parsePort } from '../args.js';
 import { authorityOf, defaultBridgeAddress, parseBridgeAddress, parseBridgeRange, type Address, type BridgeRange } from './bridge-address.js';
 import { BridgeWatch } from './bridge-watch.js';
 import type { Command } from '../command.js';
+import { BRIDGE_ONLY_OPTIONS } from '../../knock/bridge-only.js';
 import { configuredBackend, freshKnock } from '../configured-backend.js';
 import { CommandError, UsageError } from '../errors.js';
 import { startForward } from './forward.js';
@@ -71,8 +72,10 @@ Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2
       ? { host: defaultBridgeAddress(config.host, config.port.first).host, ports: config.port }
       : null);
     if (range !== null) {
-      await knock(); // a backend that cannot make a knock fails here, before anything listens
-      return runRangeForward({ range: await resolveRange(range), localPort, knock, authenticated: backend.authenticates }, io);
+      // Knocks for the bridges only: the range may hold the app's own port, which must not hold them.
+      const bridgeKnock = backend.authenticates ? () => freshKnock(backend, BRIDGE_ONLY_OPTIONS) : () => Promise.resolve(null);
+      await bridgeKnock(); // a backend that cannot make a knock fails here, before anything listens
+      return runRangeForward({ range: await resolveRange(range), localPort, knock: bridgeKnock, authenticated: backend.authenticates }, io);
     }
     const target = await resolveAddress(
       addressArgument === undefined ? defaultBridgeAddress(config.host, config.port.first) : parseBridgeAddress(addressArgument),
