@@ -47,6 +47,8 @@ const BACKENDS: readonly BackendName[] = ['base64', 'fernet', 'jwt'];
 /**
  * Reads epdb's configuration from `env`.
  *
+ * @param inClusterWorker whether this process is a cluster worker, where a single `EPDB_PORT`
+ *   widens to the 100 ports above it; asked only then (default: `node:cluster`'s `isWorker`).
  * @returns `null` when `EPDB_BACKEND` is unset, empty or `off`: epdb stays out of the way.
  * @throws {ConfigError} naming the first variable that cannot be used.
  */

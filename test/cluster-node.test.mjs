@@ -1,12 +1,13 @@
 // node:cluster with 4 workers under the preload, one EPDB_PORT=BASE: each worker's bridge takes
 // a free port of BASE+1..BASE+100, and `epdb connect BASE+1-BASE+100` serves them all. Every
 // worker can be debugged; a worker killed while paused is restarted by the primary and its
-// successor's bridge comes up on the range; `node inspect` attaches to the knocked worker.
+// successor's bridge comes up on the range; `node inspect` attaches to the knocked worker; while
+// one worker is paused the others go on serving.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cleanEnv, freePortBelowEphemeralRange, spawnChild } from './helpers/index.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
-import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
+import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, portIsFree, servedMeanwhile, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
 
 const PRIMARY = fixtureApp('../cluster/primary.cjs');
 const WORKERS = 4;
@@ -38,6 +39,7 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   for (const port of holding.values()) assert.ok(port >= range.first && port <= range.last, `bridge port ${port} in the range`);
   assert.equal(new Set(holding.values()).size, WORKERS, 'one port per bridge');
   assert.ok(!primary.stderr.text().includes(`(pid ${primary.process.pid}`), 'the primary never started a bridge');
+  assert.ok(await portIsFree(base), `the primary (preloaded too, with EPDB_PORT=${base} its own) bound nothing`);
 
   const listed = await listTargets(localPort);
   assert.deepEqual(listed.map((target) => target.pid).sort(), [...first4].sort(), 'one target per worker, none for the primary');
@@ -47,6 +49,7 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   assert.deepEqual([...new Set(pausedIn)].sort(), [...first4].sort(), 'paused in each worker');
 
   // node inspect through the range forward attaches to the worker that got the knock.
+  nextWaiting.skip();
   const inspected = await knocker.send();
   const [, , knockedPid] = await nextWaiting();
   const inspect = spawnChild(process.execPath, ['inspect', `127.0.0.1:${localPort}`], { env: cleanEnv(), stdin: 'pipe', t });
@@ -60,16 +63,21 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
 
   // Kill a worker while its request is paused: the primary forks a successor, whose bridge
   // comes up on a free port of the range at its first knock, and pauses there.
+  nextWaiting.skip();
   await knocker.send();
   const [, , victimText] = await nextWaiting();
   const victim = Number(victimText);
   const victimTarget = (await listTargets(localPort)).find((target) => target.pid === victim);
   const { pid: pausedPid } = await pauseIn(t, localPort, victimTarget.id);
   assert.equal(pausedPid, victim);
+  // The stop freezes this worker only: the others answer what the primary hands them.
+  const answeredBy = await servedMeanwhile(appPort, 3 * WORKERS, 2 * (WORKERS - 1));
+  assert.ok(!answeredBy.includes(victim), `answered by ${answeredBy}, none by the paused ${victim}`);
   process.kill(victim, 'SIGKILL');
   await primary.stdout.waitForLine(new RegExp(`^worker ${victim} exited$`), { timeoutMs: 10_000 });
   await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:\\d+ \\(pid ${victim}, worker \\d+\\) has gone$`), { timeoutMs: 10_000 });
-  const [, successorText] = await primary.stdout.waitForLine(/^worker (\d+) listening$/, { timeoutMs: 10_000, from: primary.stdout.lines.length - 1 });
+  const exitedAt = primary.stdout.lines.indexOf(`worker ${victim} exited`);
+  const [, successorText] = await primary.stdout.waitForLine(/^worker (\d+) listening$/, { timeoutMs: 10_000, from: exitedAt + 1 });
   const successor = Number(successorText);
   assert.ok(!first4.includes(successor));
   assert.ok(!(await listTargets(localPort)).some((target) => target.pid === victim), 'the killed worker\'s target is gone');

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { cleanEnv, freePortBelowEphemeralRange, REPO_ROOT, runToCompletion } from './helpers/index.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
 import {
-  debugEveryHeld, debugSuccessor, followFile, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, startRangeConnect, WAITING_LINE,
+  debugEveryHeld, debugSuccessor, followFile, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, portIsFree, startRangeConnect, WAITING_LINE,
 } from './fixtures/cluster/harness.mjs';
 
 const PM2 = join(REPO_ROOT, 'node_modules', '.bin', 'pm2');
@@ -19,14 +19,17 @@ const INSTANCES = 4;
 
 test('pm2 cluster mode, 4 instances: every instance is debugged through epdb connect RANGE; a killed instance\'s successor too', async (t) => {
   const home = await mkdtemp(join(tmpdir(), 'epdb-pm2-'));
-  const env = cleanEnv({ PM2_HOME: home });
+  const base = await freePortBelowEphemeralRange();
+  // The daemon runs under the preload too (NODE_OPTIONS, as a user may set it for everything),
+  // with EPDB_PORT=base its own: it must never start a bridge. The instances get it as well,
+  // besides node_args (a second preload is a no-op).
+  const env = cleanEnv({ PM2_HOME: home, NODE_OPTIONS: '--require epdb/register', ...KEY_ENV, EPDB_PORT: String(base) });
   const pm2 = (...args) => runToCompletion(PM2, args, { env, timeoutMs: 30_000 });
   t.after(async () => {
     await pm2('delete', 'all').catch(() => {});
     await pm2('kill').catch(() => {});
     await rm(home, { recursive: true, force: true });
   });
-  const base = await freePortBelowEphemeralRange();
   const appPort = await freePortBelowEphemeralRange();
   const localPort = await freePortBelowEphemeralRange();
   const range = { first: base + 1, last: base + 100 };
@@ -43,6 +46,8 @@ test('pm2 cluster mode, 4 instances: every instance is debugged through epdb con
   }));
   await pm2('start', ecosystem);
   const daemonPid = Number((await readFile(join(home, 'pm2.pid'), 'utf8')).trim());
+  const daemonEnv = (await readFile(`/proc/${daemonPid}/environ`, 'utf8')).split('\0');
+  assert.ok(daemonEnv.includes('NODE_OPTIONS=--require epdb/register') && daemonEnv.includes('EPDB_BACKEND=jwt'), 'the daemon runs under the preload');
   const instancePids = async () => JSON.parse((await pm2('jlist')).stdout).map((app) => app.pid).filter((pid) => pid > 0);
   const first4 = await instancePids();
   assert.equal(first4.length, INSTANCES);
@@ -56,11 +61,13 @@ test('pm2 cluster mode, 4 instances: every instance is debugged through epdb con
   const listed = await listTargets(localPort);
   assert.deepEqual(listed.map((target) => target.pid).sort(), [...first4].sort(), 'one target per instance');
   assert.ok(!listed.some((target) => target.pid === daemonPid) && !errorLog.text().includes(`(pid ${daemonPid}`), 'the pm2 daemon never started a bridge');
+  assert.ok(await portIsFree(base), `the daemon (preloaded, EPDB_PORT=${base} its own) bound nothing`);
 
   const pausedIn = await debugEveryHeld(t, localPort, knocker);
   assert.deepEqual([...new Set(pausedIn)].sort(), [...first4].sort(), 'paused in each instance');
 
   // Kill an instance while it is paused: pm2 starts a successor, whose bridge comes up on the range.
+  nextWaiting.skip();
   await knocker.send();
   const [, , victimText] = await nextWaiting();
   const victim = Number(victimText);
@@ -69,7 +76,9 @@ test('pm2 cluster mode, 4 instances: every instance is debugged through epdb con
   const nextListening = outLog.lines.length;
   process.kill(victim, 'SIGKILL');
   await connect.stderr.waitForLine(new RegExp(`^epdb: the bridge on 127\\.0\\.0\\.1:\\d+ \\(pid ${victim}, worker \\d+\\) has gone$`), { timeoutMs: 10_000 });
-  const [, successorText] = await outLog.waitForLine(/^process (\d+) listening$/, { timeoutMs: 15_000, from: nextListening });
+  // A pid none of the first instances had (the file is read as it grows: no line is taken twice).
+  const newcomer = new RegExp(`^process (?!(?:${first4.join('|')}) )(\\d+) listening$`);
+  const [, successorText] = await outLog.waitForLine(newcomer, { timeoutMs: 15_000, from: nextListening });
   const successor = Number(successorText);
   assert.ok(!first4.includes(successor));
 

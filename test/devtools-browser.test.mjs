@@ -34,7 +34,7 @@ async function startKnockedExample(t, env, knock) {
   let answered = false;
   const response = get(port, '/hello/ada', { 'X-EPDB': knock }, { timeoutMs: 90_000 }).finally(() => { answered = true; });
   response.catch(() => {}); // awaited by the test; a failure before that must not crash the runner
-  await app.stderr.waitForLine(/^epdb: waiting for a debugger on 127\.0\.0\.1:\d+$/, { timeoutMs: 20_000 });
+  await app.stderr.waitForLine(/^epdb: waiting for a debugger on 127\.0\.0\.1:\d+ \(pid \d+\)$/, { timeoutMs: 20_000 });
   return { app, bridgePort, response, answered: () => answered };
 }
 

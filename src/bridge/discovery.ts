@@ -1,4 +1,4 @@
-import { targetProcess, targetTitle, type HeldRequest } from './held-request.js';
+import { targetProcess, targetTitle, type HeldSummary } from './target-process.js';
 import type { BridgeWorkerData } from './messages.js';
 
 /** An HTTP answer of the discovery endpoints. */
@@ -18,7 +18,7 @@ export function discoveryAnswer(
   hostHeader: string | undefined,
   data: BridgeWorkerData,
   localAddress: string,
-  held: HeldRequest | null = null,
+  held: HeldSummary | null = null,
 ): DiscoveryAnswer | null {
   switch (path) {
     case '/json/version':

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { BridgeGuard, Refusal } from './auth.js';
 import { discoveryAnswer } from './discovery.js';
-import type { HeldRequest } from './held-request.js';
+import type { HeldSummary } from './target-process.js';
 import type { BridgeWorkerData } from './messages.js';
 
 /** What the bridge server needs from the worker around it. */
@@ -11,7 +11,7 @@ export interface BridgeServerOptions {
   readonly data: BridgeWorkerData;
   readonly guard: BridgeGuard;
   /** The request the target holds now, for its title in `/json/list`. */
-  held(): HeldRequest | null;
+  held(): HeldSummary | null;
   /** Whether a debugger client is connected now (the bridge takes one at a time). */
   hasClient(): boolean;
   /** A client connected at the target's WebSocket. */

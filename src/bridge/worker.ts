@@ -8,7 +8,7 @@ import { log } from '../log.js';
 import { PauseArmer } from './arm.js';
 import { createBridgeGuard } from './auth.js';
 import { ClientHold } from './client-hold.js';
-import type { HeldRequest } from './held-request.js';
+import type { HeldSummary } from './target-process.js';
 import { listenOnFirstFree } from './listen-range.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from './messages.js';
 import { dialListener } from './dial.js';
@@ -26,7 +26,7 @@ const hold = new ClientHold();
 const armer = new PauseArmer(hold);
 let client: RelayedClient | null = null;
 let attached = false;
-let held: HeldRequest | null = null;
+let held: HeldSummary | null = null;
 const walker = new Walker(hold, {
   done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
   warnClient: (text) => client?.warn(text),

@@ -37,8 +37,8 @@ export function configuredBackend(env: NodeJS.ProcessEnv): ConfiguredBackend {
 
 /**
  * The value of an `X-EPDB` header that `backend` accepts, made now (fresh `iat`/timestamp),
- * carrying `options` under `"epdb"`.
+ * carrying the knock `options` (`{"epdb": options}`; none by default).
  */
-export async function freshKnock(backend: EPDBBackend, options: Record<string, unknown> = {}): Promise<string> {
+export async function freshKnock(backend: EPDBBackend, options: Readonly<Record<string, unknown>> = {}): Promise<string> {
   return `${backend.scheme} ${await backend.encode({ epdb: options })}`;
 }

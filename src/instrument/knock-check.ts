@@ -1,5 +1,6 @@
 import type { EPDBBackend } from '../backends/backend.js';
 import { ConfigError } from '../errors.js';
+import { isBridgeOnly } from '../knock/bridge-only.js';
 import { DUPLICATE_KNOCK, knockHeaderOf, knockHeaderOfHeaders } from '../knock/header.js';
 import { verifyKnock } from '../knock/verify.js';
 import { log, RateLimitedLog } from '../log.js';
@@ -97,6 +98,11 @@ export class KnockCheck {
     // the app's handler surfaces as the uncaught exception it would have been, not a rejection.
     verifyKnock(header, this.backend).then(
       (knock) => process.nextTick(() => {
+        if (isBridgeOnly(knock)) {
+          this.refusals.log(`a knock for the debug bridge reached ${method} ${path} (is the app's port in an epdb connect range?); served as usual`);
+          proceed();
+          return;
+        }
         this.acceptances.log(`knock accepted (${knock.scheme}) ${method} ${path}`);
         try {
           this.knockHandler()(knocked.knocked({ knock, method, path, proceed }));

@@ -9,7 +9,7 @@ export type ProbeResult =
   /** Something answered, but not as an epdb bridge does. */
   | { readonly kind: 'not-a-bridge'; readonly detail: string }
   /** Nothing usable answered yet (refused, reset, unreachable, timed out): worth retrying. */
-  | { readonly kind: 'unreachable'; readonly detail: string };
+  | { readonly kind: 'unreachable'; readonly detail: string; readonly code: string };
 
 /** Errors that mean "not listening (yet)" rather than "something else is listening". */
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
@@ -55,12 +55,12 @@ export function probeBridge(target: Address, knock: string | null, timeoutMs: nu
         else chunks.push(chunk);
       });
       response.on('end', () => settle({ kind: 'up', body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', () => settle({ kind: 'unreachable', detail: describeSocketError('ECONNRESET') }));
+      response.on('error', () => settle({ kind: 'unreachable', detail: describeSocketError('ECONNRESET'), code: 'ECONNRESET' }));
     });
     probe.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       const code = error.code ?? '';
-      if (RETRYABLE.has(code)) resolve({ kind: 'unreachable', detail: describeSocketError(code) });
+      if (RETRYABLE.has(code)) resolve({ kind: 'unreachable', detail: describeSocketError(code), code });
       else if (code === 'ENOTFOUND') resolve({ kind: 'not-a-bridge', detail: 'unknown host' });
       else if (code.startsWith('HPE_')) resolve({ kind: 'not-a-bridge', detail: 'it does not speak HTTP' });
       else resolve({ kind: 'not-a-bridge', detail: error.message });

@@ -113,6 +113,9 @@ export class BridgeRangeSource implements TargetSource {
       log(`the bridge on ${authorityOf(address)} refused the knock (401): EPDB_KEY is wrong `
         + '(it must be the key the app runs with, for the same EPDB_BACKEND); it is left out');
     }
+    // A slow answer is no departure (a loaded host): only a port that refuses, or that something
+    // else now answers, loses its bridge, and with it the debugger attached through it.
+    if (result.kind === 'unreachable' && result.code === 'ETIMEDOUT') return;
     const entry = result.kind === 'up' ? bridgeEntry(result.body) : null;
     if (entry === null) {
       this.lose(port);

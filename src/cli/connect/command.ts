@@ -5,6 +5,7 @@ import { parseArgs, parsePort } from '../args.js';
 import { authorityOf, defaultBridgeAddress, parseBridgeAddress, parseBridgeRange, type Address, type BridgeRange } from './bridge-address.js';
 import { BridgeWatch } from './bridge-watch.js';
 import type { Command } from '../command.js';
+import { BRIDGE_ONLY_OPTIONS } from '../../knock/bridge-only.js';
 import { configuredBackend, freshKnock } from '../configured-backend.js';
 import { CommandError, UsageError } from '../errors.js';
 import { startForward } from './forward.js';
@@ -20,7 +21,7 @@ const DEFAULT_WAIT_SECONDS = 300;
  */
 export const connectCommand: Command = {
   name: 'connect',
-  summary: 'forward 127.0.0.1:9229 to the app\'s debug bridge, adding the knock',
+  summary: 'forward 127.0.0.1:9229 to the app\'s debug bridge (or every bridge on a port range), adding the knock',
   help: `Usage: epdb connect [HOST:]PORT [--port LOCAL] [--wait SECONDS]
        epdb connect [HOST:]FIRST-LAST [--port LOCAL]
 
@@ -71,8 +72,10 @@ Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2
       ? { host: defaultBridgeAddress(config.host, config.port.first).host, ports: config.port }
       : null);
     if (range !== null) {
-      await knock(); // a backend that cannot make a knock fails here, before anything listens
-      return runRangeForward({ range: await resolveRange(range), localPort, knock, authenticated: backend.authenticates }, io);
+      // Knocks for the bridges only: the range may hold the app's own port, which must not hold them.
+      const bridgeKnock = backend.authenticates ? () => freshKnock(backend, BRIDGE_ONLY_OPTIONS) : () => Promise.resolve(null);
+      await bridgeKnock(); // a backend that cannot make a knock fails here, before anything listens
+      return runRangeForward({ range: await resolveRange(range), localPort, knock: bridgeKnock, authenticated: backend.authenticates }, io);
     }
     const target = await resolveAddress(
       addressArgument === undefined ? defaultBridgeAddress(config.host, config.port.first) : parseBridgeAddress(addressArgument),
@@ -82,15 +85,16 @@ Exit status: 0 after Ctrl-C, 1 on an error (wrong key, port taken, no bridge), 2
     const watch = new BridgeWatch({ target, knock, retryBoundMs });
     const bridgeAuthority = authorityOf(target);
     const server = await startForward({ target, bridgeAuthority, localAuthority: `127.0.0.1:${localPort}`, watch, knock }, localPort);
-    io.stdout.write(nextSteps(localPort, `the debug bridge on ${bridgeAuthority}`, backend.authenticates));
-    watch.start();
-
+    // Listening for the signals before saying so: one sent on the first line must end us gently.
     const stopped = new AbortController();
-    const outcome = await Promise.race([
+    const ended = Promise.race([
       watch.failure,
       once(process, 'SIGINT', { signal: stopped.signal }).then(() => null),
       once(process, 'SIGTERM', { signal: stopped.signal }).then(() => null),
     ]).finally(() => stopped.abort());
+    io.stdout.write(nextSteps(localPort, `the debug bridge on ${bridgeAuthority}`, backend.authenticates));
+    watch.start();
+    const outcome = await ended;
     watch.stop();
     server.closeAllConnections();
     server.close();

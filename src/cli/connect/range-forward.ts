@@ -24,13 +24,15 @@ export async function runRangeForward(options: RangeForwardOptions, io: CommandI
   const source = new BridgeRangeSource({ host: range.host, ports: range.ports, knock });
   const hub = new TargetHub({ port: localPort, sources: [source], describeListenError: (error) => listenError(error, localPort) });
   await hub.start();
-  const destination = `every debug bridge on ${rangeAuthorityOf(range)} (each process is a target of its own)`;
-  io.stdout.write(nextSteps(localPort, destination, authenticated));
+  // Listening for the signals before saying so: one sent on the first line must end us gently.
   const stopped = new AbortController();
-  await Promise.race([
+  const signalled = Promise.race([
     once(process, 'SIGINT', { signal: stopped.signal }),
     once(process, 'SIGTERM', { signal: stopped.signal }),
   ]).finally(() => stopped.abort());
+  const destination = `every debug bridge on ${rangeAuthorityOf(range)} (each process is a target of its own)`;
+  io.stdout.write(nextSteps(localPort, destination, authenticated));
+  await signalled;
   hub.stop();
   return 0;
 }

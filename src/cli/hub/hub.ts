@@ -67,10 +67,12 @@ export class TargetHub implements TargetSink {
     return listOrder(this.targets.values());
   }
 
+  /** Lists `target`, or replaces the target with its id (see {@link TargetSink.add}). */
   add(target: HubTarget): void {
     this.targets.set(target.id, target);
   }
 
+  /** Unlists a target and disconnects its debuggers. */
   remove(id: string): void {
     this.targets.delete(id);
     for (const connection of this.connections.get(id) ?? []) connection.close();

@@ -38,7 +38,7 @@ export interface HubTarget {
 export interface TargetSink {
   /** Adds a target, or replaces the one with the same id (its title or held request changed). */
   add(target: HubTarget): void;
-  /** The target has gone; a debugger attached to it is disconnected by its connection closing. */
+  /** The target has gone: it is unlisted, and the hub closes the connections of debuggers attached to it. */
   remove(id: string): void;
 }
 

@@ -2,7 +2,7 @@ import { processLabel } from '../process-identity.js';
 import type { BridgeWorkerData } from './messages.js';
 
 /** The request the target holds, as the gate described it, and since when (ms since the epoch). */
-export interface HeldRequest {
+export interface HeldSummary {
   readonly summary: string;
   readonly since: number;
 }
@@ -25,12 +25,12 @@ export interface TargetProcess {
  * process (`GET /orders/42 - /srv/app.js (pid 4242, worker 3)`), so a list of a cluster's
  * bridges says which process got the knock.
  */
-export function targetTitle(data: BridgeWorkerData, held: HeldRequest | null): string {
+export function targetTitle(data: BridgeWorkerData, held: HeldSummary | null): string {
   const process = `${data.title} (${processLabel(data.pid, data.clusterWorkerId)})`;
   return held === null ? process : `${held.summary} - ${process}`;
 }
 
 /** The `epdb` key of the target in `/json/list`. */
-export function targetProcess(data: BridgeWorkerData, held: HeldRequest | null): TargetProcess {
+export function targetProcess(data: BridgeWorkerData, held: HeldSummary | null): TargetProcess {
   return { pid: data.pid, worker: data.clusterWorkerId ?? null, held: held?.summary ?? null, heldSince: held?.since ?? null };
 }
