@@ -76,6 +76,12 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
       hub.stop();
       throw error;
     }
+    // Listening for Ctrl-C before the first line: a signal sent on that line must end it cleanly.
+    const stopped = new AbortController();
+    const signalled = Promise.race([
+      once(process, 'SIGINT', { signal: stopped.signal }),
+      once(process, 'SIGTERM', { signal: stopped.signal }),
+    ]).catch(() => {}).finally(() => stopped.abort());
     io.stdout.write(listenSteps({
       accept: `${accept.host}:${acceptServer.port}`,
       dialAs: `${tls === null ? '' : 'wss://'}${reachableHost(accept.host)}:${acceptServer.port}`,
@@ -87,11 +93,7 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
       log('listen: warning: base64 proves nothing either way: anyone who reaches the accept port is listed as a target, and only EPDB_CONNECT (never a knock) makes an app dial; use fernet or jwt across any network you do not trust');
     }
 
-    const stopped = new AbortController();
-    await Promise.race([
-      once(process, 'SIGINT', { signal: stopped.signal }),
-      once(process, 'SIGTERM', { signal: stopped.signal }),
-    ]).catch(() => {}).finally(() => stopped.abort());
+    await signalled;
     // Every held process resumes: closing its connection ends its session there.
     const leaving = source.targets;
     source.stop();
