@@ -10,6 +10,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { freePortBelowEphemeralRange, startApp, within } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
+import { startTcpRelay } from './fixtures/reverse/tcp-relay.mjs';
 
 const { DEBUGGEE_PATH } = await import('../dist/src/reverse/address.js');
 const handshake = await import('../dist/src/reverse/handshake.js');
@@ -75,22 +76,10 @@ test('a listener that accepts but never answers: no hang past EPDB_WAIT_TIMEOUT'
 test('the connection dropped mid-step: the request completes, and the next knock is debugged again', async (t) => {
   const listen = await startListen(t);
   // A TCP relay between the replica and the listener, to cut their connection in the middle.
-  const pipes = new Set();
-  const relay = net.createServer((inbound) => {
-    const outbound = net.connect({ port: listen.acceptPort, host: '127.0.0.1' });
-    pipes.add(inbound).add(outbound);
-    for (const [a, b] of [[inbound, outbound], [outbound, inbound]]) {
-      a.on('error', () => b.destroy());
-      a.on('close', () => b.destroy());
-      a.pipe(b);
-    }
-  });
-  relay.listen(0, '127.0.0.1');
-  await once(relay, 'listening');
-  t.after(() => { for (const socket of pipes) socket.destroy(); relay.close(); });
+  const relay = await startTcpRelay(t, listen.acceptPort);
 
   const replica = await startApp(t, { app: REPLICA_APP, env: REPLICA_ENV });
-  const knock = { 'X-EPDB': await knockWith(JWT_ENV, `127.0.0.1:${relay.address().port}`) };
+  const knock = { 'X-EPDB': await knockWith(JWT_ENV, `127.0.0.1:${relay.port}`) };
   const response = get(replica.port, '/hello?cut', knock, { timeoutMs: 30_000 });
   await listen.stderr.waitForLine(CONNECTED, { timeoutMs: 15_000 });
   const dbg = await attachDebugger(listen.localPort, t);
@@ -101,7 +90,7 @@ test('the connection dropped mid-step: the request completes, and the next knock
   }
   // Mid-step: the step is sent, and the wire is cut before its pause can come back.
   const stepping = dbg.client.Debugger.stepInto().catch(() => {});
-  for (const socket of pipes) socket.destroy();
+  for (const pair of relay.pairs) pair.toReplica.destroy();
   await stepping;
   assert.deepEqual(await response, { status: 200, body: `hello from ${replica.process.pid} /hello?cut` });
   await replica.stderr.waitForLine(/^epdb: the connection to epdb listen at 127\.0\.0\.1:\d+ was lost \(\d+\); the process runs on$/, { timeoutMs: 5_000 });
@@ -122,19 +111,7 @@ test('the connection dropped mid-step: the request completes, and the next knock
 test('an on-path attacker who injects messages after the handshake is refused, on either side', async (t) => {
   const listen = await startListen(t);
   // A TCP relay standing for someone on the path between the replica and the listener.
-  const pairs = [];
-  const relay = net.createServer((inbound) => {
-    const outbound = net.connect({ port: listen.acceptPort, host: '127.0.0.1' });
-    pairs.push({ toReplica: inbound, toListener: outbound });
-    for (const [a, b] of [[inbound, outbound], [outbound, inbound]]) {
-      a.on('error', () => b.destroy());
-      a.on('close', () => b.destroy());
-      a.pipe(b);
-    }
-  });
-  relay.listen(0, '127.0.0.1');
-  await once(relay, 'listening');
-  t.after(() => { for (const pair of pairs) { pair.toReplica.destroy(); pair.toListener.destroy(); } relay.close(); });
+  const { port: relayPort, pairs } = await startTcpRelay(t, listen.acceptPort);
   /** One WebSocket text frame (a client's frames are masked, a server's not). */
   const frame = (text, masked) => {
     const payload = Buffer.from(text);
@@ -145,7 +122,7 @@ test('an on-path attacker who injects messages after the handshake is refused, o
     return Buffer.concat([head, mask, Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]))]);
   };
   const replica = await startApp(t, { app: REPLICA_APP, env: REPLICA_ENV });
-  const knock = { 'X-EPDB': await knockWith(JWT_ENV, `127.0.0.1:${relay.address().port}`) };
+  const knock = { 'X-EPDB': await knockWith(JWT_ENV, `127.0.0.1:${relayPort}`) };
 
   // Towards the process: a command to run code, as if from the listener. The connection is idle
   // after the handshake, so the frame lands between two frames, where a real one would.
