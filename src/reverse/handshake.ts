@@ -12,7 +12,8 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
  * 1. debuggee -> listener `{"type":"hello","version":1,"scheme":S,"nonce":Nd}`
  * 2. listener -> debuggee `{"type":"challenge","scheme":S,"nonce":Nl,"proof":MAC("listener")}`
  * 3. debuggee -> listener `{"type":"proof","proof":MAC("debuggee", process),"process":P}`
- * 4. listener -> debuggee `{"type":"welcome"}`; from then on the frames are CDP.
+ * 4. listener -> debuggee `{"type":"welcome"}`; from then on the frames are CDP, each with a
+ *    MAC (src/reverse/sealed-socket.ts).
  * Under base64 both proofs are empty strings and prove nothing.
  */
 export const HANDSHAKE_VERSION = 1;
@@ -50,10 +51,15 @@ export interface DebuggeeProcess {
   readonly url: string;
 }
 
+/** 1. debuggee -> listener: its scheme and fresh nonce. */
 export type HelloMessage = { readonly type: 'hello'; readonly version: number; readonly scheme: string; readonly nonce: string };
+/** 2. listener -> debuggee: its fresh nonce and its proof. */
 export type ChallengeMessage = { readonly type: 'challenge'; readonly scheme: string; readonly nonce: string; readonly proof: string };
+/** 3. debuggee -> listener: its proof, over its process description (JSON text) too. */
 export type ProofMessage = { readonly type: 'proof'; readonly proof: string; readonly process: string };
+/** 4. listener -> debuggee: accepted; CDP from now on. */
 export type WelcomeMessage = { readonly type: 'welcome' };
+/** Any message of the handshake. */
 export type HandshakeMessage = HelloMessage | ChallengeMessage | ProofMessage | WelcomeMessage;
 
 /**
