@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { instrument, isInstrumented } from './instrumentation.js';
+export { instrument, isInstrumented } from './instrument/index.js';
 export { instrumentFromEnvironment } from './install.js';
 export type { InstrumentOptions, Instrumentation } from './options.js';
 export { readConfig } from './config.js';

@@ -12,13 +12,11 @@ import type { Session } from 'node:inspector';
  */
 export function disableWhilePaused(session: Session, done: () => void): void {
   try {
-    session.post('Runtime.releaseObjectGroup', { objectGroup: 'backtrace' }, () => {
-      try {
-        session.post('Debugger.disable', () => done());
-      } catch {
-        done();
-      }
-    });
+    // Posted together, not one in the other's callback: the session takes its messages in order,
+    // so a Debugger.enable posted right after (the next walk) comes after this disable, and the
+    // disable cannot land later and remove that walk's breakpoints.
+    session.post('Runtime.releaseObjectGroup', { objectGroup: 'backtrace' });
+    session.post('Debugger.disable', () => done());
   } catch {
     // The session is already disconnected: nothing is enabled, nothing is held.
     done();

@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { StopAt } from '../config.js';
 import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
-import type { AnyRequest, AnyResponse, KnockedRequest } from '../types.js';
+import type { KnockedRequest } from '../types.js';
 
 /**
  * Where a knocked request is in its life at the gate:
@@ -42,6 +42,7 @@ export class HeldRequest {
   /** The async context of the knock, so the app handles the request in it (OpenTelemetry, ALS). */
   private readonly context = new AsyncResource('epdb.gate', { requireManualDestroy: true });
   private readonly mark: GateSpanMarker;
+  private unwatchClient: () => void = () => {};
 
   constructor(
     readonly request: KnockedRequest,
@@ -96,9 +97,7 @@ export class HeldRequest {
    */
   clientLeft(): boolean {
     try {
-      const res = this.request.res as { destroyed?: boolean; stream?: { destroyed?: boolean } };
-      const socket = this.request.req.socket as { destroyed?: boolean } | null | undefined;
-      return res.destroyed === true || res.stream?.destroyed === true || socket?.destroyed === true;
+      return this.request.clientLeft();
     } catch {
       return false;
     }
@@ -107,51 +106,32 @@ export class HeldRequest {
   /** Whether the server it came in on stopped listening (`server.close()`, a graceful shutdown). */
   serverClosing(): boolean {
     try {
-      const server = (this.request.req.socket as { server?: { listening?: boolean } } | null | undefined)?.server;
-      return server?.listening === false;
+      return this.request.server()?.listening === false;
     } catch {
       return false;
     }
   }
 
-  /** Calls `listener` once when the client leaves; returns what removes it. */
-  onClientGone(listener: () => void): () => void {
-    const { res } = this.request;
-    res.once('close', listener);
-    return () => res.removeListener('close', listener);
+  /** Calls `listener` once if the client leaves, until {@link stopWatchingClient}. */
+  watchClient(listener: () => void): void {
+    const { closeEmitter } = this.request;
+    this.stopWatchingClient();
+    closeEmitter.once('close', listener);
+    this.unwatchClient = () => closeEmitter.removeListener('close', listener);
+  }
+
+  /** Ends {@link watchClient}. */
+  stopWatchingClient(): void {
+    this.unwatchClient();
+    this.unwatchClient = () => {};
   }
 
   /**
-   * Calls `listener` once when the response is over: `answered` once it is sent, `client-gone`
-   * when the client left first. Returns what removes it.
+   * Calls `listener` once when the exchange is over (its entry point says what that means):
+   * `answered` once it is answered, `client-gone` when the client left first. Returns what
+   * removes it.
    */
   onResponseEnd(listener: (how: 'answered' | 'client-gone') => void): () => void {
-    const res = this.request.res as AnyResponse & { writableFinished?: boolean };
-    let called = false;
-    const end = (how: 'answered' | 'client-gone'): void => {
-      if (called) return;
-      called = true;
-      listener(how);
-    };
-    const finished = (): void => end('answered');
-    const closed = (): void => end(res.writableFinished === true ? 'answered' : 'client-gone');
-    // The request's own 'aborted' (or 'close' before it was read whole) comes before the app
-    // sees the request fail (body parsers listen for the same events, later than this), so the
-    // walk ends before the app's error handlers run for a client that is gone.
-    const req = this.request.req as AnyRequest & { complete?: boolean };
-    const aborted = (): void => end('client-gone');
-    const reqClosed = (): void => {
-      if (req.complete === false) end('client-gone');
-    };
-    res.once('finish', finished);
-    res.once('close', closed);
-    req.once('aborted', aborted);
-    req.once('close', reqClosed);
-    return () => {
-      res.removeListener('finish', finished);
-      res.removeListener('close', closed);
-      req.removeListener('aborted', aborted);
-      req.removeListener('close', reqClosed);
-    };
+    return this.request.onEnd(listener);
   }
 }

@@ -58,14 +58,13 @@ class Gate implements DebugGate {
       return this.goOnUndebugged(held, 'max-held');
     }
     this.requests.add(held);
-    const stopWatching = held.onClientGone(() => {
+    held.watchClient(() => {
       // Only while it waits or is queued: a request being stopped is the debugger's to finish.
       // The app still gets it, as it would have without epdb; its answer goes nowhere.
       if (held.state.name !== 'waiting' && held.state.name !== 'queued') return;
       this.dequeue(held);
       this.goOnWithoutClient(held);
     });
-    this.forgetters.set(held, stopWatching);
     if (this.bridge?.attached === true) this.enqueue(held);
     else this.waitForDebugger(held);
     this.describeHeld();
@@ -80,9 +79,6 @@ class Gate implements DebugGate {
     this.closingCheck = undefined;
     await stopping?.handle.terminate();
   }
-
-  /** What removes each request's client-gone listener. */
-  private readonly forgetters = new Map<HeldRequest, () => void>();
 
   private heldCount(): number {
     let count = 0;
@@ -210,7 +206,7 @@ class Gate implements DebugGate {
     this.stopNext();
   }
 
-  /** `EPDB_STOP_AT=entry`: epdb's own `debugger;`, with `req` and `res` in scope. */
+  /** `EPDB_STOP_AT=entry`: epdb's own `debugger;`, with what the entry point handed the app in scope. */
   private armEntryPause(held: HeldRequest, bridge: BridgeHandle): void {
     bridge.arm((ok, id) => {
       if (!ok) return this.armFailed(held);
@@ -222,9 +218,9 @@ class Gate implements DebugGate {
         return;
       }
       held.moveTo({ name: 'paused' });
-      const { req, res, proceed } = held.request;
+      const { request } = held;
       try {
-        this.handOver(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(req, res, proceed));
+        this.handOver(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(request));
       } finally {
         held.moveTo({ name: 'done' });
         this.active = null;
@@ -295,8 +291,7 @@ class Gate implements DebugGate {
   /** Hands the request on for good: the gate is done with it once `run` returns. */
   private handOver(held: HeldRequest, outcome: Omit<GateOutcome, 'waitedMs'>, run: () => void): void {
     this.requests.delete(held);
-    this.forgetters.get(held)?.();
-    this.forgetters.delete(held);
+    held.stopWatchingClient();
     this.describeHeld();
     held.letGo(outcome, run);
   }

@@ -21,6 +21,10 @@
  *               socket (HTTP/1.1, Connection: close); withoutDateHeader(bytes);
  *               parseRawResponse(bytes) (dechunks); http2Request({ port, secure, headers, body });
  *               get(port, path, headers, { agent, timeoutMs }): { status, body } of one GET.
+ * - websocket.mjs rawWebSocketHandshake({ port, path, headers, message, frames }): a handshake over a raw
+ *               socket, { head (exact bytes as text), payloads (of the first frames) }.
+ * - grpc.mjs    rawGrpcCall({ port, path, message, headers }): one gRPC call as raw HTTP/2,
+ *               { status, headers, trailers (both without date), body (hex) }.
  * - within.mjs  within(promise, ms, what): rejects naming what did not happen in time.
  * - knocks.mjs  base64Knock(json?) in Node; seedKnocks(keys?): Base64/Fernet/JWT header values
  *               made by /usr/bin/python3 with the seed's exact snippets (+ the keys);
@@ -52,5 +56,7 @@ export { freePort, freePortBelowEphemeralRange } from './ports.mjs';
 export { makeSelfSignedCert } from './tls.mjs';
 export { get, rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
 export { within } from './within.mjs';
+export { rawWebSocketHandshake } from './websocket.mjs';
+export { rawGrpcCall } from './grpc.mjs';
 export { base64Knock, seedKnocks, pythonKeys, SEED_PAYLOAD_JSON } from './knocks.mjs';
 export { runPythonJson } from './python.mjs';

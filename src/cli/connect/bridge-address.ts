@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { formatPortRange, parsePortRange, type PortRange } from '../../port-range.js';
+import { parsePortRange, type PortRange } from '../../port-range.js';
 import { parsePort } from '../args.js';
 import { UsageError } from '../errors.js';
 
@@ -51,12 +50,5 @@ export function defaultBridgeAddress(host: string, port: number): Address {
   return { host: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, port };
 }
 
-/** `host:port` as it goes in a Host header or a URL (IPv6 in brackets). */
-export function authorityOf(address: Address): string {
-  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
-
-/** `host:first-last` (IPv6 in brackets), as a user writes the range. */
-export function rangeAuthorityOf(range: BridgeRange): string {
-  return `${isIP(range.host) === 6 ? `[${range.host}]` : range.host}:${formatPortRange(range.ports)}`;
-}
+/** `host:port` as it goes in a Host header or a URL (IPv6 in brackets); shared with the gate's log lines. */
+export { authorityOf, rangeAuthorityOf } from '../../authority.js';
