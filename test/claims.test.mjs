@@ -107,7 +107,7 @@ test('a bridge bound to an address other machines may reach says so once it list
   const app = await startApp(t, { app: 'http.cjs', env: { EPDB_BACKEND: 'jwt', EPDB_KEY: 'k'.repeat(64), EPDB_HOST: host, EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.001' } });
   await get(app.port, '/hello', { 'X-EPDB': knock });
   const escaped = host.replace(/\./g, '\\.');
-  await app.stderr.waitForLine(new RegExp(`^epdb: waiting for a debugger on ${escaped}:${bridgePort}$`), { timeoutMs: WAIT_MS });
+  await app.stderr.waitForLine(new RegExp(`^epdb: waiting for a debugger on ${escaped}:${bridgePort} \\(pid ${app.process.pid}\\)$`), { timeoutMs: WAIT_MS });
   await app.stderr.waitForLine(new RegExp(`^epdb: warning: the debug bridge listens on ${escaped}, which other machines may reach; only a valid knock lets a debugger in`), { timeoutMs: WAIT_MS });
   // It really listens there (and only a knock opens it).
   const answer = (headers) => new Promise((resolve, reject) => {

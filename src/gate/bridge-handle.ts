@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { authorityOf, rangeAuthorityOf } from '../authority.js';
 import type { BridgeWorkerData, DialSettings, FromBridge, ToBridge, WalkOutcome } from '../bridge/messages.js';
-import { formatPortRange } from '../port-range.js';
 import { appScript, clusterWorkerId, processLabel } from '../process-identity.js';
 import type { SessionSettings } from '../types.js';
 
@@ -138,7 +138,7 @@ export class BridgeHandle {
         this.events.listening(message.host, message.port);
         break;
       case 'listen-failed':
-        this.end(`cannot start the debug bridge on ${hostPort(settings.host, formatPortRange(settings.port))} (${processLabel()}): ${message.reason}; the request goes on undebugged`);
+        this.end(`cannot start the debug bridge on ${rangeAuthorityOf({ host: settings.host, ports: settings.port })} (${processLabel()}): ${message.reason}; the request goes on undebugged`);
         void this.worker.terminate();
         break;
       case 'ended':
@@ -191,12 +191,7 @@ export class BridgeHandle {
   }
 }
 
-/** `host:port` (or `host:first-last`), with an IPv6 host in brackets. */
-export function hostPort(host: string, port: number | string): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 /** A bridge's address and the process it belongs to: `127.0.0.1:9003 (pid 4242, worker 3)`. */
 export function bridgeAddressOfProcess(host: string, port: number): string {
-  return `${hostPort(host, port)} (${processLabel()})`;
+  return `${authorityOf({ host, port })} (${processLabel()})`;
 }

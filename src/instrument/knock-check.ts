@@ -150,13 +150,13 @@ function dialAddressOption(text: string): DialAddress {
   return address;
 }
 
-function asPortRange(port: number | PortRange): PortRange {
-  return typeof port === 'number' ? { first: port, last: port } : port;
-}
-
 /** `emit(event, ...args)`, for later: made outside the wrapper so the wrapper captures nothing. */
 function emitLater(original: Emit, server: unknown, event: EntryEventName, args: unknown[]): () => boolean {
   return () => original.call(server, event, ...args);
+}
+
+function asPortRange(port: number | PortRange): PortRange {
+  return typeof port === 'number' ? { first: port, last: port } : port;
 }
 
 function firstLine(error: unknown): string {

@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { formatPortRange, parsePortRange, type PortRange } from '../../port-range.js';
+import { parsePortRange, type PortRange } from '../../port-range.js';
 import { parsePort } from '../args.js';
 import { UsageError } from '../errors.js';
 
@@ -52,9 +51,4 @@ export function defaultBridgeAddress(host: string, port: number): Address {
 }
 
 /** `host:port` as it goes in a Host header or a URL (IPv6 in brackets); shared with the gate's log lines. */
-export { authorityOf } from '../../authority.js';
-
-/** `host:first-last` (IPv6 in brackets), as a user writes the range. */
-export function rangeAuthorityOf(range: BridgeRange): string {
-  return `${isIP(range.host) === 6 ? `[${range.host}]` : range.host}:${formatPortRange(range.ports)}`;
-}
+export { authorityOf, rangeAuthorityOf } from '../../authority.js';
