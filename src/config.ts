@@ -17,6 +17,8 @@ export interface EpdbConfig {
   readonly waitTimeoutMs: number;
   /** How long a knock stays valid after it was made. */
   readonly maxAgeSeconds: number;
+  /** `EPDB_REDACT`: extra names whose values probes replace by `[redacted]`. */
+  readonly redact: readonly string[];
 }
 
 /** A Fernet key as Python's `Fernet.generate_key()` makes it: 32 bytes, url-safe base64, padded. */
@@ -46,6 +48,7 @@ export function readConfig(env: NodeJS.ProcessEnv): EpdbConfig | null {
     exemptMethods: readMethods(env['EPDB_EXEMPT_METHODS']),
     waitTimeoutMs: readNumber(env, 'EPDB_WAIT_TIMEOUT', 300, { min: 0 }) * 1000,
     maxAgeSeconds: readNumber(env, 'EPDB_MAX_AGE', 3600, { min: 1 }),
+    redact: readRedactedNames(env['EPDB_REDACT']),
   };
 }
 
@@ -107,4 +110,15 @@ function readMethods(value: string | undefined): ReadonlySet<string> {
     }
   }
   return new Set(methods);
+}
+
+/** `EPDB_REDACT`: comma-separated names (identifiers, header names), as probes compare them. */
+function readRedactedNames(value: string | undefined): readonly string[] {
+  const names = (value ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of names) {
+    if (name.length > 100 || !/^[\x21-\x7e]+$/.test(name)) {
+      throw new ConfigError('EPDB_REDACT', `"${name.slice(0, 100)}" is not a name (printable ASCII without spaces, at most 100 characters)`);
+    }
+  }
+  return names;
 }

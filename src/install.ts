@@ -23,6 +23,7 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
       host: config.host,
       port: config.port,
       waitTimeoutMs: config.waitTimeoutMs,
+      redact: config.redact,
     });
   } catch (error) {
     if (error instanceof ConfigError) log(`${error.message}; epdb is off`);

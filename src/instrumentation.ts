@@ -5,6 +5,7 @@ import type { EPDBBackend } from './backends/backend.js';
 import { DUPLICATE_KNOCK, knockHeaderOf } from './knock/header.js';
 import { verifyKnock } from './knock/verify.js';
 import { log, RateLimitedLog } from './log.js';
+import { routeKnocks } from './probes/router.js';
 import type { InstrumentOptions, Instrumentation } from './options.js';
 import type { AnyRequest, AnyResponse, DebugGate, KnockHandler, SessionSettings } from './types.js';
 
@@ -196,6 +197,7 @@ class KnockCheck {
   private readonly exemptMethods: ReadonlySet<string>;
   private readonly refusals = new RateLimitedLog();
   private gate: DebugGate | undefined;
+  private router: KnockHandler | undefined;
   /** Set by `disable()`: a wrapper that cannot be unwrapped (another wrap is on top) passes through. */
   private stopped = false;
 
@@ -274,9 +276,22 @@ class KnockCheck {
     return true;
   }
 
-  /** The user's handler, or the debug gate, loaded on the first valid knock and not before. */
+  /**
+   * The user's handler, or the router in front of the debug gate (probe knocks go to the probes),
+   * loaded on the first valid knock and not before.
+   */
   private knockHandler(): KnockHandler {
     if (this.options.onKnock !== undefined) return this.options.onKnock;
+    this.router ??= routeKnocks({
+      debug: () => this.debugGate().handler,
+      probeBridge: () => this.debugGate().probeBridge?.() ?? null,
+      redact: [...(this.options.redact ?? [])],
+    });
+    return this.router;
+  }
+
+  /** The debug gate, made on first use. */
+  private debugGate(): DebugGate {
     if (this.gate === undefined) {
       // Loaded here, not at start-up: the gate pulls in worker_threads, inspector and ws.
       const { createDebugGate } = require('./gate/index.js') as { createDebugGate(settings: SessionSettings): DebugGate };
@@ -287,7 +302,7 @@ class KnockCheck {
         bridgeAuth: this.backend.authenticates ? this.backend.recipe : null,
       });
     }
-    return this.gate.handler;
+    return this.gate;
   }
 }
 

@@ -13,6 +13,8 @@ export interface InstrumentOptions {
   readonly port?: number;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever. Default 300 000. */
   readonly waitTimeoutMs?: number;
+  /** Extra names whose values snapshots and logpoints replace by `[redacted]` (`EPDB_REDACT`). */
+  readonly redact?: Iterable<string>;
   /**
    * What to do with each valid knock instead of holding it for a debugger (the debug gate).
    * It must call `proceed()` exactly once.

@@ -1,4 +1,5 @@
 import type { BackendRecipe } from '../backends/backend.js';
+import type { ProbeArm } from '../probes/spec.js';
 
 /** What the main thread hands the bridge worker when it starts it (its `workerData`). */
 export interface BridgeWorkerData {
@@ -18,10 +19,14 @@ export interface BridgeWorkerData {
  * - `arm`: enable the bridge's own Debugger session so the next `debugger;` pauses even when the
  *   client ignore-lists epdb's file; answered by `armed`.
  * - `pause-done`: the gate's pause function returned (disarm if no `Debugger.paused` came).
+ * - `probe-arm`: set a probe's breakpoint for one request (src/bridge/probes); answered by `probe-armed`.
+ * - `probe-end`: that request has ended: disarm the probe, settle its result.
  */
 export type ToBridge =
   | { readonly type: 'arm'; readonly id: number }
-  | { readonly type: 'pause-done'; readonly id: number };
+  | { readonly type: 'pause-done'; readonly id: number }
+  | { readonly type: 'probe-arm'; readonly probe: ProbeArm }
+  | { readonly type: 'probe-end'; readonly id: string };
 
 /**
  * Worker -> main thread.
@@ -29,10 +34,12 @@ export type ToBridge =
  * - `attached`: a client enabled the Debugger domain and sent `Runtime.runIfWaitingForDebugger`.
  * - `detached`: that client went away.
  * - `armed`: answer to `arm`; `ok: false` when no debugger is attached any more.
+ * - `probe-armed`: answer to `probe-arm`; `error` says why it could not be armed, else null.
  */
 export type FromBridge =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
   | { readonly type: 'listen-failed'; readonly reason: string }
   | { readonly type: 'attached' }
   | { readonly type: 'detached' }
-  | { readonly type: 'armed'; readonly id: number; readonly ok: boolean };
+  | { readonly type: 'armed'; readonly id: number; readonly ok: boolean }
+  | { readonly type: 'probe-armed'; readonly id: string; readonly error: string | null };

@@ -3,14 +3,20 @@
  * through inspector sessions; being off the main thread, it keeps running while the main thread
  * is paused. Started by the gate on the first knock, with the {@link BridgeWorkerData} it needs.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PauseArmer } from './arm.js';
+import { probesAnswer } from './probes/http.js';
+import { ProbeService } from './probes/service.js';
 import { createBridgeGuard } from './auth.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from './messages.js';
 import { relayClient } from './relay.js';
 import { createBridgeServer } from './server.js';
 
 const data = workerData as BridgeWorkerData;
+/** epdb's own code: never a probe's target (the main thread's copy of it runs in dist/src/). */
+const BRIDGE_DIR_URL = pathToFileURL(join(__dirname, '..')).href;
 const port = parentPort;
 if (port === null) throw new Error('epdb: the bridge must run in a worker thread');
 const tell = (message: FromBridge): void => port.postMessage(message);
@@ -18,11 +24,16 @@ const tell = (message: FromBridge): void => port.postMessage(message);
 const armer = new PauseArmer();
 let client: object | null = null;
 let attached = false;
+const probes = new ProbeService({
+  clientAttached: () => attached,
+  hiddenScript: (url) => url.startsWith(BRIDGE_DIR_URL),
+});
 
 const server = createBridgeServer({
   data,
   guard: createBridgeGuard(data.bridgeAuth),
   hasClient: () => client !== null,
+  extraAnswer: (req) => probesAnswer(req.method, req.url ?? '/', probes.results),
   onClient(ws) {
     client = ws;
     relayClient(ws, armer, {
@@ -59,6 +70,12 @@ port.on('message', (message: ToBridge) => {
       break;
     case 'pause-done':
       armer.pauseDone(message.id);
+      break;
+    case 'probe-arm':
+      probes.arm(message.probe, (error) => tell({ type: 'probe-armed', id: message.probe.id, error }));
+      break;
+    case 'probe-end':
+      probes.end(message.id);
       break;
   }
 });

@@ -4,9 +4,10 @@ import { connectCommand } from './connect-command.js';
 import { CommandError, UsageError } from './errors.js';
 import { keygenCommand } from './keygen-command.js';
 import { knockCommand } from './knock-command.js';
+import { snapshotCommand } from './snapshot/command.js';
 
 /** Every `epdb` subcommand, in the order `--help` lists them. */
-const COMMANDS: readonly Command[] = [connectCommand, knockCommand, keygenCommand];
+const COMMANDS: readonly Command[] = [connectCommand, knockCommand, snapshotCommand, keygenCommand];
 
 /** Exit statuses: success, a failed command, a wrong command line. */
 const EXIT_OK = 0;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { BridgeWorkerData, FromBridge, ToBridge } from '../bridge/messages.js';
+import type { ProbeArm } from '../probes/spec.js';
 import type { SessionSettings } from '../types.js';
 
 /** What the main thread hears from its bridge. */
@@ -24,6 +25,7 @@ const TARGET_ID = randomUUID();
 export class BridgeHandle {
   private readonly worker: Worker;
   private readonly pendingArms = new Map<number, (ok: boolean, id: number) => void>();
+  private readonly pendingProbes = new Map<string, (error: string | null) => void>();
   private nextArmId = 1;
   private ended = false;
 
@@ -75,6 +77,21 @@ export class BridgeHandle {
     if (!this.ended) this.post({ type: 'pause-done', id });
   }
 
+  /** Asks the worker to arm a probe (src/probes); `done(null)` once armed, else with why not. */
+  armProbe(probe: ProbeArm, done: (error: string | null) => void): void {
+    if (this.ended) {
+      done('the debug bridge stopped');
+      return;
+    }
+    this.pendingProbes.set(probe.id, done);
+    this.post({ type: 'probe-arm', probe });
+  }
+
+  /** The request of probe `id` has ended. */
+  endProbe(id: string): void {
+    if (!this.ended) this.post({ type: 'probe-end', id });
+  }
+
   /** Stops the worker without reporting it as a failure. */
   async terminate(): Promise<void> {
     this.ended = true;
@@ -107,6 +124,12 @@ export class BridgeHandle {
         done?.(message.ok, message.id);
         break;
       }
+      case 'probe-armed': {
+        const done = this.pendingProbes.get(message.id);
+        this.pendingProbes.delete(message.id);
+        done?.(message.error);
+        break;
+      }
     }
   }
 
@@ -122,6 +145,9 @@ export class BridgeHandle {
     const pending = [...this.pendingArms];
     this.pendingArms.clear();
     for (const [id, done] of pending) done(false, id);
+    const probes = [...this.pendingProbes.values()];
+    this.pendingProbes.clear();
+    for (const done of probes) done('the debug bridge stopped');
   }
 }
 

@@ -232,6 +232,11 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
 
   return {
     handler,
+    probeBridge() {
+      if (closed) return null;
+      bridge ??= startBridge();
+      return bridge;
+    },
     async close() {
       closed = true;
       const stopping = bridge;
