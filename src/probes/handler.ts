@@ -4,6 +4,7 @@ import { conditionFor, runInNewRequestContext, untrack } from '../context/reques
 import { knockHeaderOf } from '../knock/header.js';
 import { log } from '../log.js';
 import type { KnockedRequest } from '../types.js';
+import { markProbed, unmarkProbed } from './probed-requests.js';
 import type { ProbeArm, ProbeSpec } from './spec.js';
 
 /** What the main thread needs from the bridge worker to run a probe (the gate's BridgeHandle). */
@@ -45,6 +46,7 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
       // Made inside the new context, so the request runs in it when it proceeds below.
       context = new AsyncResource('epdb.probe', { requireManualDestroy: true });
     });
+    markProbed(contextId);
     let state: ProbeRequestState = 'arming';
     let lifeTimer: NodeJS.Timeout | undefined;
 
@@ -55,6 +57,7 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
       clearTimeout(armTimer);
       clearTimeout(lifeTimer);
       request.res.removeListener('close', end);
+      unmarkProbed(contextId);
       untrack(contextId);
       bridge.endProbe(id);
       context?.emitDestroy();

@@ -12,6 +12,13 @@ export const CAPTURE_LIMITS = {
    * object at depth 3 is shown without its fields (`notCapturedReason: "depth"`).
    */
   maxDepth: 3,
+  /**
+   * How deep instances of classes (a framework's req and res, sockets, servers) are unfolded:
+   * their own fields are listed when they are a local or an expression's value, but below that
+   * only plain objects and arrays (the app's data) go on to {@link maxDepth}. A request's
+   * object graph is large, and every object unfolded stops the main thread a little longer.
+   */
+  instanceDepth: 1,
   /** The depth of the locals of the frames below the top one (1: listed, objects not unfolded). */
   lowerFrameDepth: 1,
   /** Fields (or elements) captured per object. */

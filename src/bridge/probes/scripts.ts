@@ -67,7 +67,7 @@ export class ScriptRegistry {
    */
   async resolve(file: string, line: number): Promise<ResolvedLocation> {
     const probeable = [...this.scripts.values()].filter((script) => !script.hidden);
-    const direct = preferApp(probeable.filter((script) => pathEndsWith(script.path, file)));
+    const direct = preferApp(uniqueByUrl(probeable.filter((script) => pathEndsWith(script.path, file))));
     if (direct.length > 1) throw ambiguous(file, direct.map((script) => script.path));
     const script = direct[0];
     if (script !== undefined) {
@@ -89,7 +89,10 @@ export class ScriptRegistry {
       for (const script of group) {
         const map = await this.mapOf(script);
         if (map === null) continue;
-        for (const source of sourcesMatching(map, file)) found.push({ script, source, map });
+        for (const source of sourcesMatching(map, file)) {
+          // V8 may report one file under two script ids (compiled twice): one place all the same.
+          if (!found.some((match) => match.source === source && match.script.url === script.url)) found.push({ script, source, map });
+        }
       }
       const app = found.filter((match) => !isDependency(match.source));
       const chosen = app.length > 0 ? app : found;
@@ -111,6 +114,11 @@ export class ScriptRegistry {
     }
     return map;
   }
+}
+
+/** One script a URL: Node may compile one file twice (a CommonJS main under the ES loader). */
+function uniqueByUrl<T extends { readonly url: string }>(scripts: readonly T[]): T[] {
+  return scripts.filter((script, i) => scripts.findIndex((other) => other.url === script.url) === i);
 }
 
 function isDependency(path: string): boolean {

@@ -57,6 +57,8 @@ interface Pending {
   readonly target: CapturedValue;
   readonly depth: number;
   readonly isList: boolean;
+  /** A plain `Object` or `Array`, as app data mostly is. */
+  readonly plain: boolean;
 }
 
 /** How many `Runtime.getProperties` are in flight at once (they queue on the paused main thread). */
@@ -88,10 +90,11 @@ export class Serializer {
       return redacted(remote);
     }
     if (remote.type === 'object' && remote.objectId !== undefined && captured.notCapturedReason === undefined) {
-      if (depth >= this.maxDepth) {
+      const plain = remote.className === 'Object' || remote.className === 'Array';
+      if (depth >= this.maxDepth || (!plain && depth > CAPTURE_LIMITS.instanceDepth)) {
         captured.notCapturedReason = 'depth';
       } else {
-        this.queue.push({ objectId: remote.objectId, target: captured, depth, isList: isList(remote) });
+        this.queue.push({ objectId: remote.objectId, target: captured, depth, isList: isList(remote), plain });
       }
     }
     return captured;
@@ -105,10 +108,21 @@ export class Serializer {
         this.budget.truncated = true;
         return;
       }
-      const batch = this.queue.splice(0, CONCURRENCY);
+      const batch = this.nextBatch();
       const answers = await Promise.all(batch.map((pending) => this.properties(pending.objectId)));
       batch.forEach((pending, i) => this.fill(pending, answers[i] ?? null));
     }
+  }
+
+  /**
+   * The nearest queued objects, the app's own data first: plain objects and arrays before
+   * instances of classes (a framework's req, res, sockets), so a capture cut short by its
+   * time bound has unfolded what the app itself made.
+   */
+  private nextBatch(): Pending[] {
+    const rank = (pending: Pending): number => pending.depth * 2 + (pending.plain ? 0 : 1);
+    this.queue.sort((a, b) => rank(a) - rank(b));
+    return this.queue.splice(0, CONCURRENCY);
   }
 
   /** The own properties of an object, or null when V8 would not list them. */

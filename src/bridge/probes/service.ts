@@ -1,4 +1,5 @@
 import { log } from '../../log.js';
+import { PROBED_REQUEST_CONDITION } from '../../probes/probed-requests.js';
 import type { ProbeArm } from '../../probes/spec.js';
 import type { PausedEvent } from './cdp.js';
 import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from './limits.js';
@@ -69,6 +70,7 @@ export class ProbeService {
     void this.inTurn(async () => {
       try {
         await this.session.enable();
+        await this.session.warm();
         const resolved = await this.session.scripts.resolve(arm.spec.location.file, arm.spec.location.line);
         await this.addToLocation(probe, resolved);
         result.location = {
@@ -139,11 +141,10 @@ export class ProbeService {
 
   /** Which armed probe this pause is for: the one whose request's context the code runs in. */
   private async probeOf(locations: readonly LocationBreakpoint[], event: PausedEvent): Promise<ArmedProbe | undefined> {
-    const all = locations.flatMap((location) => [...location.probes]);
-    const candidates = all.filter((p) => p.phase === 'armed');
-    // One probe there: the condition that stopped the code was its own.
-    if (all.length === 1) return candidates[0];
+    const candidates = locations.flatMap((location) => [...location.probes]).filter((p) => p.phase === 'armed');
     if (candidates.length === 0) return undefined;
+    // The only probe of the process: the line's condition (a probed request) can only be its own.
+    if (this.probes.size === 1 && candidates.length === 1) return candidates[0];
     const top = event.callFrames[0];
     if (top === undefined) return undefined;
     const { result } = await this.session.post<{ result: { value?: unknown } }>('Debugger.evaluateOnCallFrame', {
@@ -212,7 +213,7 @@ export class ProbeService {
   }
 
   private async addToLocation(probe: ArmedProbe, resolved: ResolvedLocation): Promise<void> {
-    const key = `${resolved.scriptId}:${resolved.lineNumber}:${resolved.columnNumber}`;
+    const key = `${resolved.url}:${resolved.lineNumber}:${resolved.columnNumber}`;
     let location = this.locations.get(key);
     if (location === undefined) {
       location = { key, resolved, probes: new Set(), breakpointId: null };
@@ -230,22 +231,29 @@ export class ProbeService {
     }
   }
 
-  /** Sets the location's breakpoint again, its condition true for any of its probes' requests. */
+  /**
+   * Sets the location's breakpoint when its first probe comes, removes it when its last goes.
+   * Its condition is the same for every probe (any request being probed), so it never has to
+   * be set again while a probe stays: no gap in which that probe's request passes unseen.
+   */
   private async rearm(location: LocationBreakpoint): Promise<void> {
-    if (location.breakpointId !== null) {
-      this.byBreakpoint.delete(location.breakpointId);
+    if (location.probes.size > 0 && location.breakpointId === null) {
+      // By URL: Node may compile one file under two script ids (a CommonJS main loaded through
+      // the ES loader, with --import), and only one of them runs.
+      const { breakpointId } = await this.session.post<{ breakpointId: string }>('Debugger.setBreakpointByUrl', {
+        url: location.resolved.url,
+        lineNumber: location.resolved.lineNumber,
+        columnNumber: location.resolved.columnNumber,
+        condition: PROBED_REQUEST_CONDITION,
+      });
+      location.breakpointId = breakpointId;
+      this.byBreakpoint.set(breakpointId, location);
+    } else if (location.probes.size === 0 && location.breakpointId !== null) {
       const old = location.breakpointId;
+      this.byBreakpoint.delete(old);
       location.breakpointId = null;
       await this.session.post('Debugger.removeBreakpoint', { breakpointId: old }).catch(() => {});
     }
-    if (location.probes.size === 0) return;
-    const condition = [...location.probes].map((probe) => `(${probe.arm.condition})`).join(' || ');
-    const { breakpointId } = await this.session.post<{ breakpointId: string }>('Debugger.setBreakpoint', {
-      location: { scriptId: location.resolved.scriptId, lineNumber: location.resolved.lineNumber, columnNumber: location.resolved.columnNumber },
-      condition,
-    });
-    location.breakpointId = breakpointId;
-    this.byBreakpoint.set(breakpointId, location);
   }
 
   /** Disarms a settled probe; the session's Debugger goes off with the last one. */

@@ -16,6 +16,7 @@ export class ProbeSession {
   private enabled = false;
   /** Whether the main thread is paused at a `Debugger.paused` this session has not seen resumed. */
   private paused = false;
+  private warmed = false;
   readonly scripts: ScriptRegistry;
 
   constructor(private readonly onPaused: (event: PausedEvent) => void, hiddenScript: (url: string) => boolean) {
@@ -41,6 +42,17 @@ export class ProbeSession {
     if (this.enabled) return;
     await this.post('Debugger.enable');
     this.enabled = true;
+  }
+
+  /**
+   * Makes V8 set up its inspector side of the main thread's context now, while it runs, rather
+   * than on the first capture, while it is stopped (that first setup takes milliseconds).
+   * Evaluating a literal has no side effect, and V8 would refuse one.
+   */
+  async warm(): Promise<void> {
+    if (this.warmed) return;
+    this.warmed = true;
+    await this.post('Runtime.evaluate', { expression: '0', throwOnSideEffect: true, silent: true }).catch(() => {});
   }
 
   /** Disables the Debugger domain, releasing a paused main thread's objects first. */

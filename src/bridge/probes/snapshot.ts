@@ -111,7 +111,7 @@ export async function evaluate(post: Post, callFrameId: string, expr: string, se
   try {
     const answer = await post<{ result: RemoteObject; exceptionDetails?: { exception?: RemoteObject; text?: string } }>(
       'Debugger.evaluateOnCallFrame',
-      { callFrameId, expression: expr, objectGroup: PROBE_OBJECT_GROUP, throwOnSideEffect: true, silent: true, timeout: 5 },
+      { callFrameId, expression: expr, objectGroup: PROBE_OBJECT_GROUP, throwOnSideEffect: true, silent: true },
     );
     if (answer.exceptionDetails !== undefined) return { expr, error: evaluationError(answer.exceptionDetails) };
     if (redactor.isSecretExpression(expr)) return { expr, value: { type: answer.result.type, value: '[redacted]', redacted: true } };
