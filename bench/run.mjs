@@ -12,6 +12,7 @@ import { emitCost } from './figures/emit-cost.mjs';
 import { gateLatency } from './figures/gate-latency.mjs';
 import { knockCost } from './figures/knock-cost.mjs';
 import { othersWhileWaiting } from './figures/others-while-waiting.mjs';
+import { probes } from './figures/probes.mjs';
 import { startupMemory } from './figures/startup-memory.mjs';
 import { throughput } from './figures/throughput.mjs';
 import { REPO_ROOT, runNodeTimed, benchEnv } from './lib/procs.mjs';
@@ -29,6 +30,7 @@ const FIGURES = [
   [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 25, serverRounds: 4 })],
   [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 10, durationS: 1.5, connections: 10 })],
   [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 9, durationS: 1.2, connections: 10 })],
+  [7, () => probes(quick ? { captures: 10, rounds: 2, durationS: 1, connections: 10 } : { captures: 60, rounds: 6, durationS: 1.5, connections: 10 })],
 ];
 
 /** What the first runs of this bench found, and what was changed because of it (kept by hand). */
