@@ -1,3 +1,4 @@
+import { leafText } from '../../probes/captured-value.js';
 import { messageParts } from '../../probes/spec.js';
 import type { Post } from './cdp.js';
 import { CAPTURE_LIMITS } from './limits.js';
@@ -31,22 +32,7 @@ export async function formatLogLine(post: Post, callFrameId: string, message: st
 
 /** One value on one line: `42`, `ada`, `{id: 42, items: [1, 2]}`, `Map(3)`. */
 export function inline(value: CapturedValue): string {
-  if (value.redacted === true) return '[redacted]';
-  switch (value.type) {
-    case 'undefined':
-    case 'null':
-      return value.type;
-    case 'string':
-      return `${String(value.value)}${value.truncated === true ? '…' : ''}`;
-    case 'function':
-      return value.description ?? 'function';
-    case 'accessor':
-      return '(getter)';
-    case 'object':
-      return inlineObject(value);
-    default:
-      return String(value.value);
-  }
+  return leafText(value, 'bare') ?? inlineObject(value);
 }
 
 function inlineObject(value: CapturedValue): string {
@@ -61,5 +47,5 @@ function inlineObject(value: CapturedValue): string {
 
 /** Inside an object, strings are quoted so `{a: "1"}` and `{a: 1}` differ. */
 function quotedInline(value: CapturedValue): string {
-  return value.type === 'string' && value.redacted !== true ? JSON.stringify(inline(value)) : inline(value);
+  return leafText(value, 'quoted') ?? inlineObject(value);
 }

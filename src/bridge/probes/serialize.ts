@@ -1,27 +1,9 @@
+import type { CapturedValue } from '../../probes/captured-value.js';
 import type { Post, PropertyDescriptor, RemoteObject } from './cdp.js';
 import { CAPTURE_LIMITS } from './limits.js';
 import { REDACTED, type Redactor } from './redaction.js';
 
-/** Why part of a value is missing from a capture. */
-export type NotCapturedReason = 'depth' | 'fieldCount' | 'collectionSize' | 'timeout' | 'size' | 'proxy' | 'getter';
-
-/**
- * One value as a capture holds it. Primitives carry `value`; objects their `className` and, when
- * expanded, `fields` (or `elements` for arrays) and `size`; whatever was cut says `truncated`.
- */
-export interface CapturedValue {
-  type: string;
-  value?: string | number | boolean;
-  className?: string;
-  description?: string;
-  fields?: Record<string, CapturedValue>;
-  elements?: CapturedValue[];
-  /** A string's full length, an object's count of own properties, a collection's size. */
-  size?: number;
-  truncated?: true;
-  notCapturedReason?: NotCapturedReason;
-  redacted?: true;
-}
+export type { CapturedValue, NotCapturedReason } from '../../probes/captured-value.js';
 
 /** What one capture may still spend: its deadline, its bytes, and whether it cut anything. */
 export class CaptureBudget {

@@ -1,16 +1,4 @@
-/** The value shapes of a capture, as the bridge serves them (src/bridge/probes/serialize.ts). */
-interface Value {
-  readonly type: string;
-  readonly value?: string | number | boolean;
-  readonly className?: string;
-  readonly description?: string;
-  readonly fields?: Readonly<Record<string, Value>>;
-  readonly elements?: readonly Value[];
-  readonly size?: number;
-  readonly truncated?: boolean;
-  readonly notCapturedReason?: string;
-  readonly redacted?: boolean;
-}
+import { leafText, type CapturedValue as Value } from '../../probes/captured-value.js';
 
 interface Frame {
   readonly function: string;
@@ -86,24 +74,10 @@ function valueLines(lines: string[], label: string, value: Value, depth: number)
 
 /** One value's own line: a primitive in full, an object by its class and size. */
 function headOf(value: Value): string {
-  if (value.redacted === true) return '[redacted]';
-  switch (value.type) {
-    case 'undefined':
-    case 'null':
-      return value.type;
-    case 'string':
-      return `${JSON.stringify(value.value ?? '')}${value.truncated === true ? `… (${value.size ?? '?'} characters)` : ''}`;
-    case 'function':
-      return `ƒ ${value.description ?? ''}`.trimEnd();
-    case 'accessor':
-      return '(getter, not called)';
-    case 'object': {
-      const size = value.size !== undefined ? (value.elements !== undefined || value.className === 'Array' ? `(${value.size})` : ` {${value.size}}`) : '';
-      const description = value.description !== undefined ? ` ${value.description}` : '';
-      const why = value.notCapturedReason !== undefined && value.fields === undefined && value.elements === undefined ? ` …(${value.notCapturedReason})` : '';
-      return `${value.className ?? 'Object'}${size}${description}${why}`;
-    }
-    default:
-      return String(value.value);
-  }
+  const leaf = leafText(value, 'quoted');
+  if (leaf !== null) return leaf;
+  const size = value.size !== undefined ? (value.elements !== undefined || value.className === 'Array' ? `(${value.size})` : ` {${value.size}}`) : '';
+  const description = value.description !== undefined ? ` ${value.description}` : '';
+  const why = value.notCapturedReason !== undefined && value.fields === undefined && value.elements === undefined ? ` …(${value.notCapturedReason})` : '';
+  return `${value.className ?? 'Object'}${size}${description}${why}`;
 }
