@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requestsPerSecond } from '../lib/load.mjs';
-import { benchEnv, REPO_ROOT, startServer } from '../lib/procs.mjs';
+import { benchEnv, REPO_ROOT, runNodeTimed, startServer } from '../lib/procs.mjs';
 import { formatSummary, interleave, pairedRatios, quantile, summarize } from '../lib/stats.mjs';
 
 const APP = 'bench/servers/probe-app.cjs';
@@ -58,6 +58,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
     const taken = await stops(port, 'snapshot', { at, expr: ['total', 'order.items.length'] }, captures);
     const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
     const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
+    const floor = JSON.parse(runNodeTimed(['bench/children/pause-floor.cjs', String(captures)], benchEnv()).stdout);
 
     for (const server of Object.values(servers)) await requestsPerSecond(server.port, { path: '/orders/1', durationS: 1, connections });
     const variants = ['unpatched', 'epdb, no probe armed', 'epdb, probe armed on the line'];
@@ -92,6 +93,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['measure', 'median', 'p99', 'spread'],
         ['main-thread stop per snapshot (ms)', snapshot.median.toFixed(2), p99(taken).toFixed(2), formatSummary(snapshot, 2)],
         ['main-thread stop per logpoint (ms)', log.median.toFixed(2), p99(logged).toFixed(2), formatSummary(log, 2)],
+        ['floor: a bare pause from a worker session, resumed at once (ms)', summarize(floor).median.toFixed(2), p99(floor).toFixed(2), formatSummary(summarize(floor), 2)],
         ['the same line without epdb (ms)', summarize(untouched).median.toFixed(4), p99(untouched).toFixed(4), ''],
         ['throughput, epdb no probe / unpatched', unarmed.median.toFixed(3), '', formatSummary(unarmed, 3)],
         ['throughput, probe armed / no probe', armed.median.toFixed(3), '', formatSummary(armed, 3)],
@@ -103,10 +105,13 @@ export async function probes({ captures, rounds, durationS, connections }) {
         { what: 'throughput with no probe armed, epdb / unpatched', target: `≥ ${UNARMED_TARGET_RATIO}`, measured: unarmed.median.toFixed(3), met: unarmed.median >= UNARMED_TARGET_RATIO },
       ],
       notes: [
+        `The floor row is V8's own cost: \`bench/children/pause-floor.cjs\` sets a breakpoint on the same kind of Express line from a `
+        + `worker thread's inspector session and resumes on \`Debugger.paused\` without capturing anything. A capture cannot stop the `
+        + `main thread for less than that; what a snapshot or a logpoint adds is the difference.`,
         `With a probe armed, each request that runs the probed line pays V8's evaluation of the breakpoint's condition (a call into `
         + `epdb's request-context check); the ratio above is that cost on a handler that does little else.`,
       ],
-      raw: { taken, logged, results },
+      raw: { taken, logged, floor, results },
     };
   } finally {
     await Promise.all(Object.values(servers).map((server) => server.stop()));
