@@ -26,6 +26,7 @@ test('probe options: snapshot and log, validated; anything else is not a probe',
     [{ snapshot: { at: 'a.js' } }, /not FILE:LINE/],
     [{ snapshot: { at: 'a.js:0' } }, /not FILE:LINE/],
     [{ snapshot: { at: ':3' } }, /not FILE:LINE/],
+    [{ snapshot: { at: 'a.js\nepdb: forged:3' } }, /control characters/],
     [{ snapshot: { at: 'a.js:1', expr: [1] } }, /list of non-empty strings/],
     [{ snapshot: { at: 'a.js:1', expr: Array(21).fill('x') } }, /more than 20/],
     [{ snapshot: { at: 'a.js:1', id: 'XYZ' } }, /lowercase hex/],
@@ -49,6 +50,7 @@ test('redaction: names compared lowercased without -_.@$, EPDB_REDACT names, the
   }
   for (const name of ['order', 'total', 'passwordHint', 'tokens2', 'user']) assert.ok(!redactor.isSecretName(name), name);
   assert.equal(normalizeName('X-Api.Key@$_'), 'xapikey');
+  assert.ok(redactor.isSecretName('Symbol(token)'), 'a symbol key by its description');
   assert.ok(redactor.carriesKnock(knock));
   assert.ok(redactor.carriesKnock(`prefix ${'e'.repeat(40)} suffix`));
   assert.ok(!redactor.carriesKnock('e'.repeat(39)));

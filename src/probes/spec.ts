@@ -88,6 +88,8 @@ export function parseLocation(at: string): ProbeLocation {
     throw new ProbeSpecError(`"${at.slice(0, 200)}" is not FILE:LINE (a path suffix and a line number from 1)`);
   }
   if (file.length > 1_000) throw new ProbeSpecError('the FILE of FILE:LINE is longer than 1000 characters');
+  // It goes into log lines: no control characters, which could forge lines.
+  if (/[\x00-\x1f\x7f]/.test(at)) throw new ProbeSpecError('FILE:LINE has control characters');
   return { file, line };
 }
 

@@ -25,9 +25,10 @@ const SECRET_NAMES: readonly string[] = [
   'x-epdb', 'http-x-epdb',
 ];
 
-/** A name as it is compared: lowercased, without `-_.@$`. */
+/** A name as it is compared: lowercased, without `-_.@$`; a symbol key (`Symbol(kToken)`) by its description. */
 export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.@$]/g, '');
+  const symbol = /^Symbol\((.*)\)$/.exec(name);
+  return (symbol ? (symbol[1] as string) : name).toLowerCase().replace(/[-_.@$]/g, '');
 }
 
 /** Decides what a capture must not show. */
