@@ -43,6 +43,31 @@ async function stops(port, kind, spec, count) {
   return values;
 }
 
+/**
+ * The main thread's longest stall around arming and disarming one probe that is never reached,
+ * `count` times, in a server of its own that watches its event loop (BENCH_GAP=1).
+ */
+async function armingStalls(count) {
+  const at = probedLine();
+  const server = await startServer([
+    '--import', 'epdb/register', APP,
+  ], benchEnv({ EPDB_BACKEND: 'base64', EPDB_PORT: String(29000 + Math.floor(Math.random() * 2000)), BENCH_GAP: '1' }));
+  try {
+    await getJson(server.port, '/hold/0', { 'X-EPDB': knock('snapshot', { at }) }); // the bridge starts
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stalls = [];
+    for (let i = 0; i < count; i++) {
+      await getJson(server.port, '/gap');
+      await getJson(server.port, '/hold/0', { 'X-EPDB': knock('snapshot', { at }) });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the disarming too
+      stalls.push((await getJson(server.port, '/gap')).longestGapMs);
+    }
+    return stalls;
+  } finally {
+    await server.stop();
+  }
+}
+
 /** @param {{ captures: number, rounds: number, durationS: number, connections: number }} options */
 export async function probes({ captures, rounds, durationS, connections }) {
   const at = probedLine();
@@ -59,6 +84,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
     const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
     const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
     const floor = JSON.parse(runNodeTimed(['bench/children/pause-floor.cjs', String(captures)], benchEnv()).stdout);
+    const arming = await armingStalls(captures / 2);
 
     for (const server of Object.values(servers)) await requestsPerSecond(server.port, { path: '/orders/1', durationS: 1, connections });
     const variants = ['unpatched', 'epdb, no probe armed', 'epdb, probe armed on the line'];
@@ -94,6 +120,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['main-thread stop per snapshot (ms)', snapshot.median.toFixed(2), p99(taken).toFixed(2), formatSummary(snapshot, 2)],
         ['main-thread stop per logpoint (ms)', log.median.toFixed(2), p99(logged).toFixed(2), formatSummary(log, 2)],
         ['floor: a bare pause from a worker session, resumed at once (ms)', summarize(floor).median.toFixed(2), p99(floor).toFixed(2), formatSummary(summarize(floor), 2)],
+        ['main-thread stall while a probe is armed and disarmed, no capture (ms)', summarize(arming).median.toFixed(1), p99(arming).toFixed(1), formatSummary(summarize(arming), 1)],
         ['the same line without epdb (ms)', summarize(untouched).median.toFixed(4), p99(untouched).toFixed(4), ''],
         ['throughput, epdb no probe / unpatched', unarmed.median.toFixed(3), '', formatSummary(unarmed, 3)],
         ['throughput, probe armed / no probe', armed.median.toFixed(3), '', formatSummary(armed, 3)],
@@ -105,6 +132,10 @@ export async function probes({ captures, rounds, durationS, connections }) {
         { what: 'throughput with no probe armed, epdb / unpatched', target: `≥ ${UNARMED_TARGET_RATIO}`, measured: unarmed.median.toFixed(3), met: unarmed.median >= UNARMED_TARGET_RATIO },
       ],
       notes: [
+        `Arming is not free: the stall row is the longest event-loop gap of a server that sees one knock whose probe is never reached `
+        + `(armed, then disarmed when the request ends), read from a 1 ms timer in the app. Most of it is V8 reporting every loaded script `
+        + `(\`Debugger.scriptParsed\`, ~280 for this Express app) to the probe session on \`Debugger.enable\`, on the main thread; the `
+        + `session enables its debugger only while a probe is armed, so each knock after an idle spell pays it once.`,
         `The floor row is V8's own cost: \`bench/children/pause-floor.cjs\` sets a breakpoint on the same kind of Express line from a `
         + `worker thread's inspector session and resumes on \`Debugger.paused\` without capturing anything. A capture cannot stop the `
         + `main thread for less than that; what a snapshot or a logpoint adds is the difference.`,
