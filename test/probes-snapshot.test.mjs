@@ -200,6 +200,22 @@ describe('a probe on a line every request passes', () => {
   });
 });
 
+describe('several probes on one line at once', () => {
+  test('each knocked request gets the capture of its own state, across an await', async (t) => {
+    const app = await startOrdersApp(t);
+    await probe(app, '/count/0', 'snapshot', { at: 'no/such.js:1' }); // the bridge is up
+    const knocks = [101, 102, 103, 104, 105].map((n) => ({ n, id: probeId() }));
+    // All armed before any reaches the line (it waits 300 ms first), then they pass it together.
+    const responses = await Promise.all(knocks.map(({ n, id }) => get(app.port, `/later/${n}?ms=300`, { 'X-EPDB': probeKnock('snapshot', { at: at('later'), id }) })));
+    responses.forEach((response, i) => assert.equal(response.body, `later ${knocks[i].n}`));
+    for (const { n, id } of knocks) {
+      const { body: result } = await fetchProbe(app.bridgePort, id);
+      assert.equal(result.taken, true, JSON.stringify(result));
+      assert.equal(result.frames[0].locals.n.value, n, `probe ${id} captured request ${n}`);
+    }
+  });
+});
+
 describe('the rate limit', () => {
   test('50 snapshot knocks in a second: at most 10 captures in any second, and every knock has its result', async (t) => {
     const app = await startOrdersApp(t);
