@@ -27,11 +27,11 @@ test('defaults follow the contract table', () => {
 test('every variable is read', () => {
   const config = readConfig({
     EPDB_BACKEND: 'JWT', EPDB_KEY: JWT_SECRET, EPDB_PORT: '9123', EPDB_HOST: '0.0.0.0',
-    EPDB_EXEMPT_METHODS: ' options, head ,', EPDB_WAIT_TIMEOUT: '0', EPDB_MAX_AGE: '60',
+    EPDB_EXEMPT_METHODS: ' options, head ,', EPDB_WAIT_TIMEOUT: '0', EPDB_MAX_AGE: '60', EPDB_REDACT: 'ssn',
   });
   assert.deepEqual({ ...config, exemptMethods: [...config.exemptMethods] }, {
     backend: 'jwt', key: JWT_SECRET, host: '0.0.0.0', port: 9123,
-    exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60,
+    exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60, redact: ['ssn'],
   });
   assert.equal(readConfig({ EPDB_BACKEND: 'fernet', EPDB_KEY: FERNET_KEY }).key, FERNET_KEY);
   assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_WAIT_TIMEOUT: '0.5' }).waitTimeoutMs, 500);
