@@ -37,9 +37,9 @@ async function probe(app, path, kind, spec, headers = {}) {
     await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 }); // the bridge is up
     const result = await fetchProbe(app.bridgePort, id);
     assert.equal(result.status, 200, `the bridge has result ${id}: ${JSON.stringify(result.body)}\n${app.stderr.text()}`);
-    if (attempt < 5 && JSON.stringify(result.body).includes('"notCapturedReason":"timeout"')) continue;
+    if (attempt < 8 && JSON.stringify(result.body).includes('"notCapturedReason":"timeout"')) continue;
     // The retries above can spend the process's 10 captures a second: wait for the next second.
-    if (attempt < 5 && /rate limit/.test(result.body.reason ?? '')) {
+    if (attempt < 8 && /rate limit/.test(result.body.reason ?? '')) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       continue;
     }
@@ -131,10 +131,10 @@ describe('snapshots of an Express handler', () => {
     assert.equal(huge.fields.list.notCapturedReason, 'collectionSize');
     assert.equal(huge.fields.list.truncated, true);
     assert.equal(huge.fields.text.value.length, 256);
-    assert.equal(huge.fields.text.size, 100_000);
+    assert.equal(huge.fields.text.size, 10_000);
     assert.equal(huge.fields.text.truncated, true);
     assert.equal(Object.keys(huge.fields.wide.fields).length, 20);
-    assert.equal(huge.fields.wide.size, 5000);
+    assert.equal(huge.fields.wide.size, 1000);
     assert.equal(huge.fields.wide.notCapturedReason, 'fieldCount');
     // self -> self -> self stops at depth 3.
     assert.equal(cyclic.fields.self.fields.self.notCapturedReason, 'depth');
@@ -247,12 +247,9 @@ describe('TypeScript through its source map', () => {
     execFileSync(process.execPath, [TSC, '--sourceMap', '--types', 'node', '--outDir', join(dir, 'dist'), '--rootDir', join(dir, 'src'), '--module', 'commonjs', '--target', 'es2022', '--strict', join(dir, 'src', 'orders.ts')], { stdio: 'pipe' });
     const tsLine = lineOf(join(dir, 'src', 'orders.ts'), 'ts-total');
     const bridgePort = await freePortBelowEphemeralRange();
-    const app = await startApp(t, { app: join(dir, 'dist', 'orders.js'), env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
-    const id = probeId();
-    const response = await get(app.port, '/orders/3', { 'X-EPDB': probeKnock('snapshot', { at: `src/orders.ts:${tsLine}`, id, expr: ['total'] }) });
+    const app = { ...await startApp(t, { app: join(dir, 'dist', 'orders.js'), env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } }), bridgePort };
+    const { response, result } = await probe(app, '/orders/3', 'snapshot', { at: `src/orders.ts:${tsLine}`, expr: ['total'] });
     assert.equal(response.body, 'total 30');
-    await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
-    const { body: result } = await fetchProbe(bridgePort, id);
     assert.equal(result.taken, true, JSON.stringify(result));
     assert.equal(result.location.source, join(dir, 'src', 'orders.ts'));
     assert.equal(result.location.file, join(dir, 'dist', 'orders.js'));
