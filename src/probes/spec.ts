@@ -27,9 +27,11 @@ export interface ProbeSpec {
   readonly id: string | null;
 }
 
-/** At most this many `expr` in one snapshot, and characters in one expression or message. */
+/** At most this many `expr` in one snapshot. */
 export const MAX_EXPRESSIONS = 20;
+/** At most this many characters in one expression. */
 export const MAX_EXPRESSION_LENGTH = 500;
+/** At most this many characters in a logpoint's message. */
 export const MAX_MESSAGE_LENGTH = 2_000;
 /** A probe id a knock may choose: lowercase hex, short enough for a log line and a URL. */
 const PROBE_ID = /^[0-9a-f]{4,32}$/;

@@ -32,8 +32,9 @@ export interface ProbeResult {
   message?: string;
 }
 
-/** How many results the bridge keeps, and for how long. */
+/** How many results the bridge keeps. */
 export const KEPT_RESULTS = 100;
+/** How long the bridge keeps a settled result. */
 export const KEPT_FOR_MS = 10 * 60_000;
 
 /** Called once for each result as it settles: the hook for pushing results (e.g. to `epdb listen`). */

@@ -3,6 +3,7 @@ import type { Post, PropertyDescriptor, RemoteObject } from './cdp.js';
 import { CAPTURE_LIMITS } from './limits.js';
 import { REDACTED, type Redactor } from './redaction.js';
 
+/** The captured values this module makes (their type lives beside `epdb snapshot`'s printer). */
 export type { CapturedValue, NotCapturedReason } from '../../probes/captured-value.js';
 
 /** What one capture may still spend: its deadline, its bytes, and whether it cut anything. */
