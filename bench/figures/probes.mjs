@@ -85,6 +85,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
     const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
     const floor = JSON.parse(runNodeTimed(['bench/children/pause-floor.cjs', String(captures)], benchEnv()).stdout);
     const arming = await armingStalls(captures / 2);
+    const conditionCost = JSON.parse(runNodeTimed(['bench/children/condition-cost.cjs', String(captures * 50)], benchEnv()).stdout);
 
     for (const server of Object.values(servers)) await requestsPerSecond(server.port, { path: '/orders/1', durationS: 1, connections });
     const variants = ['unpatched', 'epdb, no probe armed', 'epdb, probe armed on the line'];
@@ -125,6 +126,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['throughput, epdb no probe / unpatched', unarmed.median.toFixed(3), '', formatSummary(unarmed, 3)],
         ['throughput, probe armed / no probe', armed.median.toFixed(3), '', formatSummary(armed, 3)],
         ...variants.map((variant) => [`req/s, ${variant}`, summarize(results[variant]).median.toFixed(0), '', '']),
+        ...Object.entries(conditionCost).map(([variant, micros]) => [`a call through an armed line, ${variant} (µs)`, micros.toFixed(2), '', '']),
       ],
       targets: [
         { what: 'main-thread stop per snapshot (median)', target: `< ${SNAPSHOT_TARGET_MS} ms`, measured: `${snapshot.median.toFixed(2)} ms (p99 ${p99(taken).toFixed(2)})`, met: snapshot.median < SNAPSHOT_TARGET_MS },
@@ -132,6 +134,10 @@ export async function probes({ captures, rounds, durationS, connections }) {
         { what: 'throughput with no probe armed, epdb / unpatched', target: `≥ ${UNARMED_TARGET_RATIO}`, measured: unarmed.median.toFixed(3), met: unarmed.median >= UNARMED_TARGET_RATIO },
       ],
       notes: [
+        `The last rows explain the throughput with a probe armed: \`bench/children/condition-cost.cjs\` calls a one-line function in a `
+        + `loop while a worker session holds a breakpoint on its line. V8 charges every run of a line with a conditional breakpoint for `
+        + `entering its debugger and evaluating the condition in the frame, even a condition that is just \`false\`; epdb's own condition `
+        + `(a call into its request-context check) costs more again. A request that runs the probed line pays that once per run.`,
         `Arming is not free: the stall row is the longest event-loop gap of a server that sees one knock whose probe is never reached `
         + `(armed, then disarmed when the request ends), read from a 1 ms timer in the app. Most of it is V8 reporting every loaded script `
         + `(\`Debugger.scriptParsed\`, ~280 for this Express app) to the probe session on \`Debugger.enable\`, on the main thread; the `
