@@ -46,13 +46,22 @@ export class ProbeSession {
 
   /**
    * Makes V8 set up its inspector side of the main thread's context now, while it runs, rather
-   * than on the first capture, while it is stopped (that first setup takes milliseconds).
-   * Evaluating a literal has no side effect, and V8 would refuse one.
+   * than on the first capture, while it is stopped (that first setup takes milliseconds): one
+   * object made, listed and released, as a capture does. A literal has no side effect (and V8
+   * would refuse one).
    */
   async warm(): Promise<void> {
     if (this.warmed) return;
     this.warmed = true;
-    await this.post('Runtime.evaluate', { expression: '0', throwOnSideEffect: true, silent: true }).catch(() => {});
+    try {
+      const { result } = await this.post<{ result: { objectId?: string } }>('Runtime.evaluate', {
+        expression: '({ warm: [1] })', throwOnSideEffect: true, silent: true, objectGroup: PROBE_OBJECT_GROUP,
+      });
+      if (result.objectId !== undefined) await this.post('Runtime.getProperties', { objectId: result.objectId, ownProperties: true });
+      await this.post('Runtime.releaseObjectGroup', { objectGroup: PROBE_OBJECT_GROUP });
+    } catch {
+      // Only a warm-up: the capture works without it.
+    }
   }
 
   /** Disables the Debugger domain, releasing a paused main thread's objects first. */
