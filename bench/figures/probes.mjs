@@ -83,9 +83,9 @@ export async function probes({ captures, rounds, durationS, connections }) {
     const taken = await stops(port, 'snapshot', { at, expr: ['total', 'order.items.length'] }, captures);
     const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
     const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
-    const floor = JSON.parse(runNodeTimed(['bench/children/pause-floor.cjs', String(captures)], benchEnv()).stdout);
+    const floor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'pause-floor', String(captures)], benchEnv()).stdout);
     const arming = await armingStalls(captures / 2);
-    const conditionCost = JSON.parse(runNodeTimed(['bench/children/condition-cost.cjs', String(captures * 50)], benchEnv()).stdout);
+    const conditionCost = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'condition-cost', String(captures * 50)], benchEnv()).stdout);
 
     for (const server of Object.values(servers)) await requestsPerSecond(server.port, { path: '/orders/1', durationS: 1, connections });
     const variants = ['unpatched', 'epdb, no probe armed', 'epdb, probe armed on the line'];
@@ -134,7 +134,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         { what: 'throughput with no probe armed, epdb / unpatched', target: `≥ ${UNARMED_TARGET_RATIO}`, measured: unarmed.median.toFixed(3), met: unarmed.median >= UNARMED_TARGET_RATIO },
       ],
       notes: [
-        `The last rows explain the throughput with a probe armed: \`bench/children/condition-cost.cjs\` calls a one-line function in a `
+        `The last rows explain the throughput with a probe armed: \`bench/children/worker-breakpoint.cjs condition-cost\` calls a one-line function in a `
         + `loop while a worker session holds a breakpoint on its line. V8 charges every run of a line with a conditional breakpoint for `
         + `entering its debugger and evaluating the condition in the frame, even a condition that is just \`false\`; epdb's own condition `
         + `(a call into its request-context check) costs more again. A request that runs the probed line pays that once per run.`,
@@ -142,7 +142,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         + `(armed, then disarmed when the request ends), read from a 1 ms timer in the app. Most of it is V8 reporting every loaded script `
         + `(\`Debugger.scriptParsed\`, ~280 for this Express app) to the probe session on \`Debugger.enable\`, on the main thread; the `
         + `session enables its debugger only while a probe is armed, so each knock after an idle spell pays it once.`,
-        `The floor row is V8's own cost: \`bench/children/pause-floor.cjs\` sets a breakpoint on the same kind of Express line from a `
+        `The floor row is V8's own cost: \`bench/children/worker-breakpoint.cjs pause-floor\` sets a breakpoint on the same kind of Express line from a `
         + `worker thread's inspector session and resumes on \`Debugger.paused\` without capturing anything. A capture cannot stop the `
         + `main thread for less than that; what a snapshot or a logpoint adds is the difference.`,
         `With a probe armed, each request that runs the probed line pays V8's evaluation of the breakpoint's condition (a call into `
