@@ -12,6 +12,8 @@ import { emitCost } from './figures/emit-cost.mjs';
 import { gateLatency } from './figures/gate-latency.mjs';
 import { knockCost } from './figures/knock-cost.mjs';
 import { othersWhileWaiting } from './figures/others-while-waiting.mjs';
+import { pauseMemory } from './figures/pause-memory.mjs';
+import { walkLatency } from './figures/walk-latency.mjs';
 import { probes } from './figures/probes.mjs';
 import { startupMemory } from './figures/startup-memory.mjs';
 import { throughput } from './figures/throughput.mjs';
@@ -27,6 +29,8 @@ const FIGURES = [
   [1, () => emitCost(quick ? { rounds: 3, batch: 300_000, batches: 4 } : { rounds: 10, batch: 1_000_000, batches: 7 })],
   [3, () => knockCost(quick ? { processes: 1, iterations: 100, coldRounds: 2 } : { processes: 5, iterations: 400, coldRounds: 6 })],
   [4, () => gateLatency(quick ? { attachedKnocks: 5, reattaches: 3 } : { attachedKnocks: 30, reattaches: 10 })],
+  [8, () => walkLatency(quick ? { knocks: 5 } : { knocks: 40 })],
+  [9, () => pauseMemory(quick ? { pauses: 50, cycles: 20 } : { pauses: 1000, cycles: 300 })],
   [6, () => startupMemory(quick ? { rounds: 3, serverRounds: 1 } : { rounds: 25, serverRounds: 4 })],
   [5, () => othersWhileWaiting(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 10, durationS: 1.5, connections: 10 })],
   [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 9, durationS: 1.2, connections: 10 })],

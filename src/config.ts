@@ -17,9 +17,19 @@ export interface EpdbConfig {
   readonly waitTimeoutMs: number;
   /** How long a knock stays valid after it was made. */
   readonly maxAgeSeconds: number;
+  /** Knocked requests held at once (waiting or queued); more go on undebugged. */
+  readonly maxHeld: number;
+  /** Where the debugger first stops: the app's own first statement, or epdb's entry pause. */
+  readonly stopAt: StopAt;
+  /** Longest continuous stop of the main thread before the debugger is detached; 0: no limit. */
+  readonly maxPauseMs: number;
   /** `EPDB_REDACT`: extra names whose values probes replace by `[redacted]`. */
   readonly redact: readonly string[];
 }
+
+/** `EPDB_STOP_AT`: `app` (the app's own first statement for the request) or `entry` (epdb's pause). */
+export type StopAt = 'app' | 'entry';
+const STOP_AT: readonly StopAt[] = ['app', 'entry'];
 
 /** A Fernet key as Python's `Fernet.generate_key()` makes it: 32 bytes, url-safe base64, padded. */
 const FERNET_KEY = /^[A-Za-z0-9_-]{43}=$/;
@@ -48,6 +58,9 @@ export function readConfig(env: NodeJS.ProcessEnv): EpdbConfig | null {
     exemptMethods: readMethods(env['EPDB_EXEMPT_METHODS']),
     waitTimeoutMs: readNumber(env, 'EPDB_WAIT_TIMEOUT', 300, { min: 0 }) * 1000,
     maxAgeSeconds: readNumber(env, 'EPDB_MAX_AGE', 3600, { min: 1 }),
+    maxHeld: readNumber(env, 'EPDB_MAX_HELD', 8, { integer: true, min: 1, max: 10_000 }),
+    stopAt: readStopAt(env['EPDB_STOP_AT']),
+    maxPauseMs: readNumber(env, 'EPDB_MAX_PAUSE', 300, { min: 0 }) * 1000,
     redact: readRedactedNames(env['EPDB_REDACT']),
   };
 }
@@ -70,6 +83,15 @@ function readKey(backend: BackendName, key: string | undefined): string | undefi
     );
   }
   return key;
+}
+
+function readStopAt(value: string | undefined): StopAt {
+  const stopAt = (value ?? '').trim().toLowerCase();
+  if (stopAt === '') return 'app';
+  if (!(STOP_AT as readonly string[]).includes(stopAt)) {
+    throw new ConfigError('EPDB_STOP_AT', `"${value}" is neither app nor entry`);
+  }
+  return stopAt as StopAt;
 }
 
 function readHost(value: string | undefined): string {

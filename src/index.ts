@@ -6,11 +6,11 @@
  *
  * @packageDocumentation
  */
-export { instrument, isInstrumented } from './instrumentation.js';
+export { instrument, isInstrumented } from './instrument/index.js';
 export { instrumentFromEnvironment } from './install.js';
 export type { InstrumentOptions, Instrumentation } from './options.js';
 export { readConfig } from './config.js';
-export type { BackendName, EpdbConfig } from './config.js';
+export type { BackendName, EpdbConfig, StopAt } from './config.js';
 export { EPDBBackend } from './backends/backend.js';
 export type { BackendRecipe } from './backends/backend.js';
 export { Base64Backend } from './backends/base64.js';

@@ -14,7 +14,7 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
     const config = readConfig(env);
     if (config === null) return null;
     // Required only now, so that with epdb off the preload loads nothing but the config reader.
-    const { instrument, isInstrumented } = require('./instrumentation.js') as typeof import('./instrumentation.js');
+    const { instrument, isInstrumented } = require('./instrument/index.js') as typeof import('./instrument/index.js');
     const { createBackend } = require('./backends/index.js') as typeof import('./backends/index.js');
     if (isInstrumented()) return null;
     return instrument({
@@ -23,6 +23,9 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
       host: config.host,
       port: config.port,
       waitTimeoutMs: config.waitTimeoutMs,
+      maxHeld: config.maxHeld,
+      stopAt: config.stopAt,
+      maxPauseMs: config.maxPauseMs,
       redact: config.redact,
     });
   } catch (error) {

@@ -19,7 +19,8 @@ export function log(line: string): void {
 
 /**
  * A log that lets through at most `burst` lines per `windowMs`, then one line counting what it
- * held back, so a flood of bad knocks cannot fill the log.
+ * held back (`N more <subject> were not logged ...`), so a flood of knocks, bad or good, cannot
+ * fill the log.
  */
 export class RateLimitedLog {
   private windowStart = 0;
@@ -31,6 +32,8 @@ export class RateLimitedLog {
     private readonly windowMs = 60_000,
     private readonly write: (line: string) => void = log,
     private readonly now: () => number = Date.now,
+    /** What the held-back lines were about, for the counting line. */
+    private readonly subject = 'refused knocks',
   ) {}
 
   /** Logs `line` unless this window's budget is spent. */
@@ -38,7 +41,7 @@ export class RateLimitedLog {
     const now = this.now();
     if (now - this.windowStart >= this.windowMs) {
       if (this.suppressed > 0) {
-        this.write(`${this.suppressed} more refused knocks were not logged in the last ${Math.round(this.windowMs / 1000)} s`);
+        this.write(`${this.suppressed} more ${this.subject} were not logged in the last ${Math.round(this.windowMs / 1000)} s`);
       }
       this.windowStart = now;
       this.written = 0;

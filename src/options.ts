@@ -1,4 +1,5 @@
 import type { EPDBBackend } from './backends/backend.js';
+import type { StopAt } from './config.js';
 import type { KnockHandler } from './types.js';
 
 /** How to instrument, for users who configure epdb in code instead of the environment. */
@@ -13,6 +14,16 @@ export interface InstrumentOptions {
   readonly port?: number;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever. Default 300 000. */
   readonly waitTimeoutMs?: number;
+  /** Knocked requests held at once (waiting or queued); more go on undebugged. Default 8. */
+  readonly maxHeld?: number;
+  /**
+   * Where the debugger first stops: `app`, the first statement of the app's own code that runs
+   * for the request (default), or `entry`, epdb's own pause with `req` and `res` in scope.
+   * A knock may choose for itself: `{"epdb": {"stop": "entry"}}`.
+   */
+  readonly stopAt?: StopAt;
+  /** Longest continuous stop of the main thread, in ms, before the debugger is detached; 0: no limit. Default 300 000. */
+  readonly maxPauseMs?: number;
   /** Extra names whose values snapshots and logpoints replace by `[redacted]` (`EPDB_REDACT`). */
   readonly redact?: Iterable<string>;
   /**

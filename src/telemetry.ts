@@ -8,9 +8,10 @@ export interface GateOutcome {
   readonly debugged: boolean;
   /**
    * Why it went on: a debugger was there, the wait timed out, the bridge could not serve, epdb
-   * was disabled, its client went away, or its server is closing.
+   * was disabled, its client went away, its server is closing, or `EPDB_MAX_HELD` requests were
+   * already held.
    */
-  readonly reason: 'debugger' | 'timeout' | 'bridge-unavailable' | 'closed' | 'client-gone' | 'server-closing';
+  readonly reason: 'debugger' | 'timeout' | 'bridge-unavailable' | 'closed' | 'client-gone' | 'server-closing' | 'max-held';
 }
 
 /** Reports a knocked request's outcome on its trace; does nothing without an active span. */

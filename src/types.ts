@@ -1,6 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Stream } from 'node:http2';
+import type { Duplex } from 'node:stream';
 import type { BackendRecipe } from './backends/backend.js';
+import type { StopAt } from './config.js';
 import type { ProbeBridge } from './probes/handler.js';
 
 /** A request as the app's `'request'` listeners receive it, from any node:http-family server. */
@@ -18,20 +20,66 @@ export interface AcceptedKnock {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
-/**
- * One request that carried a valid knock, handed to the {@link KnockHandler}. The app has not
- * seen it yet: nothing reaches the app's listeners until `proceed()` is called.
- */
-export interface KnockedRequest {
-  readonly req: AnyRequest;
-  readonly res: AnyResponse;
+/** Emits `'close'` once the client of a knocked request is gone. */
+export interface CloseEmitter {
+  once(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'close', listener: () => void): unknown;
+}
+
+/** What every entry point's knocked request has, whatever the server event it came from. */
+interface KnockedEntry {
   readonly knock: AcceptedKnock;
-  /** `req.method`, and the path without its query string (safe to log). */
+  /** The method, and the path without its query string (both safe to log). */
   readonly method: string;
   readonly path: string;
-  /** Emits the request to the app's listeners, exactly as the server would have. Call once. */
+  /**
+   * What "the client left" means for this entry point: it emits `'close'` then (the response,
+   * the upgrade's socket, the HTTP/2 stream).
+   */
+  readonly closeEmitter: CloseEmitter;
+  /** Whether the client has gone already (its socket or stream destroyed), before `'close'` came. */
+  clientLeft(): boolean;
+  /** The server it came in on, if it can be found: `listening` turns false once it closes. */
+  server(): { readonly listening?: boolean } | undefined;
+  /**
+   * Calls `listener` once when the exchange is over: `answered` once the app answered (the
+   * response sent, the handshake or stream answered before its socket or stream closed),
+   * `client-gone` when the client left first. Returns what removes it.
+   */
+  onEnd(listener: (how: 'answered' | 'client-gone') => void): () => void;
+  /** Emits the event to the app's listeners, exactly as the server would have. Call once. */
   proceed(): void;
 }
+
+/** A knocked `'request'` (or `'checkContinue'`) of an http, https or http2 compat server. */
+export interface KnockedHttpRequest extends KnockedEntry {
+  readonly kind: 'request';
+  readonly req: AnyRequest;
+  readonly res: AnyResponse;
+}
+
+/** A knocked `'upgrade'` (a WebSocket handshake, say) of an http or https server. */
+export interface KnockedUpgrade extends KnockedEntry {
+  readonly kind: 'upgrade';
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  /** The first bytes after the request's headers, as the `'upgrade'` listener gets them. */
+  readonly head: Buffer;
+}
+
+/** A knocked `'stream'` of an HTTP/2 server used through its core API (gRPC among them). */
+export interface KnockedStream extends KnockedEntry {
+  readonly kind: 'stream';
+  readonly stream: ServerHttp2Stream;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * One request that carried a valid knock, handed to the {@link KnockHandler}, from whichever
+ * server event it came (`kind`). The app has not seen it yet: nothing reaches the app's
+ * listeners until `proceed()` is called.
+ */
+export type KnockedRequest = KnockedHttpRequest | KnockedUpgrade | KnockedStream;
 
 /** What the instrumentation calls once per valid knock (the seam the debug gate plugs into). */
 export type KnockHandler = (request: KnockedRequest) => void;
@@ -44,6 +92,12 @@ export interface SessionSettings {
   readonly port: number;
   /** How long a knocked request waits for a debugger, in ms; 0 waits forever (`EPDB_WAIT_TIMEOUT`). */
   readonly waitTimeoutMs: number;
+  /** Knocked requests held at once, waiting or queued (`EPDB_MAX_HELD`). */
+  readonly maxHeld: number;
+  /** Where the first stop is, unless a knock says otherwise (`EPDB_STOP_AT`). */
+  readonly stopAt: StopAt;
+  /** Longest continuous stop in ms before the bridge detaches the debugger; 0: none (`EPDB_MAX_PAUSE`). */
+  readonly maxPauseMs: number;
   /**
    * How the bridge worker rebuilds the backend to authenticate every bridge request, or `null`
    * when the backend authenticates nobody (base64) and the bridge is open like `node --inspect`.

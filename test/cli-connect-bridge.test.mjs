@@ -83,7 +83,7 @@ test('jwt: node inspect 127.0.0.1:LOCAL, as connect tells the user, breaks in at
   await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
 
   const inspect = spawnChild(process.execPath, ['inspect', `127.0.0.1:${localPort}`], { env: cleanEnv(), stdin: 'pipe', t });
-  await inspect.stdout.waitForLine(/break in \S*dist\/src\/gate\/pause\.js:\d+/, { timeoutMs: 15_000 });
+  await inspect.stdout.waitForLine(/break in \S*test\/fixtures\/cli\/echo-app\.cjs:8$/, { timeoutMs: 15_000 });
   inspect.stdin.write('exec req.url\n');
   await inspect.stdout.waitForLine(/'\/inspect\?me'/, { timeoutMs: 5_000 });
   inspect.stdin.write('cont\n');

@@ -22,17 +22,23 @@ test('defaults follow the contract table', () => {
   assert.deepEqual([...config.exemptMethods], ['OPTIONS']);
   assert.equal(config.waitTimeoutMs, 300_000);
   assert.equal(config.maxAgeSeconds, 3600);
+  assert.equal(config.maxHeld, 8);
+  assert.equal(config.stopAt, 'app');
+  assert.equal(config.maxPauseMs, 300_000);
 });
 
 test('every variable is read', () => {
   const config = readConfig({
     EPDB_BACKEND: 'JWT', EPDB_KEY: JWT_SECRET, EPDB_PORT: '9123', EPDB_HOST: '0.0.0.0',
-    EPDB_EXEMPT_METHODS: ' options, head ,', EPDB_WAIT_TIMEOUT: '0', EPDB_MAX_AGE: '60', EPDB_REDACT: 'ssn',
+    EPDB_EXEMPT_METHODS: ' options, head ,', EPDB_WAIT_TIMEOUT: '0', EPDB_MAX_AGE: '60',
+    EPDB_MAX_HELD: '3', EPDB_STOP_AT: ' Entry ', EPDB_MAX_PAUSE: '0', EPDB_REDACT: 'ssn',
   });
   assert.deepEqual({ ...config, exemptMethods: [...config.exemptMethods] }, {
     backend: 'jwt', key: JWT_SECRET, host: '0.0.0.0', port: 9123,
-    exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60, redact: ['ssn'],
+    exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60,
+    maxHeld: 3, stopAt: 'entry', maxPauseMs: 0, redact: ['ssn'],
   });
+  assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_MAX_PAUSE: '2.5' }).maxPauseMs, 2500);
   assert.equal(readConfig({ EPDB_BACKEND: 'fernet', EPDB_KEY: FERNET_KEY }).key, FERNET_KEY);
   assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_WAIT_TIMEOUT: '0.5' }).waitTimeoutMs, 500);
   assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_EXEMPT_METHODS: '' }).exemptMethods.size, 0);
@@ -55,6 +61,10 @@ const BAD = [
   ['max age not a number', { EPDB_BACKEND: 'base64', EPDB_MAX_AGE: '1h' }, 'EPDB_MAX_AGE', /^EPDB_MAX_AGE: "1h"/],
   ['host with a path', { EPDB_BACKEND: 'base64', EPDB_HOST: 'localhost/x' }, 'EPDB_HOST', /^EPDB_HOST: "localhost\/x" is neither an IP address nor a host name$/],
   ['exempt method with a space', { EPDB_BACKEND: 'base64', EPDB_EXEMPT_METHODS: 'GET, PO ST' }, 'EPDB_EXEMPT_METHODS', /^EPDB_EXEMPT_METHODS: "PO ST" is not an HTTP method$/],
+  ['max held zero', { EPDB_BACKEND: 'base64', EPDB_MAX_HELD: '0' }, 'EPDB_MAX_HELD', /^EPDB_MAX_HELD: "0" is not a whole number from 1 to 10000$/],
+  ['max held fractional', { EPDB_BACKEND: 'base64', EPDB_MAX_HELD: '2.5' }, 'EPDB_MAX_HELD', /^EPDB_MAX_HELD: "2.5"/],
+  ['stop at elsewhere', { EPDB_BACKEND: 'base64', EPDB_STOP_AT: 'handler' }, 'EPDB_STOP_AT', /^EPDB_STOP_AT: "handler" is neither app nor entry$/],
+  ['negative max pause', { EPDB_BACKEND: 'base64', EPDB_MAX_PAUSE: '-5' }, 'EPDB_MAX_PAUSE', /^EPDB_MAX_PAUSE: "-5" is not a number at least 0$/],
 ];
 
 for (const [name, env, variable, message] of BAD) {

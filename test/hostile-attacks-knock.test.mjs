@@ -29,9 +29,6 @@ function hmacJwt(header, claims, key = keys.jwtSecret) {
   return `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;
 }
 
-/** Counts for the report. */
-const tally = { refused: 0, accepted: 0 };
-
 /** Asserts `value` is refused by `backend` with `code`, and that the reason leaks nothing. */
 async function assertRefused(value, backend, code, why) {
   const error = await verifyKnock(value, backend).then(
@@ -45,13 +42,11 @@ async function assertRefused(value, backend, code, why) {
   for (const part of payload.split('.')) {
     if (part.length >= 12) assert.ok(!error.message.includes(part), `${why}: token bytes are in "${error.message}"`);
   }
-  tally.refused++;
 }
 
 async function assertAccepted(value, backend, why) {
   const knock = await verifyKnock(value, backend).catch((e) => assert.fail(`${why}: refused (${e.message}): ${value}`));
   assert.equal(typeof knock.options, 'object');
-  tally.accepted++;
 }
 
 test('JWT alg none, in every spelling, with or without a signature, is refused', async () => {
@@ -295,11 +290,5 @@ test('configuration errors name the variable, never the key', async (t) => {
     const [line] = await app.stderr.waitForLine(/^epdb: EPDB_KEY: .*; epdb is off$/, { timeoutMs: 5000 });
     assert.ok(!line.includes(key) && !line.includes(key.slice(4, -4)), `the key is in: ${line}`);
     await app.stop();
-    tally.refused++;
   }
-});
-
-test('attack tally', (t) => {
-  t.diagnostic(`refused: ${tally.refused}, accepted twins: ${tally.accepted}`);
-  assert.ok(tally.refused > 700, `only ${tally.refused} refused`);
 });

@@ -196,6 +196,7 @@ describe('a probe on a line every request passes', () => {
     assert.equal(result.frames[0].locals.n.value, 424242, 'the capture is the knocked request\'s');
     const { body: all } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
     assert.equal(all.probes.filter((p) => p.taken).length, 1, 'one capture in all');
+    await app.stderr.waitForLine(new RegExp(`^epdb: snapshot ${id} taken`), { timeoutMs: 5000 });
     assert.equal(app.stderr.matching(/^epdb: snapshot .* taken/).length, 1);
   });
 });
@@ -235,6 +236,7 @@ describe('the rate limit', () => {
     assert.ok(taken.length >= 10, `${taken.length} captures`);
     assert.ok(limited.length >= 50 - 2 * 10 - 10, `${limited.length} refused by the limit`);
     for (let i = 10; i < taken.length; i++) assert.ok(taken[i] - taken[i - 10] >= 1000 - 50, 'no 11 captures within one second');
+    for (const { id } of limited) await app.stderr.waitForLine(new RegExp(`^epdb: snapshot ${id} .* not taken: more than 10 captures a second`), { timeoutMs: 5000 });
     assert.equal(app.stderr.matching(/^epdb: snapshot .* not taken: more than 10 captures a second/).length, limited.length, 'each refusal is logged');
   });
 });

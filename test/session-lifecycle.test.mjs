@@ -21,6 +21,18 @@ function isListening(port) {
   });
 }
 
+/**
+ * A knocked `'request'` as the instrumentation hands it to the gate (KnockedRequest in
+ * src/types.ts), built by hand: its response is a bare emitter whose 'close' is the client leaving.
+ */
+function knockedRequest(path, proceed) {
+  const res = new EventEmitter();
+  return {
+    kind: 'request', req: { url: path }, res, knock: { scheme: 'Base64', options: {} }, method: 'GET', path, proceed,
+    closeEmitter: res, clientLeft: () => false, server: () => undefined, onEnd: () => () => {},
+  };
+}
+
 test('the app exits on its own after a knocked request timed out: an idle bridge holds nothing', async (t) => {
   const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: ONE_SHOT_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.3' } });
@@ -65,10 +77,7 @@ test('close() lets a held request go on undebugged and frees the bridge port', a
   }), 10_000, `a log line like ${pattern}`);
 
   let proceeded = 0;
-  const request = (path) => ({
-    req: { url: path }, res: new EventEmitter(), knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
-    proceed: () => { proceeded++; },
-  });
+  const request = (path) => knockedRequest(path, () => { proceeded++; });
   gate.handler(request('/held'));
   await logged(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${port}\\n$`));
   assert.equal(await isListening(port), true);
@@ -111,10 +120,7 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
   }), 10_000, `a log line like ${pattern}`);
 
   let proceeded = 0;
-  const request = (path) => ({
-    req: { url: path }, res: new EventEmitter(), knock: { scheme: 'Base64', options: {} }, method: 'GET', path,
-    proceed: () => { proceeded++; },
-  });
+  const request = (path) => knockedRequest(path, () => { proceeded++; });
   gate.handler(request('/first'));
   await logged(/^epdb: waiting for a debugger on /);
   assert.equal(started.length, 1);

@@ -12,9 +12,46 @@ const APP_URL = pathToFileURL(EXPRESS_APP).href;
 const KNOCK = { 'X-EPDB': base64Knock() };
 const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+)$/;
 
-test('a knocked request pauses under the debugger, steps into the app, and later knocks pause at once', async (t) => {
+test('EPDB_STOP_AT=app: the first stop is the handler, later knocks stop there at once, a detach lets the request go', async (t) => {
   const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: EXPRESS_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
+  const first = get(app.port, '/hello?n=1', KNOCK);
+  await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });
+  const dbg = await attachDebugger(bridgePort, t);
+  let pause = await dbg.nextPause();
+  assert.equal(dbg.topUrl(pause), APP_URL);
+  assert.equal(pause.callFrames[0].location.lineNumber, 8, 'the handler\'s first statement (line 9)');
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?n=1');
+  assert.equal(await dbg.evaluate(pause, 'res.headersSent'), false);
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await first, { status: 200, body: 'hello /hello?n=1' });
+
+  const second = get(app.port, '/hello?n=2', KNOCK);
+  pause = await dbg.nextPause();
+  assert.equal(dbg.topUrl(pause), APP_URL);
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?n=2');
+  // One step over goes on inside the app: the client's own stepping after the walk works.
+  await dbg.client.Debugger.stepOver();
+  pause = await dbg.nextPause();
+  assert.equal(dbg.topUrl(pause), APP_URL);
+  await dbg.client.Debugger.resume();
+  assert.deepEqual(await second, { status: 200, body: 'hello /hello?n=2' });
+
+  // Unknocked requests never stop, though they run the same handler.
+  assert.deepEqual(await get(app.port, '/hello?plain'), { status: 200, body: 'hello /hello?plain' });
+
+  const third = get(app.port, '/hello?n=3', KNOCK);
+  pause = await dbg.nextPause();
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?n=3');
+  const seen = app.stderr.lines.length;
+  await dbg.close();
+  assert.deepEqual(await third, { status: 200, body: 'hello /hello?n=3' });
+  await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000, from: seen });
+});
+
+test('EPDB_STOP_AT=entry: a knocked request pauses in epdb, steps into the app, and later knocks pause at once', async (t) => {
+  const bridgePort = await freePortBelowEphemeralRange();
+  const app = await startApp(t, { app: EXPRESS_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_STOP_AT: 'entry' } });
 
   const first = get(app.port, '/hello?n=1', KNOCK);
   const [, advertised] = await app.stderr.waitForLine(WAITING, { timeoutMs: 10_000 });

@@ -14,10 +14,11 @@ const steps = [
   ['shimmer', () => require('shimmer')],
   ['knock parsing and verification', () => require(path.join(dist, 'src/knock/verify.js'))],
   ['knock header scan', () => require(path.join(dist, 'src/knock/header.js'))],
-  ['instrumentation (rest)', () => require(path.join(dist, 'src/instrumentation.js'))],
+  ['instrumentation (rest)', () => require(path.join(dist, 'src/instrument/index.js'))],
   ['JWT backend', () => require(path.join(dist, 'src/backends/jwt.js'))],
   ['install', () => require(path.join(dist, 'src/install.js'))],
-  ['instrumentFromEnvironment() (read env, make backend, wrap)', () => require(path.join(dist, 'src/install.js'))
+  ['require-in-the-middle (https/http2 not loaded yet)', () => require('require-in-the-middle')],
+  ['instrumentFromEnvironment() (read env, make backend, wrap, hook require)', () => require(path.join(dist, 'src/install.js'))
     .instrumentFromEnvironment({ EPDB_BACKEND: 'jwt', EPDB_KEY: 'epdb-bench-only-secret-0123456789abcdef' })],
 ];
 const result = {};

@@ -17,6 +17,9 @@ const STARTS = {
   'node -e 0': [[], {}],
   '--require empty.cjs': [['--require', './bench/fixtures/empty.cjs'], {}],
   '--import empty.mjs': [['--import', './bench/fixtures/empty.mjs'], {}],
+  // What the CommonJS hook for https/http2 costs on its own: epdb loads it at start-up while
+  // the app has not loaded them yet (the usual case), so the jwt rows below include it.
+  '--require require-in-the-middle (alone)': [['--require', 'require-in-the-middle'], {}],
   '--require epdb/register, unset': [['--require', 'epdb/register'], {}],
   '--require epdb/register, jwt': [['--require', 'epdb/register'], JWT],
   '--import epdb/register, unset': [['--import', 'epdb/register'], {}],
@@ -24,6 +27,22 @@ const STARTS = {
   '--import epdb/register, fernet': [['--import', 'epdb/register'], FERNET],
   '--import epdb/register, base64': [['--import', 'epdb/register'], { EPDB_BACKEND: 'base64' }],
 };
+
+/**
+ * What the `--require require-in-the-middle (alone)` row and the start-up peak RSS of the jwt rows
+ * mean since epdb hooks CommonJS loads of https/http2 with require-in-the-middle (issue 13); how
+ * the file-backed pages were found is in the note's last sentence.
+ */
+const REQUIRE_HOOK_NOTE = 'require-in-the-middle: epdb loads it at `instrument()` only while the app has not loaded '
+  + '`https`/`http2` yet (the usual case for a preload), to wrap their prototypes on the `require` that loads them; '
+  + 'the row `--require require-in-the-middle (alone)` is its own cost over an empty `--require`, and the step '
+  + '"require-in-the-middle" of the step-by-step table its load time inside the preload. The jwt/fernet/base64 rows include it. '
+  + 'Their peak RSS of a bare `-e 0` also holds a threshold effect: once start-up has resolved enough module paths, V8 '
+  + 'optimizes node:path\'s `normalizeString` with TurboFan, which pages in about 2.5 MB of the compiler from `/usr/bin/node` '
+  + '(file-backed pages, shared between processes; `/proc/self/smaps` shows them in the binary\'s `.text`, and they are '
+  + 'not there under `--no-opt --no-maglev`). epdb\'s jwt preload loads 29 files (20 of its own, require-in-the-middle and the 7 it pulls in, '
+  + 'and shimmer) and crosses it; an app that loads a few dozen modules crosses it anyway, which is why the '
+  + 'Express idle rows show no such cost.';
 
 /** Which floor each variant is compared to: what the flag alone costs. */
 const floorOf = (name) => (name.startsWith('--require') ? '--require empty.cjs' : name.startsWith('--import') ? '--import empty.mjs' : null);
@@ -91,7 +110,7 @@ export async function startupMemory({ rounds, serverRounds }) {
       + `ES module resolved; CommonJS from \`require.cache\`, built-ins from \`process.moduleLoadList\`, threads from /proc), `
       + `after 500 unknocked requests, then again after one valid knock (the positive control: the check sees them load).`,
     table: startTable,
-    notes: [idle.note],
+    notes: [idle.note, REQUIRE_HOOK_NOTE],
     extraTables: [breakdown.table, profile.table, idle.table, ...probes.map((probe) => probe.table)],
     targets,
     raw: { results, breakdown: breakdown.raw, profile: profile.raw, idle: idle.results, probes: probes.map((probe) => probe.raw) },
@@ -184,6 +203,9 @@ async function idleServers(rounds) {
     '--require epdb/register, jwt': [['--require', 'epdb/register'], JWT],
     '--require ./dist/register.js (by path), jwt': [['--require', './dist/register.js'], JWT],
     '--import empty.mjs': [['--import', './bench/fixtures/empty.mjs'], {}],
+  // What the CommonJS hook for https/http2 costs on its own: epdb loads it at start-up while
+  // the app has not loaded them yet (the usual case), so the jwt rows below include it.
+  '--require require-in-the-middle (alone)': [['--require', 'require-in-the-middle'], {}],
     '--import epdb/register, jwt': [['--import', 'epdb/register'], JWT],
     // The control for V8's young-generation heuristic (see idleNote): the same size for both.
     '--require empty.cjs, young generation pinned': [[PIN_YOUNG, '--require', './bench/fixtures/empty.cjs'], {}],

@@ -37,6 +37,9 @@ export async function connectDebugger(port) {
   const pauses = [];
   /** @type {((pause: any) => void)[]} */
   const waiters = [];
+  /** scriptId -> url (Node 20 leaves a paused frame's `url` empty). */
+  const urls = new Map();
+  client.on('Debugger.scriptParsed', ({ scriptId, url }) => urls.set(scriptId, url));
   client.on('Debugger.paused', (pause) => {
     const waiter = waiters.shift();
     if (waiter) waiter(pause); else pauses.push(pause);
@@ -44,6 +47,8 @@ export async function connectDebugger(port) {
   await client.Debugger.enable();
   return {
     client,
+    /** The URL of the script the top frame of `pause` runs. */
+    topUrl: (pause) => urls.get(pause.callFrames[0].location.scriptId) ?? '',
     run: () => client.Runtime.runIfWaitingForDebugger(),
     /** @returns {Promise<any>} */
     nextPause() {

@@ -1,41 +1,34 @@
 import { Session } from 'node:inspector';
+import type { ClientHold } from './client-hold.js';
+import { disableWhilePaused } from './session-release.js';
 
 /**
- * The bridge's own inspector session, enabled only around the gate's `debugger;` statement.
+ * The bridge's own inspector session for the entry pause (`EPDB_STOP_AT=entry`), enabled only
+ * around the gate's `debugger;` statement.
  *
  * V8 skips a `debugger;` when every session with the debugger enabled ignore-lists its script,
  * and epdb lives in `node_modules`, which DevTools ignore-lists by default. This session lists
  * nothing, so while it is enabled the gate's pause happens. It is disabled again as soon as the
  * pause happens: left enabled it would also cancel the client's ignore list for stepping.
  *
- * While armed, relays hold what they send their client ({@link holding}), so the client only
- * sees `Debugger.paused` once this session is out of the way and its first step obeys its
- * ignore list.
+ * While armed, the relays hold what they send their client (the {@link ClientHold}), so the
+ * client only sees `Debugger.paused` once this session is out of the way and its first step
+ * obeys its ignore list.
  */
 export class PauseArmer {
   private session: Session | null = null;
   private armedId: number | null = null;
-  private held = false;
-  private readonly releaseListeners = new Set<() => void>();
+  private holding = false;
 
-  /** Whether relays must hold client-bound messages for now. */
-  get holding(): boolean {
-    return this.held;
-  }
-
-  /** Calls `listener` each time holding ends; returns the unsubscribe function. */
-  onRelease(listener: () => void): () => void {
-    this.releaseListeners.add(listener);
-    return () => this.releaseListeners.delete(listener);
-  }
+  constructor(private readonly hold: ClientHold) {}
 
   /** Enables the session for pause `id`; `done(true)` once the next `debugger;` will pause. */
   arm(id: number, done: (ok: boolean) => void): void {
     const session = this.connected();
-    this.held = true;
+    this.startHolding();
     session.post('Debugger.enable', (error) => {
       if (error !== null) {
-        this.release();
+        this.stopHolding();
         done(false);
         return;
       }
@@ -54,7 +47,7 @@ export class PauseArmer {
     this.session?.disconnect();
     this.session = null;
     this.armedId = null;
-    this.release();
+    this.stopHolding();
   }
 
   private connected(): Session {
@@ -69,14 +62,18 @@ export class PauseArmer {
   private disarm(): void {
     if (this.armedId === null || this.session === null) return;
     this.armedId = null;
-    // While the main thread is paused this does not resume it: the client's session still
-    // accepts the pause. Without a client, V8 resumes, which is what we want then too.
-    this.session.post('Debugger.disable', () => this.release());
+    disableWhilePaused(this.session, () => this.stopHolding());
   }
 
-  private release(): void {
-    if (!this.held) return;
-    this.held = false;
-    for (const listener of this.releaseListeners) listener();
+  private startHolding(): void {
+    if (this.holding) return;
+    this.holding = true;
+    this.hold.hold();
+  }
+
+  private stopHolding(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.hold.release();
   }
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BackendRecipe, EPDBBackend } from '../backends/backend.js';
 import { DUPLICATE_KNOCK, knockHeaderOf } from '../knock/header.js';
 import { log, RateLimitedLog } from '../log.js';
+import { loggablePath } from '../loggable.js';
 import { FOREIGN_HOST_REASON, isAllowedHost } from './host-check.js';
 
 /** Why the bridge turned a request away: the HTTP status and a line safe to send and log. */
@@ -37,7 +38,7 @@ export function createBridgeGuard(recipe: BackendRecipe | null): BridgeGuard {
   };
 
   const refuse = (req: IncomingMessage, refusal: Refusal): Refusal => {
-    refusals.log(`debug bridge refused ${req.method ?? 'GET'} ${pathOf(req.url)}: ${refusal.reason}`);
+    refusals.log(`debug bridge refused ${req.method ?? 'GET'} ${loggablePath(req.url)}: ${refusal.reason}`);
     return refusal;
   };
 
@@ -67,10 +68,4 @@ export function createBridgeGuard(recipe: BackendRecipe | null): BridgeGuard {
 
 function isKnockError(error: unknown): error is Error {
   return error instanceof Error && error.name === 'KnockError';
-}
-
-/** The path without its query string: a knock may ride in a query, never log it. */
-function pathOf(url: string | undefined): string {
-  const path = (url ?? '/').split('?', 1)[0] ?? '/';
-  return path.length > 100 ? `${path.slice(0, 100)}...` : path;
 }

@@ -12,19 +12,33 @@ export interface BridgeWorkerData {
   /** The `title` and `url` that `/json/list` shows, as `node --inspect` would. */
   readonly title: string;
   readonly url: string;
+  /** `EPDB_MAX_PAUSE` in ms: the longest continuous stop before the debugger is detached; 0: none. */
+  readonly maxPauseMs: number;
 }
+
+/**
+ * How a walk to the app's code ended: at the app's first statement (`stopped`), with the
+ * request answered or its client gone before any app code ran, out of budget, with the
+ * debugger gone, or not armed at all (`failed`).
+ */
+export type WalkOutcome = 'stopped' | 'answered' | 'client-gone' | 'budget' | 'detached' | 'failed';
 
 /**
  * Main thread -> worker.
  * - `arm`: enable the bridge's own Debugger session so the next `debugger;` pauses even when the
  *   client ignore-lists epdb's file; answered by `armed`.
  * - `pause-done`: the gate's pause function returned (disarm if no `Debugger.paused` came).
+ * - `walk`: set the breakpoints that stop request `context` at its first statement of app code
+ *   (`EPDB_STOP_AT=app`); answered by `walk-armed`, then `walk-done`.
+ * - `walk-end`: that request ended before any stop.
  * - `probe-arm`: set a probe's breakpoint for one request (src/bridge/probes); answered by `probe-armed`.
  * - `probe-end`: that request has ended: disarm the probe, settle its result.
  */
 export type ToBridge =
   | { readonly type: 'arm'; readonly id: number }
   | { readonly type: 'pause-done'; readonly id: number }
+  | { readonly type: 'walk'; readonly id: number; readonly context: number; readonly summary: string }
+  | { readonly type: 'walk-end'; readonly id: number; readonly outcome: 'answered' | 'client-gone' }
   | { readonly type: 'probe-arm'; readonly probe: ProbeArm }
   | { readonly type: 'probe-end'; readonly id: string };
 
@@ -34,6 +48,7 @@ export type ToBridge =
  * - `attached`: a client enabled the Debugger domain and sent `Runtime.runIfWaitingForDebugger`.
  * - `detached`: that client went away.
  * - `armed`: answer to `arm`; `ok: false` when no debugger is attached any more.
+ * - `walk-armed`: answer to `walk`; `walk-done`: how that walk ended.
  * - `probe-armed`: answer to `probe-arm`; `error` says why it could not be armed, else null.
  */
 export type FromBridge =
@@ -42,4 +57,6 @@ export type FromBridge =
   | { readonly type: 'attached' }
   | { readonly type: 'detached' }
   | { readonly type: 'armed'; readonly id: number; readonly ok: boolean }
+  | { readonly type: 'walk-armed'; readonly id: number; readonly ok: boolean }
+  | { readonly type: 'walk-done'; readonly id: number; readonly outcome: WalkOutcome }
   | { readonly type: 'probe-armed'; readonly id: string; readonly error: string | null };

@@ -2,8 +2,9 @@ import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { WebSocket } from 'ws';
-import type { PauseArmer } from './arm.js';
+import type { ClientHold } from './client-hold.js';
 import { SelfHider } from './hide-self.js';
+import { PauseLimit } from './pause-limit.js';
 
 /** The bridge worker's script, hidden from clients (this file sits beside it). */
 const SELF_URL = pathToFileURL(join(__dirname, 'worker.js')).href;
@@ -16,6 +17,20 @@ export interface RelayEvents {
   detached(): void;
   /** The client is gone (after `attached`, or not). */
   closed(wasAttached: boolean): void;
+  /** The client was detached for staying paused longer than `EPDB_MAX_PAUSE`. */
+  pausedTooLong?(limitMs: number): void;
+}
+
+/** What the worker can do with a relayed client. */
+export interface RelayedClient {
+  /** Shows `text` in the client's console, as `console.warn` output of the app would be. */
+  warn(text: string): void;
+}
+
+/** Settings of one relay. */
+export interface RelayOptions {
+  /** `EPDB_MAX_PAUSE` in ms; 0: no limit. */
+  readonly maxPauseMs: number;
 }
 
 /**
@@ -24,21 +39,52 @@ export interface RelayEvents {
  * the client can inspect and resume it. Closing the socket disconnects the session, which
  * resumes a paused main thread.
  */
-export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvents): void {
+export function relayClient(ws: WebSocket, hold: ClientHold, events: RelayEvents, options: RelayOptions): RelayedClient {
   const self = new SelfHider(SELF_URL);
   const session = new Session();
   session.connectToMainThread();
 
-  const outbox: string[] = [];
+  // Notifications wait while the bridge's own sessions hold them (a pause must reach the client
+  // only once they are out of the way); replies never wait, so a client's command sent during
+  // the walk is answered at once instead of stalling the client until the walk ends.
+  const heldNotifications: string[] = [];
   const flush = (): void => {
-    while (outbox.length > 0 && !armer.holding) ws.send(outbox.shift() as string);
+    while (heldNotifications.length > 0 && !hold.holding) ws.send(heldNotifications.shift() as string);
   };
-  const send = (message: unknown): void => {
-    outbox.push(JSON.stringify(message));
+  const send = (message: object): void => {
+    const text = JSON.stringify(message);
+    if ('id' in message) {
+      ws.send(text);
+      return;
+    }
+    heldNotifications.push(text);
     flush();
   };
-  const stopListening = armer.onRelease(flush);
+  const stopListening = hold.onRelease(flush);
+  /** The app's main context, where the client expects console messages to come from. */
+  let mainContextId: number | undefined;
+  const warn = (text: string): void => {
+    send({
+      method: 'Runtime.consoleAPICalled',
+      params: { type: 'warning', args: [{ type: 'string', value: text }], executionContextId: mainContextId ?? 1, timestamp: Date.now() },
+    });
+  };
+  const pauseLimit = new PauseLimit(options.maxPauseMs, {
+    warn,
+    detach() {
+      events.pausedTooLong?.(options.maxPauseMs);
+      ws.close(1000, 'paused longer than EPDB_MAX_PAUSE');
+      // Resumes the main thread now, whatever the socket's closing handshake does.
+      session.disconnect();
+    },
+  });
   session.on('inspectorNotification', (notification) => {
+    if (notification.method === 'Debugger.paused') pauseLimit.paused();
+    else if (notification.method === 'Debugger.resumed') pauseLimit.resumed();
+    else if (notification.method === 'Runtime.executionContextCreated') {
+      const context = (notification.params as { context?: { id?: unknown; auxData?: { isDefault?: unknown } } }).context;
+      if (mainContextId === undefined && typeof context?.id === 'number' && context.auxData?.isDefault !== false) mainContextId = context.id;
+    }
     if (self.passes(notification)) send(notification);
   });
 
@@ -100,10 +146,12 @@ export function relayClient(ws: WebSocket, armer: PauseArmer, events: RelayEvent
 
   ws.on('close', () => {
     stopListening();
+    pauseLimit.clear();
     session.disconnect();
     events.closed(attached);
   });
   ws.on('error', () => ws.terminate());
+  return { warn };
 }
 
 /** Node wraps CDP errors as `Inspector error <code>: <message>`; give the client the original. */

@@ -6,13 +6,17 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
+import { log } from '../log.js';
 import { PauseArmer } from './arm.js';
 import { probesAnswer } from './probes/http.js';
 import { ProbeService } from './probes/service.js';
 import { createBridgeGuard } from './auth.js';
+import { ClientHold } from './client-hold.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from './messages.js';
-import { relayClient } from './relay.js';
+import { formatSeconds } from './pause-limit.js';
+import { relayClient, type RelayedClient } from './relay.js';
 import { createBridgeServer } from './server.js';
+import { Walker } from './walk/walker.js';
 
 const data = workerData as BridgeWorkerData;
 /** epdb's own code: never a probe's target (the main thread's copy of it runs in dist/src/). */
@@ -21,9 +25,14 @@ const port = parentPort;
 if (port === null) throw new Error('epdb: the bridge must run in a worker thread');
 const tell = (message: FromBridge): void => port.postMessage(message);
 
-const armer = new PauseArmer();
-let client: object | null = null;
+const hold = new ClientHold();
+const armer = new PauseArmer(hold);
+let client: RelayedClient | null = null;
 let attached = false;
+const walker = new Walker(hold, {
+  done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
+  warnClient: (text) => client?.warn(text),
+});
 const probes = new ProbeService({
   clientAttached: () => attached,
   hiddenScript: (url) => url.startsWith(BRIDGE_DIR_URL),
@@ -35,22 +44,26 @@ const server = createBridgeServer({
   hasClient: () => client !== null,
   extraAnswer: (req) => probesAnswer(req.method, req.url ?? '/', probes.results),
   onClient(ws) {
-    client = ws;
-    relayClient(ws, armer, {
+    client = relayClient(ws, hold, {
       attached() {
         attached = true;
         tell({ type: 'attached' });
       },
       detached() {
         attached = false;
+        walker.clientGone();
         tell({ type: 'detached' });
       },
       closed(wasAttached) {
         client = null;
         attached = false;
+        walker.clientGone();
         if (wasAttached) tell({ type: 'detached' });
       },
-    });
+      pausedTooLong(limitMs) {
+        log(`paused for ${formatSeconds(limitMs)} (EPDB_MAX_PAUSE); resumed and detached the debugger`);
+      },
+    }, { maxPauseMs: data.maxPauseMs });
   },
 });
 
@@ -70,6 +83,13 @@ port.on('message', (message: ToBridge) => {
       break;
     case 'pause-done':
       armer.pauseDone(message.id);
+      break;
+    case 'walk':
+      if (!attached) tell({ type: 'walk-armed', id: message.id, ok: false });
+      else walker.arm(message, (ok) => tell({ type: 'walk-armed', id: message.id, ok }));
+      break;
+    case 'walk-end':
+      walker.end(message.id, message.outcome);
       break;
     case 'probe-arm':
       probes.arm(message.probe, (error) => tell({ type: 'probe-armed', id: message.probe.id, error }));

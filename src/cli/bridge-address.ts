@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { parsePort } from './args.js';
 import { UsageError } from './errors.js';
 
@@ -30,7 +29,5 @@ export function defaultBridgeAddress(host: string, port: number): Address {
   return { host: host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, port };
 }
 
-/** `host:port` as it goes in a Host header or a URL (IPv6 in brackets). */
-export function authorityOf(address: Address): string {
-  return isIP(address.host) === 6 ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
-}
+/** `host:port` as it goes in a Host header or a URL (IPv6 in brackets); shared with the gate's log lines. */
+export { authorityOf } from '../authority.js';

@@ -23,15 +23,26 @@ type GlobalWithHook = typeof globalThis & { [CONDITION_HOOK]?: (id: number) => b
 /** A number naming one knocked request in breakpoint conditions and bridge messages. */
 export type RequestContextId = number;
 
+/** Opens a new request context and tracks it until {@link untrack}; returns its id. */
+export function openRequestContext(): RequestContextId {
+  const id = nextId++;
+  tracked.add(id);
+  (globalThis as GlobalWithHook)[CONDITION_HOOK] ??= isInRequestContext;
+  return id;
+}
+
+/** Runs `fn` (which hands the request to the app) in request context `id`. */
+export function runInRequestContext(id: RequestContextId, fn: () => void): void {
+  storage.run(id, fn);
+}
+
 /**
  * Runs `fn` (which hands the request to the app) in a new request context, and tracks it until
  * {@link untrack}; returns the context's id.
  */
 export function runInNewRequestContext(fn: () => void): RequestContextId {
-  const id = nextId++;
-  tracked.add(id);
-  (globalThis as GlobalWithHook)[CONDITION_HOOK] ??= isInRequestContext;
-  storage.run(id, fn);
+  const id = openRequestContext();
+  runInRequestContext(id, fn);
   return id;
 }
 

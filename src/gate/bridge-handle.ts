@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BridgeWorkerData, FromBridge, ToBridge } from '../bridge/messages.js';
+import { authorityOf } from '../authority.js';
+import type { BridgeWorkerData, FromBridge, ToBridge, WalkOutcome } from '../bridge/messages.js';
 import type { ProbeArm } from '../probes/spec.js';
 import type { SessionSettings } from '../types.js';
 
@@ -13,6 +14,8 @@ export interface BridgeEvents {
   detached(): void;
   /** The bridge cannot serve (port taken, worker died); `reason` is one log line. */
   gone(reason: string): void;
+  /** The walk started by {@link BridgeHandle.walk} with this id is over. */
+  walkDone(id: number, outcome: WalkOutcome): void;
 }
 
 /** The target id of this process, the same for every bridge it starts (as `node --inspect`). */
@@ -25,6 +28,7 @@ const TARGET_ID = randomUUID();
 export class BridgeHandle {
   private readonly worker: Worker;
   private readonly pendingArms = new Map<number, (ok: boolean, id: number) => void>();
+  private readonly pendingWalks = new Map<number, (ok: boolean, id: number) => void>();
   private readonly pendingProbes = new Map<string, (error: string | null) => void>();
   private nextArmId = 1;
   private ended = false;
@@ -38,6 +42,7 @@ export class BridgeHandle {
       targetId: TARGET_ID,
       title: script ?? `node[${process.pid}]`,
       url: script !== undefined ? pathToFileURL(script).href : 'file://',
+      maxPauseMs: settings.maxPauseMs,
     };
     // No preload in the bridge: the register is a no-op off the main thread, but the bridge
     // must never gate its own server, whatever a future register does.
@@ -77,6 +82,26 @@ export class BridgeHandle {
     if (!this.ended) this.post({ type: 'pause-done', id });
   }
 
+  /**
+   * Asks the bridge to stop request `context` (src/context/request-context.ts) at its first
+   * statement of app code; `done(true, id)` once the request may be handed to the app, `false`
+   * when no debugger is attached any more. {@link BridgeEvents.walkDone} says when it is over.
+   */
+  walk(context: number, summary: string, done: (ok: boolean, id: number) => void): void {
+    if (this.ended) {
+      done(false, 0);
+      return;
+    }
+    const id = this.nextArmId++;
+    this.pendingWalks.set(id, done);
+    this.post({ type: 'walk', id, context, summary });
+  }
+
+  /** Walk `id`'s request ended before it stopped anywhere. */
+  endWalk(id: number, outcome: 'answered' | 'client-gone'): void {
+    if (!this.ended) this.post({ type: 'walk-end', id, outcome });
+  }
+
   /** Asks the worker to arm a probe (src/probes); `done(null)` once armed, else with why not. */
   armProbe(probe: ProbeArm, done: (error: string | null) => void): void {
     if (this.ended) {
@@ -109,7 +134,7 @@ export class BridgeHandle {
         this.events.listening(message.host, message.port);
         break;
       case 'listen-failed':
-        this.end(`cannot start the debug bridge on ${hostPort(settings.host, settings.port)}: ${message.reason}; the request goes on undebugged`);
+        this.end(`cannot start the debug bridge on ${authorityOf(settings)}: ${message.reason}; the request goes on undebugged`);
         void this.worker.terminate();
         break;
       case 'attached':
@@ -124,6 +149,15 @@ export class BridgeHandle {
         done?.(message.ok, message.id);
         break;
       }
+      case 'walk-armed': {
+        const done = this.pendingWalks.get(message.id);
+        this.pendingWalks.delete(message.id);
+        done?.(message.ok, message.id);
+        break;
+      }
+      case 'walk-done':
+        this.events.walkDone(message.id, message.outcome);
+        break;
       case 'probe-armed': {
         const done = this.pendingProbes.get(message.id);
         this.pendingProbes.delete(message.id);
@@ -142,16 +176,12 @@ export class BridgeHandle {
   }
 
   private failPendingArms(): void {
-    const pending = [...this.pendingArms];
+    const pending = [...this.pendingArms, ...this.pendingWalks];
     this.pendingArms.clear();
+    this.pendingWalks.clear();
     for (const [id, done] of pending) done(false, id);
     const probes = [...this.pendingProbes.values()];
     this.pendingProbes.clear();
     for (const done of probes) done('the debug bridge stopped');
   }
-}
-
-/** `host:port`, with an IPv6 host in brackets. */
-export function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

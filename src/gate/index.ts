@@ -1,92 +1,319 @@
-import { AsyncResource } from 'node:async_hooks';
+import type { WalkOutcome } from '../bridge/messages.js';
 import { exposureWarning } from '../bridge/exposure.js';
-import { log } from '../log.js';
-import { markKnockedRequest, type GateOutcome, type GateSpanMarker } from '../telemetry.js';
-import type { DebugGate, KnockedRequest, KnockHandler, SessionSettings } from '../types.js';
-import { BridgeHandle, hostPort } from './bridge-handle.js';
+import type { StopAt } from '../config.js';
+import { openRequestContext, runInRequestContext, untrack } from '../context/request-context.js';
+import { log, RateLimitedLog } from '../log.js';
+import type { GateOutcome } from '../telemetry.js';
+import type { AcceptedKnock, DebugGate, KnockedRequest, SessionSettings } from '../types.js';
+import { authorityOf } from '../authority.js';
+import { BridgeHandle } from './bridge-handle.js';
+import { HeldRequest } from './held-request.js';
 import { pauseAtRequest } from './pause.js';
-
-/** A knocked request held at the gate. */
-interface Held {
-  readonly request: KnockedRequest;
-  readonly since: number;
-  /** The async context of the knock, so the app handles the request in it (OpenTelemetry, ALS). */
-  readonly context: AsyncResource;
-  readonly mark: GateSpanMarker;
-  timer: NodeJS.Timeout | undefined;
-  /** Lets the request go when its client disconnects while it waits. */
-  readonly onClientGone: () => void;
-}
 
 /** How often held requests look whether their server stopped listening (`server.close()`). */
 const SERVER_CLOSING_CHECK_MS = 200;
 
-/** The server a request came in on, if it can be found (`socket.server`, as net sets it). */
-function serverOf(request: KnockedRequest): { readonly listening?: boolean } | undefined {
-  try {
-    return (request.req.socket as { server?: { listening?: boolean } } | null | undefined)?.server;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Whether the client of a held request has already gone, before its `'close'` event has come
- * (its socket or, for HTTP/2, its stream is destroyed). Pausing at it would stop the debugger
- * at a request nobody waits for.
- */
-function clientLeft(request: KnockedRequest): boolean {
-  try {
-    const res = request.res as { destroyed?: boolean; stream?: { destroyed?: boolean } };
-    const socket = request.req.socket as { destroyed?: boolean } | null | undefined;
-    return res.destroyed === true || res.stream?.destroyed === true || socket?.destroyed === true;
-  } catch {
-    return false;
-  }
+/** The bridge worker, once a knock started it, and what it last said. */
+interface BridgeState {
+  readonly handle: BridgeHandle;
+  /** `host:port` once it listens. */
+  address: string | null;
+  /** Whether a debugger is attached through it now. */
+  attached: boolean;
 }
 
 /**
  * Creates the gate. The bridge worker starts on the first knock, never before. A knocked
- * request waits (without blocking the event loop) until a debugger attaches through the bridge,
- * then runs paused in {@link pauseAtRequest}; while the debugger stays attached each later knock
- * pauses at once. Without a debugger for `settings.waitTimeoutMs` (0: forever), or when the
- * bridge cannot serve, the request goes on undebugged.
+ * request waits (without blocking the event loop) until a debugger attaches through the bridge;
+ * then, one at a time, each is stopped: at the first statement of the app's own code that runs
+ * for it (`EPDB_STOP_AT=app`, the bridge's walk), or in {@link pauseAtRequest} (`entry`). While
+ * the debugger stays attached each later knock is stopped at once. Without a debugger for
+ * `settings.waitTimeoutMs` (0: forever), or when the bridge cannot serve, the request goes on
+ * undebugged; so does every knock beyond `settings.maxHeld` held at once.
  */
 export function createDebugGate(settings: SessionSettings): DebugGate {
-  let bridge: BridgeHandle | null = null;
-  let listeningOn: string | null = null;
-  let attached = false;
-  let closed = false;
-  const waiting = new Set<Held>();
-  const readyToPause: Held[] = [];
-  let pausing = false;
+  return new Gate(settings);
+}
 
-  function letGo(held: Held, outcome: Omit<GateOutcome, 'waitedMs'>, run: () => void): void {
-    clearTimeout(held.timer);
-    held.request.res.removeListener('close', held.onClientGone);
-    held.mark({ ...outcome, waitedMs: performance.now() - held.since });
-    try {
-      held.context.runInAsyncScope(run);
-    } finally {
-      held.context.emitDestroy();
+/** Each request's life is a {@link HeldRequest} state; this is the one place that moves it. */
+class Gate implements DebugGate {
+  private bridge: BridgeState | null = null;
+  private closed = false;
+  /** Every request the gate has not let go of for good. */
+  private readonly requests = new Set<HeldRequest>();
+  /** Requests with a debugger attached, in knock order, waiting for their turn. */
+  private readonly queue: HeldRequest[] = [];
+  /** The request being armed, paused at entry, or walked to the app's code: one at a time. */
+  private active: HeldRequest | null = null;
+  private closingCheck: NodeJS.Timeout | undefined;
+  /** Lines about accepted knocks, rate-limited like refusals: a flood must not fill the log. */
+  private readonly lines = new RateLimitedLog(10, 60_000, log, Date.now, 'lines about knocked requests');
+
+  constructor(private readonly settings: SessionSettings) {}
+
+  readonly handler = (request: KnockedRequest): void => {
+    const held = new HeldRequest(request, this.stopAtFor(request.knock), !this.closed);
+    if (this.closed) return this.goOnUndebugged(held, 'closed');
+    if (this.heldCount() >= this.settings.maxHeld) {
+      this.lines.log(`${this.settings.maxHeld} requests already wait for a debugger (EPDB_MAX_HELD); ${held.summary} goes on undebugged`);
+      return this.goOnUndebugged(held, 'max-held');
     }
+    this.requests.add(held);
+    held.watchClient(() => {
+      // Only while it waits or is queued: a request being stopped is the debugger's to finish.
+      // The app still gets it, as it would have without epdb; its answer goes nowhere.
+      if (held.state.name !== 'waiting' && held.state.name !== 'queued') return;
+      this.dequeue(held);
+      this.goOnWithoutClient(held);
+    });
+    if (this.bridge?.attached === true) this.enqueue(held);
+    else this.waitForDebugger(held);
+  };
+
+  /** The bridge worker for probes (src/probes), started if it is not running; null once closed. */
+  probeBridge(): BridgeHandle | null {
+    if (this.closed) return null;
+    if (this.bridge === null) this.bridge = this.startBridge();
+    return this.bridge.handle;
   }
 
-  function goOnUndebugged(held: Held, reason: GateOutcome['reason']): void {
-    waiting.delete(held);
-    letGo(held, { debugged: false, reason }, held.request.proceed);
+  async close(): Promise<void> {
+    this.closed = true;
+    const stopping = this.bridge;
+    this.bridge = null;
+    this.releaseAll('closed');
+    clearInterval(this.closingCheck);
+    this.closingCheck = undefined;
+    await stopping?.handle.terminate();
   }
 
-  function goOnWithoutClient(held: Held): void {
-    log(`the client of ${held.request.method} ${held.request.path} went away while it waited; going on`);
-    goOnUndebugged(held, 'client-gone');
+  private heldCount(): number {
+    let count = 0;
+    for (const held of this.requests) if (held.isHeld) count++;
+    return count;
+  }
+
+  private stopAtFor(knock: AcceptedKnock): StopAt {
+    const chosen = knock.options['stop'];
+    if (chosen === undefined) return this.settings.stopAt;
+    if (chosen === 'app' || chosen === 'entry') return chosen;
+    this.lines.log(`knock option "stop" must be "app" or "entry"; stopping at ${this.settings.stopAt}`);
+    return this.settings.stopAt;
+  }
+
+  // --- waiting for a debugger ---------------------------------------------------------------
+
+  private waitForDebugger(held: HeldRequest): void {
+    const timeoutMs = this.settings.waitTimeoutMs;
+    const timer = timeoutMs > 0
+      ? setTimeout(() => {
+        this.lines.log(`no debugger after ${timeoutMs / 1000} s; going on`);
+        this.goOnUndebugged(held, 'timeout');
+      }, timeoutMs).unref()
+      : undefined;
+    held.moveTo({ name: 'waiting', timer });
+    this.watchForClosingServers();
+    if (this.bridge === null) this.bridge = this.startBridge();
+    else if (this.bridge.address !== null) this.lines.log(`waiting for a debugger on ${this.bridge.address}`);
+  }
+
+  /**
+   * While requests wait, look now and then whether their server is closing (a graceful
+   * shutdown): a held request would keep its connection, and so the process, alive.
+   */
+  private watchForClosingServers(): void {
+    if (this.closingCheck !== undefined) return;
+    this.closingCheck = setInterval(() => {
+      let waiting = 0;
+      for (const held of this.requests) {
+        if (held.state.name !== 'waiting') continue;
+        if (held.serverClosing()) {
+          log(`the server is closing; ${held.summary} goes on undebugged`);
+          this.goOnUndebugged(held, 'server-closing');
+        } else {
+          waiting++;
+        }
+      }
+      if (waiting === 0) {
+        clearInterval(this.closingCheck);
+        this.closingCheck = undefined;
+      }
+    }, SERVER_CLOSING_CHECK_MS).unref();
+  }
+
+  private startBridge(): BridgeState {
+    const state: BridgeState = {
+      address: null,
+      attached: false,
+      handle: new BridgeHandle(this.settings, {
+        listening: (host, port) => {
+          state.address = authorityOf({ host, port });
+          // Always: even when the knock that started the bridge has already timed out, the
+          // person who knocked needs to know where to attach.
+          log(`waiting for a debugger on ${state.address}`);
+          const exposed = exposureWarning(host, this.settings.bridgeAuth !== null);
+          if (exposed !== null) log(exposed);
+        },
+        attached: () => {
+          state.attached = true;
+          log('debugger attached');
+          for (const held of [...this.requests]) if (held.state.name === 'waiting') this.enqueue(held);
+        },
+        detached: () => {
+          state.attached = false;
+          log('debugger detached');
+        },
+        gone: (reason) => {
+          log(reason);
+          if (this.bridge === state) this.bridge = null;
+          this.releaseAll('bridge-unavailable');
+        },
+        walkDone: (walkId, outcome) => this.onWalkDone(walkId, outcome),
+      }),
+    };
+    return state;
+  }
+
+  // --- one stop at a time -------------------------------------------------------------------
+
+  private enqueue(held: HeldRequest): void {
+    held.moveTo({ name: 'queued' });
+    this.queue.push(held);
+    this.stopNext();
+  }
+
+  private dequeue(held: HeldRequest): void {
+    const at = this.queue.indexOf(held);
+    if (at !== -1) this.queue.splice(at, 1);
+  }
+
+  /** Arms the stop of the next queued request, unless one is under way. */
+  private stopNext(): void {
+    if (this.active !== null) return;
+    const held = this.queue.shift();
+    if (held === undefined) return;
+    const bridge = this.bridge;
+    if (bridge === null || !bridge.attached) {
+      // The debugger left while it was queued: it waits for the next one.
+      this.waitForDebugger(held);
+      this.stopNext();
+      return;
+    }
+    held.moveTo({ name: 'arming' });
+    this.active = held;
+    if (held.stopAt === 'entry') this.armEntryPause(held, bridge.handle);
+    else this.armWalk(held, bridge.handle);
+  }
+
+  /** The arm could not be made (no debugger any more, or no bridge): wait again, or go on. */
+  private armFailed(held: HeldRequest): void {
+    this.active = null;
+    if (this.closed || this.bridge === null) this.goOnUndebugged(held, this.closed ? 'closed' : 'bridge-unavailable');
+    else this.waitForDebugger(held);
+    this.stopNext();
+  }
+
+  /** `EPDB_STOP_AT=entry`: epdb's own `debugger;`, with what the entry point handed the app in scope. */
+  private armEntryPause(held: HeldRequest, bridge: BridgeHandle): void {
+    bridge.arm((ok, id) => {
+      if (!ok) return this.armFailed(held);
+      if (held.clientLeft()) {
+        this.active = null;
+        bridge.pauseDone(id);
+        this.goOnWithoutClient(held);
+        this.stopNext();
+        return;
+      }
+      held.moveTo({ name: 'paused' });
+      const { request } = held;
+      try {
+        this.handOver(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(request));
+      } finally {
+        held.moveTo({ name: 'done' });
+        this.active = null;
+        bridge.pauseDone(id);
+        this.afterStop();
+      }
+    });
+  }
+
+  /** `EPDB_STOP_AT=app`: the bridge stops the request at its first statement of app code. */
+  private armWalk(held: HeldRequest, bridge: BridgeHandle): void {
+    const context = openRequestContext();
+    bridge.walk(context, held.summary, (ok, walkId) => {
+      if (!ok) {
+        untrack(context);
+        return this.armFailed(held);
+      }
+      if (held.clientLeft()) {
+        untrack(context);
+        bridge.endWalk(walkId, 'client-gone');
+        this.active = null;
+        this.goOnWithoutClient(held);
+        this.stopNext();
+        return;
+      }
+      const stopWatching = held.onResponseEnd((how) => {
+        bridge.endWalk(walkId, how);
+        this.walkOver(held);
+      });
+      held.moveTo({ name: 'walking', walkId, context, stopWatching });
+      this.handOver(held, { debugged: true, reason: 'debugger' }, () => runInRequestContext(context, held.request.proceed));
+    });
+  }
+
+  private onWalkDone(walkId: number, _outcome: WalkOutcome): void {
+    const held = this.active;
+    if (held !== null && held.state.name === 'walking' && held.state.walkId === walkId) this.walkOver(held);
+  }
+
+  /** The walk for `held` is over, however it ended: the next request may be stopped. */
+  private walkOver(held: HeldRequest): void {
+    const { state } = held;
+    if (state.name !== 'walking') return;
+    state.stopWatching();
+    untrack(state.context);
+    held.moveTo({ name: 'done' });
+    if (this.active === held) this.active = null;
+    this.afterStop();
+  }
+
+  /**
+   * Two turns of the loop before the next stop: the first lets it poll I/O, so a client that
+   * left while the process was paused is seen (its socket destroyed) before the next is armed.
+   */
+  private afterStop(): void {
+    setImmediate(() => setImmediate(() => this.stopNext()));
+  }
+
+  // --- letting requests go ------------------------------------------------------------------
+
+  /** Hands the request on for good: the gate is done with it once `run` returns. */
+  private handOver(held: HeldRequest, outcome: Omit<GateOutcome, 'waitedMs'>, run: () => void): void {
+    this.requests.delete(held);
+    held.stopWatchingClient();
+    held.letGo(outcome, run);
+  }
+
+  private goOnUndebugged(held: HeldRequest, reason: GateOutcome['reason']): void {
+    this.dequeue(held);
+    held.moveTo({ name: 'done' });
+    this.handOver(held, { debugged: false, reason }, held.request.proceed);
+  }
+
+  private goOnWithoutClient(held: HeldRequest): void {
+    this.lines.log(`the client of ${held.summary} went away while it waited; going on`);
+    this.goOnUndebugged(held, 'client-gone');
   }
 
   /** Lets every held request go on; one whose handler throws does not hold up the others. */
-  function releaseAll(reason: GateOutcome['reason']): void {
-    for (const held of [...waiting, ...readyToPause.splice(0)]) {
+  private releaseAll(reason: GateOutcome['reason']): void {
+    const active = this.active;
+    if (active !== null && active.state.name === 'walking') this.walkOver(active);
+    for (const held of [...this.requests]) {
+      if (!held.isHeld || held.state.name === 'arming') continue;
       try {
-        goOnUndebugged(held, reason);
+        this.goOnUndebugged(held, reason);
       } catch (error) {
         // What the app's handler threw stays an uncaught exception, as without epdb.
         process.nextTick(() => {
@@ -95,157 +322,4 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
       }
     }
   }
-
-  // While requests wait, look now and then whether their server is closing (a graceful
-  // shutdown): a held request would keep its connection, and so the process, alive.
-  let closingCheck: NodeJS.Timeout | undefined;
-  function watchForClosingServers(): void {
-    if (closingCheck !== undefined) return;
-    closingCheck = setInterval(() => {
-      for (const held of waiting) {
-        if (serverOf(held.request)?.listening === false) {
-          log(`the server is closing; ${held.request.method} ${held.request.path} goes on undebugged`);
-          goOnUndebugged(held, 'server-closing');
-        }
-      }
-      if (waiting.size === 0) {
-        clearInterval(closingCheck);
-        closingCheck = undefined;
-      }
-    }, SERVER_CLOSING_CHECK_MS).unref();
-  }
-
-  function waitForDebugger(held: Held): void {
-    waiting.add(held);
-    watchForClosingServers();
-    if (settings.waitTimeoutMs > 0 && held.timer === undefined) {
-      held.timer = setTimeout(() => {
-        log(`no debugger after ${settings.waitTimeoutMs / 1000} s; going on`);
-        goOnUndebugged(held, 'timeout');
-      }, settings.waitTimeoutMs).unref();
-    }
-    if (listeningOn !== null) log(`waiting for a debugger on ${listeningOn}`);
-    bridge ??= startBridge();
-  }
-
-  function startBridge(): BridgeHandle {
-    return new BridgeHandle(settings, {
-      listening(host, port) {
-        listeningOn = hostPort(host, port);
-        // Always: even when the knock that started the bridge has already timed out, the
-        // person who knocked needs to know where to attach.
-        log(`waiting for a debugger on ${listeningOn}`);
-        const exposed = exposureWarning(host, settings.bridgeAuth !== null);
-        if (exposed !== null) log(exposed);
-      },
-      attached() {
-        attached = true;
-        log('debugger attached');
-        for (const held of waiting) {
-          clearTimeout(held.timer);
-          readyToPause.push(held);
-        }
-        waiting.clear();
-        pauseNext();
-      },
-      detached() {
-        attached = false;
-        log('debugger detached');
-      },
-      gone(reason) {
-        log(reason);
-        bridge = null;
-        listeningOn = null;
-        attached = false;
-        releaseAll('bridge-unavailable');
-      },
-    });
-  }
-
-  /** Pauses the queued requests one at a time: arm the bridge, then `debugger;`. */
-  function pauseNext(): void {
-    if (pausing) return;
-    const held = readyToPause.shift();
-    if (held === undefined) return;
-    if (!attached || bridge === null) {
-      waitForDebugger(held);
-      pauseNext();
-      return;
-    }
-    pausing = true;
-    const armedBridge = bridge;
-    armedBridge.arm((ok, id) => {
-      if (ok && clientLeft(held.request)) {
-        pausing = false;
-        armedBridge.pauseDone(id);
-        goOnWithoutClient(held);
-        pauseNext();
-        return;
-      }
-      if (!ok) {
-        pausing = false;
-        // The debugger left between the knock and the pause (or the bridge is gone).
-        if (closed || bridge === null) goOnUndebugged(held, closed ? 'closed' : 'bridge-unavailable');
-        else waitForDebugger(held);
-        pauseNext();
-        return;
-      }
-      const { req, res, proceed } = held.request;
-      try {
-        letGo(held, { debugged: true, reason: 'debugger' }, () => pauseAtRequest(req, res, proceed));
-      } finally {
-        pausing = false;
-        armedBridge.pauseDone(id);
-        // Two turns of the loop: the first lets it poll I/O, so a client that left while the
-        // process was paused is seen (its socket destroyed) before the next pause is armed.
-        setImmediate(() => setImmediate(pauseNext));
-      }
-    });
-  }
-
-  const handler: KnockHandler = (request) => {
-    const held: Held = {
-      request,
-      since: performance.now(),
-      context: new AsyncResource('epdb.gate', { requireManualDestroy: true }),
-      mark: closed ? () => {} : markKnockedRequest(),
-      timer: undefined,
-      onClientGone: () => {
-        // Only while it waits or is queued: a request being paused is the debugger's to finish.
-        // The app still gets it, as it would have without epdb; its answer goes nowhere.
-        const queuedAt = readyToPause.indexOf(held);
-        if (queuedAt !== -1) readyToPause.splice(queuedAt, 1);
-        else if (!waiting.has(held)) return;
-        goOnWithoutClient(held);
-      },
-    };
-    request.res.once('close', held.onClientGone);
-    if (closed) {
-      letGo(held, { debugged: false, reason: 'closed' }, request.proceed);
-    } else if (attached) {
-      readyToPause.push(held);
-      pauseNext();
-    } else {
-      waitForDebugger(held);
-    }
-  };
-
-  return {
-    handler,
-    probeBridge() {
-      if (closed) return null;
-      bridge ??= startBridge();
-      return bridge;
-    },
-    async close() {
-      closed = true;
-      const stopping = bridge;
-      bridge = null;
-      attached = false;
-      releaseAll('closed');
-      clearInterval(closingCheck);
-      closingCheck = undefined;
-      await stopping?.terminate();
-    },
-  };
 }

@@ -23,17 +23,8 @@ export function knockHeaderOf(req: AnyRequest): string | undefined | typeof DUPL
 function knockHeaderOfRequest(req: AnyRequest): string | undefined | typeof DUPLICATE_KNOCK {
   if (typeof req !== 'object' || req === null) return undefined;
   // http2's compat request has no cheap rawHeaders (it is built on every access), but its
-  // `headers` object already exists; duplicates arrive joined with ", " and fail to parse.
-  if ('stream' in req) {
-    const headers = req.headers as Record<string, unknown> | undefined;
-    if (typeof headers !== 'object' || headers === null) return undefined;
-    const value = headers['x-epdb'] ?? headers['http-x-epdb'];
-    if (value === undefined) return undefined;
-    if (Array.isArray(value) || (headers['x-epdb'] !== undefined && headers['http-x-epdb'] !== undefined)) {
-      return DUPLICATE_KNOCK;
-    }
-    return typeof value === 'string' ? value : undefined;
-  }
+  // `headers` object already exists.
+  if ('stream' in req) return knockHeaderOfHeaders(req.headers);
   const raw: unknown = req.rawHeaders;
   if (!Array.isArray(raw)) return undefined;
   let found: string | undefined;
@@ -47,6 +38,26 @@ function knockHeaderOfRequest(req: AnyRequest): string | undefined | typeof DUPL
     }
   }
   return found;
+}
+
+/**
+ * The knock header's value in an HTTP/2 headers object (a compat request's `headers`, or the
+ * object a `'stream'` listener gets, gRPC's metadata among it), as {@link knockHeaderOf} says.
+ * Node joins repeated headers with ", ", which then fails to parse as a knock.
+ */
+export function knockHeaderOfHeaders(headers: unknown): string | undefined | typeof DUPLICATE_KNOCK {
+  try {
+    if (typeof headers !== 'object' || headers === null) return undefined;
+    const fields = headers as Record<string, unknown>;
+    const knock = fields['x-epdb'];
+    const alias = fields['http-x-epdb'];
+    if (knock === undefined && alias === undefined) return undefined;
+    if (Array.isArray(knock ?? alias) || (knock !== undefined && alias !== undefined)) return DUPLICATE_KNOCK;
+    const value = knock ?? alias;
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `x-epdb` or `http-x-epdb` in any case; cheap rejection by length and first letter first. */

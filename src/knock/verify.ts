@@ -1,4 +1,5 @@
 import type { EPDBBackend } from '../backends/backend.js';
+import { printable } from '../loggable.js';
 import { refusal } from './refusal.js';
 import type { AcceptedKnock } from '../types.js';
 import { parseKnock } from './parse.js';
@@ -17,7 +18,7 @@ export async function verifyKnock(value: string, backend: EPDBBackend): Promise<
   if (scheme.toLowerCase() !== backend.scheme.toLowerCase()) {
     const known = KNOWN_SCHEMES.get(scheme.toLowerCase());
     if (known === undefined) {
-      throw refusal('ERR_EPDB_KNOCK_UNKNOWN_SCHEME', `unknown scheme "${printable(scheme)}" (this server expects ${backend.scheme})`);
+      throw refusal('ERR_EPDB_KNOCK_UNKNOWN_SCHEME', `unknown scheme "${printable(scheme, 20)}" (this server expects ${backend.scheme})`);
     }
     throw refusal('ERR_EPDB_KNOCK_WRONG_SCHEME', `scheme ${known} does not match this server's backend (${backend.scheme})`);
   }
@@ -42,9 +43,4 @@ export function epdbOptionsOf(decoded: unknown): Readonly<Record<string, unknown
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A scheme word is attacker-chosen: keep the log line short and plain. */
-function printable(text: string): string {
-  return text.length > 20 ? `${text.slice(0, 20)}...` : text;
 }

@@ -1,7 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { conditionFor, runInNewRequestContext, untrack } from '../context/request-context.js';
-import { knockHeaderOf } from '../knock/header.js';
+import { conditionFor, openRequestContext, runInRequestContext, untrack } from '../context/request-context.js';
+import { knockHeaderOf, knockHeaderOfHeaders } from '../knock/header.js';
 import { log } from '../log.js';
 import type { KnockedRequest } from '../types.js';
 import { markProbed, unmarkProbed } from './probed-requests.js';
@@ -41,14 +41,13 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
       request.proceed();
       return;
     }
-    let context: AsyncResource | undefined;
-    const contextId = runInNewRequestContext(() => {
-      // Made inside the new context, so the request runs in it when it proceeds below.
-      context = new AsyncResource('epdb.probe', { requireManualDestroy: true });
-    });
+    // The knock's own async context (OpenTelemetry's, the app's), for the request to go on in.
+    const context = new AsyncResource('epdb.probe', { requireManualDestroy: true });
+    const contextId = openRequestContext();
     markProbed(contextId);
     let state: ProbeRequestState = 'arming';
     let lifeTimer: NodeJS.Timeout | undefined;
+    let stopWatchingEnd = (): void => {};
 
     const end = (): void => {
       if (state === 'ended') return;
@@ -56,11 +55,11 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
       state = 'ended';
       clearTimeout(armTimer);
       clearTimeout(lifeTimer);
-      request.res.removeListener('close', end);
+      stopWatchingEnd();
       unmarkProbed(contextId);
       untrack(contextId);
       bridge.endProbe(id);
-      context?.emitDestroy();
+      context.emitDestroy();
       // A client that left while its probe was being armed still gets its request handled.
       if (wasArming) request.proceed();
     };
@@ -68,22 +67,23 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
       if (state !== 'arming') return;
       state = 'running';
       clearTimeout(armTimer);
-      if (error !== null || context === undefined) {
+      if (error !== null) {
         // The worker has logged why; the request goes on as if it had no knock.
         end();
         request.proceed();
         return;
       }
       lifeTimer = setTimeout(end, MAX_PROBE_LIFE_MS).unref();
-      context.runInAsyncScope(request.proceed);
+      context.runInAsyncScope(() => runInRequestContext(contextId, request.proceed));
     };
     const armTimer = setTimeout(() => {
       log(`${spec.kind} ${id}: the debug bridge did not arm it within ${ARM_TIMEOUT_MS / 1000} s; ${request.method} ${request.path} goes on`);
       go('not armed in time');
     }, ARM_TIMEOUT_MS).unref();
-    request.res.once('close', end);
+    // Whatever the entry point: the response sent, the handshake answered, the stream closed.
+    stopWatchingEnd = request.onEnd(end);
 
-    const header = knockHeaderOf(request.req);
+    const header = request.kind === 'stream' ? knockHeaderOfHeaders(request.headers) : knockHeaderOf(request.req);
     bridge.armProbe({
       id,
       spec,

@@ -21,11 +21,21 @@
  *               socket (HTTP/1.1, Connection: close); withoutDateHeader(bytes);
  *               parseRawResponse(bytes) (dechunks); http2Request({ port, secure, headers, body });
  *               get(port, path, headers, { agent, timeoutMs }): { status, body } of one GET.
+ * - websocket.mjs rawWebSocketHandshake({ port, path, headers, message, frames }): a handshake over a raw
+ *               socket, { head (exact bytes as text), payloads (of the first frames) }.
+ * - grpc.mjs    rawGrpcCall({ port, path, message, headers }): one gRPC call as raw HTTP/2,
+ *               { status, headers, trailers (both without date), body (hex) }.
  * - within.mjs  within(promise, ms, what): rejects naming what did not happen in time.
  * - knocks.mjs  base64Knock(json?) in Node; seedKnocks(keys?): Base64/Fernet/JWT header values
  *               made by /usr/bin/python3 with the seed's exact snippets (+ the keys);
  *               pythonKeys(): Fernet.generate_key() and uuid.uuid4().hex.
  * - python.mjs  runPythonJson(script, input): one /usr/bin/python3 run, JSON in (stdin) and out.
+ * - chromium.mjs  startChromium(t): headless Debian chromium on a free port, temp profile, no
+ *               network; fails (never skips) when it is missing; `openPage(url, size)`. Import it
+ *               from the module itself (it loads chrome-remote-interface).
+ * - devtools-frontend.mjs  openDevTools(chromium, webSocketDebuggerUrl): Chromium's own DevTools
+ *               front end on a target, read (`view()`, `waitForPause()`) and driven
+ *               (`click('Step over next function call')`, `screenshot(path)`) as a person would.
  *
  * Fixture app protocol (test/fixtures/apps): listen on 127.0.0.1 port 0, print
  * `listening <port>` on stdout, answer `GET /hello` with `hello from <kind>: GET /hello` and
@@ -46,5 +56,7 @@ export { freePort, freePortBelowEphemeralRange } from './ports.mjs';
 export { makeSelfSignedCert } from './tls.mjs';
 export { get, rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
 export { within } from './within.mjs';
+export { rawWebSocketHandshake } from './websocket.mjs';
+export { rawGrpcCall } from './grpc.mjs';
 export { base64Knock, seedKnocks, pythonKeys, SEED_PAYLOAD_JSON } from './knocks.mjs';
 export { runPythonJson } from './python.mjs';
