@@ -3,7 +3,7 @@
 // (stop other requests, run side effects, call getters, leak secrets), and its bounds.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,6 +242,27 @@ describe('the rate limit', () => {
 });
 
 describe('TypeScript through its source map', () => {
+  test('a .ts file run as it is, compiled on load with an inline map (as tsx does), by its own line', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'epdb-ts-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    cpSync(TS_SOURCE, join(dir, 'src'), { recursive: true });
+    execFileSync(process.execPath, [TSC, '--inlineSourceMap', '--types', 'node', '--outDir', join(dir, 'out'), '--rootDir', join(dir, 'src'), '--module', 'commonjs', '--target', 'es2022', '--strict', join(dir, 'src', 'orders.ts')], { stdio: 'pipe' });
+    // What such a loader hands V8: compiled code under a .ts name, with a data: URL map (CommonJS
+    // loads an unknown extension as JavaScript).
+    mkdirSync(join(dir, 'live'));
+    renameSync(join(dir, 'out', 'orders.js'), join(dir, 'live', 'orders.ts'));
+    const tsLine = lineOf(join(dir, 'src', 'orders.ts'), 'ts-total');
+    const bridgePort = await freePortBelowEphemeralRange();
+    const app = { ...await startApp(t, { app: join(dir, 'live', 'orders.ts'), preload: 'require', env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } }), bridgePort };
+    const { response, result } = await probe(app, '/orders/4', 'snapshot', { at: `orders.ts:${tsLine}`, expr: ['total'] });
+    assert.equal(response.body, 'total 30');
+    assert.equal(result.taken, true, JSON.stringify(result));
+    assert.equal(result.location.file, join(dir, 'live', 'orders.ts'));
+    assert.equal(result.location.source, join(dir, 'src', 'orders.ts'));
+    assert.notEqual(result.location.line, tsLine);
+    assert.equal(result.expressions[0].value.value, 30);
+  });
+
   test('a line of a .ts file, compiled with tsc --sourceMap, is probed by its .ts line', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'epdb-ts-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -70,12 +70,25 @@ export class ScriptRegistry {
     const direct = preferApp(uniqueByUrl(probeable.filter((script) => pathEndsWith(script.path, file))));
     if (direct.length > 1) throw ambiguous(file, direct.map((script) => script.path));
     const script = direct[0];
-    if (script !== undefined) {
-      return { scriptId: script.scriptId, url: script.url, lineNumber: line - 1, columnNumber: 0, source: null };
-    }
+    if (script !== undefined) return (await this.throughOwnMap(script, file, line)) ?? { scriptId: script.scriptId, url: script.url, lineNumber: line - 1, columnNumber: 0, source: null };
     const mapped = await this.resolveThroughSourceMaps(file, line);
     if (mapped !== null) return mapped;
     throw new UnresolvedLocation(`no loaded script matches "${file}" (nor any source in their source maps)`);
+  }
+
+  /**
+   * A script loaded under its source's own name but compiled on the way (tsx, ts-node, a loader
+   * with inline maps): its line numbers may differ from the file's, so go through its map when
+   * the map names that file.
+   */
+  private async throughOwnMap(script: Script, file: string, line: number): Promise<ResolvedLocation | null> {
+    if (script.sourceMapURL === '') return null;
+    const map = await this.mapOf(script);
+    const source = map === null ? undefined : sourcesMatching(map, file)[0];
+    if (map === null || source === undefined) return null;
+    const position = generatedLine(map, source, line);
+    if (position === null) throw new UnresolvedLocation(`no code of ${pathOfUrl(source)} is at line ${line} (per its source map)`);
+    return { scriptId: script.scriptId, url: script.url, lineNumber: position.line - 1, columnNumber: position.column, source };
   }
 
   private async resolveThroughSourceMaps(file: string, line: number): Promise<ResolvedLocation | null> {
