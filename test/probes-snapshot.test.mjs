@@ -87,6 +87,11 @@ describe('snapshots of an Express handler', () => {
     assert.ok(result.bytes <= 64 * 1024);
     const line = await app.stderr.waitForLine(new RegExp(`^epdb: snapshot ${id} taken at ${at('order').replace(/[.]/g, '\\.')} for GET /orders/42 \\(\\d+ frames, [\\d.]+ KB(, truncated)?, stopped [\\d.]+ ms\\)$`), { timeoutMs: 5000 });
     assert.doesNotMatch(line[0], /hunter2|99\.5/, 'the log line carries no values');
+    // A settled result is a disarmed probe: no breakpoint left, the probe session's debugger off.
+    const { body: list } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
+    assert.equal(list.armed, 0);
+    assert.equal(list.debuggerEnabled, false);
+    assert.equal(list.probes[0].id, id, 'newest first');
   });
 
   test('a line the request never reaches: taken false, and the log says so', async () => {
@@ -196,6 +201,7 @@ describe('a probe on a line every request passes', () => {
     assert.equal(result.frames[0].locals.n.value, 424242, 'the capture is the knocked request\'s');
     const { body: all } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
     assert.equal(all.probes.filter((p) => p.taken).length, 1, 'one capture in all');
+    assert.deepEqual([all.armed, all.debuggerEnabled], [0, false]);
     await app.stderr.waitForLine(new RegExp(`^epdb: snapshot ${id} taken`), { timeoutMs: 5000 });
     assert.equal(app.stderr.matching(/^epdb: snapshot .* taken/).length, 1);
   });
@@ -214,6 +220,8 @@ describe('several probes on one line at once', () => {
       assert.equal(result.taken, true, JSON.stringify(result));
       assert.equal(result.frames[0].locals.n.value, n, `probe ${id} captured request ${n}`);
     }
+    const { body: list } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
+    assert.deepEqual([list.armed, list.debuggerEnabled], [0, false], 'the last probe took the debugger off with it');
   });
 });
 

@@ -42,7 +42,7 @@ const server = createBridgeServer({
   data,
   guard: createBridgeGuard(data.bridgeAuth),
   hasClient: () => client !== null,
-  extraAnswer: (req) => probesAnswer(req.method, req.url ?? '/', probes.results),
+  extraAnswer: (req) => probesAnswer(req.method, req.url ?? '/', probes.results, () => probes.status()),
   onClient(ws) {
     client = relayClient(ws, hold, {
       attached() {

@@ -10,15 +10,16 @@ export interface HttpAnswer {
 const MAX_WAIT_S = 30;
 
 /**
- * Answers `GET /epdb/probes` (every kept result, newest first) and `GET /epdb/probes/ID` (one;
+ * Answers `GET /epdb/probes` (every kept result, newest first, with `armed` and `debuggerEnabled`:
+ * how many probes are armed now, and whether the probe session's debugger is on) and `GET /epdb/probes/ID` (one;
  * `?wait=S` waits up to S seconds for it to settle first, so `epdb snapshot` need not poll).
  * Null for any other path. The caller has already checked authentication and `Host`.
  */
-export function probesAnswer(method: string | undefined, url: string, results: ProbeResults): Promise<HttpAnswer> | null {
+export function probesAnswer(method: string | undefined, url: string, results: ProbeResults, status: () => object): Promise<HttpAnswer> | null {
   const [path = '/', query = ''] = url.split('?', 2);
   if (path !== '/epdb/probes' && !path.startsWith('/epdb/probes/')) return null;
   if (method !== 'GET') return Promise.resolve({ status: 405, body: JSON.stringify({ error: 'only GET' }) });
-  if (path === '/epdb/probes') return Promise.resolve({ status: 200, body: JSON.stringify({ probes: results.list() }) });
+  if (path === '/epdb/probes') return Promise.resolve({ status: 200, body: JSON.stringify({ ...status(), probes: results.list() }) });
   const id = decodeURIComponent(path.slice('/epdb/probes/'.length));
   const wait = Math.min(MAX_WAIT_S, Math.max(0, Number(new URLSearchParams(query).get('wait') ?? 0) || 0));
   return results.waitForSettled(id, wait * 1000).then(() => {

@@ -81,8 +81,9 @@ export class ProbeService {
         done(null);
       } catch (error) {
         const reason = error instanceof UnresolvedLocation ? error.message : `could not set the breakpoint (${error instanceof Error ? error.message : String(error)})`;
-        this.settleNotTaken(probe, `not armed: ${reason}`);
-        await this.disableWhenIdle();
+        this.markNotTaken(probe, `not armed: ${reason}`);
+        await this.forget(probe);
+        this.publish(probe);
         done(reason);
       }
     });
@@ -93,9 +94,15 @@ export class ProbeService {
     const probe = this.probes.get(id);
     if (probe === undefined) return;
     void this.inTurn(async () => {
-      if (probe.phase === 'armed') this.settleNotTaken(probe, 'not reached: the request ended without running the line');
+      if (probe.phase === 'armed') this.markNotTaken(probe, 'not reached: the request ended without running the line');
       await this.forget(probe);
+      this.publish(probe);
     });
+  }
+
+  /** How many probes are armed, and whether the probe session's debugger is on (for `GET /epdb/probes`). */
+  status(): { readonly armed: number; readonly debuggerEnabled: boolean } {
+    return { armed: [...this.probes.values()].filter((probe) => probe.phase === 'armed').length, debuggerEnabled: this.session.isEnabled };
   }
 
   /** Drops the session (the worker is stopping). */
@@ -118,23 +125,24 @@ export class ProbeService {
       if (probe === undefined) return;
       probe.phase = 'capturing';
       if (!this.rateLimit.take()) {
-        this.settleNotTaken(probe, `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)`);
+        this.markNotTaken(probe, `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)`);
         return;
       }
       await this.capture(probe, event, pausedAt);
     } catch (error) {
       if (probe !== undefined && probe.phase !== 'settled') {
-        this.settleNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
+        this.markNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
       }
     } finally {
       await this.session.resume(true);
       if (probe !== undefined) {
         const settled = probe;
-        if (settled.result.taken) {
-          settled.result.stoppedMs = round(performance.now() - pausedAt, 2);
-          this.publishTaken(settled);
-        }
-        void this.inTurn(() => this.forget(settled));
+        if (settled.result.taken) settled.result.stoppedMs = round(performance.now() - pausedAt, 2);
+        // Disarmed before it is published: a settled result means its breakpoint is gone.
+        void this.inTurn(async () => {
+          await this.forget(settled);
+          this.publish(settled);
+        });
       }
     }
   }
@@ -185,24 +193,29 @@ export class ProbeService {
     probe.phase = 'settled';
   }
 
-  private publishTaken(probe: ArmedProbe): void {
+  /** Logs a settled probe's one line (without values) and hands its result to waiters and listeners, once. */
+  private publish(probe: ArmedProbe): void {
     const { result } = probe;
-    const detail = result.kind === 'snapshot'
-      ? `${result.stack?.length ?? 0} frames, ${((result.bytes ?? 0) / 1024).toFixed(1)} KB`
-      : `${((result.bytes ?? 0) / 1024).toFixed(1)} KB`;
-    log(`${result.kind} ${result.id} taken at ${result.at} for ${result.request} (${detail}${result.truncated === true ? ', truncated' : ''}, stopped ${(result.stoppedMs ?? 0).toFixed(1)} ms)`);
+    if (probe.phase !== 'settled' || result.settledAt !== undefined) return;
+    if (result.taken) {
+      const detail = result.kind === 'snapshot'
+        ? `${result.stack?.length ?? 0} frames, ${((result.bytes ?? 0) / 1024).toFixed(1)} KB`
+        : `${((result.bytes ?? 0) / 1024).toFixed(1)} KB`;
+      log(`${result.kind} ${result.id} taken at ${result.at} for ${result.request} (${detail}${result.truncated === true ? ', truncated' : ''}, stopped ${(result.stoppedMs ?? 0).toFixed(1)} ms)`);
+    } else {
+      log(`${result.kind} ${result.id} at ${result.at} for ${result.request} ${result.reason ?? 'not taken'}`);
+    }
     this.results.settle(result);
   }
 
-  private settleNotTaken(probe: ArmedProbe, reason: string): void {
+  /** Settles a probe as not taken (it will never capture), to be published once disarmed. */
+  private markNotTaken(probe: ArmedProbe, reason: string): void {
     if (probe.phase === 'settled') return;
     probe.phase = 'settled';
     const { result } = probe;
     result.state = 'not-taken';
     result.taken = false;
     result.reason = reason;
-    log(`${result.kind} ${result.id} at ${result.at} for ${result.request} ${reason}`);
-    this.results.settle(result);
   }
 
   /** Runs `step` after every arming and disarming before it, one at a time. */
