@@ -32,6 +32,8 @@ export interface EpdbConfig {
   readonly stopAt: StopAt;
   /** Longest continuous stop of the main thread before the debugger is detached; 0: no limit. */
   readonly maxPauseMs: number;
+  /** `EPDB_REDACT`: extra names whose values probes replace by `[redacted]`. */
+  readonly redact: readonly string[];
 }
 
 /** `EPDB_STOP_AT`: `app` (the app's own first statement for the request) or `entry` (epdb's pause). */
@@ -71,6 +73,7 @@ export function readConfig(env: NodeJS.ProcessEnv, inClusterWorker: () => boolea
     maxHeld: readNumber(env, 'EPDB_MAX_HELD', 8, { integer: true, min: 1, max: 10_000 }),
     stopAt: readStopAt(env['EPDB_STOP_AT']),
     maxPauseMs: readNumber(env, 'EPDB_MAX_PAUSE', 300, { min: 0 }) * 1000,
+    redact: readRedactedNames(env['EPDB_REDACT']),
   };
 }
 
@@ -161,4 +164,15 @@ function readMethods(value: string | undefined): ReadonlySet<string> {
     }
   }
   return new Set(methods);
+}
+
+/** `EPDB_REDACT`: comma-separated names (identifiers, header names), as probes compare them. */
+function readRedactedNames(value: string | undefined): readonly string[] {
+  const names = (value ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  for (const name of names) {
+    if (name.length > 100 || !/^[\x21-\x7e]+$/.test(name)) {
+      throw new ConfigError('EPDB_REDACT', `"${name.slice(0, 100)}" is not a name (printable ASCII without spaces, at most 100 characters)`);
+    }
+  }
+  return names;
 }

@@ -28,6 +28,7 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
       maxHeld: config.maxHeld,
       stopAt: config.stopAt,
       maxPauseMs: config.maxPauseMs,
+      redact: config.redact,
     });
   } catch (error) {
     if (error instanceof ConfigError) log(`${error.message}; epdb is off`);

@@ -33,6 +33,8 @@ export interface InstrumentOptions {
   readonly stopAt?: StopAt;
   /** Longest continuous stop of the main thread, in ms, before the debugger is detached; 0: no limit. Default 300 000. */
   readonly maxPauseMs?: number;
+  /** Extra names whose values snapshots and logpoints replace by `[redacted]` (`EPDB_REDACT`). */
+  readonly redact?: Iterable<string>;
   /**
    * What to do with each valid knock instead of holding it for a debugger (the debug gate).
    * It must call `proceed()` exactly once.

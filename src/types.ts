@@ -5,6 +5,7 @@ import type { BackendRecipe } from './backends/backend.js';
 import type { DialOutSettings } from './reverse/dial-out.js';
 import type { PortRange } from './port-range.js';
 import type { StopAt } from './config.js';
+import type { ProbeBridge } from './probes/handler.js';
 
 /** A request as the app's `'request'` listeners receive it, from any node:http-family server. */
 export type AnyRequest = IncomingMessage | Http2ServerRequest;
@@ -113,4 +114,6 @@ export interface DebugGate {
   readonly handler: KnockHandler;
   /** Stops the bridge worker, if it runs, and lets every held request go on. */
   close(): Promise<void>;
+  /** The bridge worker for probes, started if it is not running; null once the gate is closed. */
+  probeBridge?(): ProbeBridge | null;
 }

@@ -31,12 +31,12 @@ test('every variable is read', () => {
   const config = readConfig({
     EPDB_BACKEND: 'JWT', EPDB_KEY: JWT_SECRET, EPDB_PORT: '9123', EPDB_HOST: '0.0.0.0',
     EPDB_EXEMPT_METHODS: ' options, head ,', EPDB_WAIT_TIMEOUT: '0', EPDB_MAX_AGE: '60',
-    EPDB_MAX_HELD: '3', EPDB_STOP_AT: ' Entry ', EPDB_MAX_PAUSE: '0',
+    EPDB_MAX_HELD: '3', EPDB_STOP_AT: ' Entry ', EPDB_MAX_PAUSE: '0', EPDB_REDACT: 'ssn',
   });
   assert.deepEqual({ ...config, exemptMethods: [...config.exemptMethods] }, {
     backend: 'jwt', key: JWT_SECRET, host: '0.0.0.0', port: { first: 9123, last: 9123 },
     exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60,
-    maxHeld: 3, stopAt: 'entry', maxPauseMs: 0,
+    maxHeld: 3, stopAt: 'entry', maxPauseMs: 0, redact: ['ssn'],
   });
   assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_MAX_PAUSE: '2.5' }).maxPauseMs, 2500);
   assert.equal(readConfig({ EPDB_BACKEND: 'fernet', EPDB_KEY: FERNET_KEY }).key, FERNET_KEY);

@@ -13,6 +13,7 @@ export interface DialSettings {
   readonly process: DebuggeeProcess;
 }
 import type { PortRange } from '../port-range.js';
+import type { ProbeArm } from '../probes/spec.js';
 
 /** What the main thread hands the bridge worker when it starts it (its `workerData`). */
 export interface BridgeWorkerData {
@@ -52,13 +53,17 @@ export type WalkOutcome = 'stopped' | 'answered' | 'client-gone' | 'budget' | 'd
  * - `walk`: set the breakpoints that stop request `context` at its first statement of app code
  *   (`EPDB_STOP_AT=app`); answered by `walk-armed`, then `walk-done`.
  * - `walk-end`: that request ended before any stop.
+ * - `probe-arm`: set a probe's breakpoint for one request (src/bridge/probes); answered by `probe-armed`.
+ * - `probe-end`: that request has ended: disarm the probe, settle its result.
  */
 export type ToBridge =
   | { readonly type: 'arm'; readonly id: number }
   | { readonly type: 'pause-done'; readonly id: number }
   | { readonly type: 'held'; readonly summary: string | null }
   | { readonly type: 'walk'; readonly id: number; readonly context: number; readonly summary: string }
-  | { readonly type: 'walk-end'; readonly id: number; readonly outcome: 'answered' | 'client-gone' };
+  | { readonly type: 'walk-end'; readonly id: number; readonly outcome: 'answered' | 'client-gone' }
+  | { readonly type: 'probe-arm'; readonly probe: ProbeArm }
+  | { readonly type: 'probe-end'; readonly id: string };
 
 /**
  * Worker -> main thread.
@@ -71,6 +76,7 @@ export type ToBridge =
  *   unless `again`: the session ended as it should (its debugger detached), and requests that
  *   still wait may dial again.
  * - `walk-armed`: answer to `walk`; `walk-done`: how that walk ended.
+ * - `probe-armed`: answer to `probe-arm`; `error` says why it could not be armed, else null.
  */
 export type FromBridge =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
@@ -80,4 +86,5 @@ export type FromBridge =
   | { readonly type: 'armed'; readonly id: number; readonly ok: boolean }
   | { readonly type: 'ended'; readonly reason: string; readonly again: boolean }
   | { readonly type: 'walk-armed'; readonly id: number; readonly ok: boolean }
-  | { readonly type: 'walk-done'; readonly id: number; readonly outcome: WalkOutcome };
+  | { readonly type: 'walk-done'; readonly id: number; readonly outcome: WalkOutcome }
+  | { readonly type: 'probe-armed'; readonly id: string; readonly error: string | null };

@@ -16,6 +16,8 @@ export interface BridgeServerOptions {
   hasClient(): boolean;
   /** A client connected at the target's WebSocket. */
   onClient(ws: WebSocket): void;
+  /** Answers paths beyond discovery (`/epdb/probes`), or null for not one of them. */
+  extraAnswer?(req: IncomingMessage): Promise<{ readonly status: number; readonly body: string }> | null;
 }
 
 /**
@@ -37,6 +39,12 @@ export function createBridgeServer(options: BridgeServerOptions): Server {
   async function answerHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const refusal = await guard.check(req);
     if (refusal !== null) return refuseHttp(res, refusal);
+    const extra = options.extraAnswer?.(req) ?? null;
+    if (extra !== null) {
+      const { status, body } = await extra;
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Cache-Control': 'no-cache' }).end(body);
+      return;
+    }
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const answer = req.method === 'GET' ? discoveryAnswer(path, req.headers.host, data, localAddress(), options.held()) : null;
     if (answer === null) {

@@ -3,9 +3,13 @@
  * through inspector sessions; being off the main thread, it keeps running while the main thread
  * is paused. Started by the gate on the first knock, with the {@link BridgeWorkerData} it needs.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import { log } from '../log.js';
 import { PauseArmer } from './arm.js';
+import { probesAnswer } from './probes/http.js';
+import { ProbeService } from './probes/service.js';
 import { createBridgeGuard } from './auth.js';
 import { ClientHold } from './client-hold.js';
 import type { HeldSummary } from './target-process.js';
@@ -18,6 +22,8 @@ import { createBridgeServer } from './server.js';
 import { Walker } from './walk/walker.js';
 
 const data = workerData as BridgeWorkerData;
+/** epdb's own code: never a probe's target (the main thread's copy of it runs in dist/src/). */
+const BRIDGE_DIR_URL = pathToFileURL(join(__dirname, '..')).href;
 const port = parentPort;
 if (port === null) throw new Error('epdb: the bridge must run in a worker thread');
 const tell = (message: FromBridge): void => port.postMessage(message);
@@ -30,6 +36,10 @@ let held: HeldSummary | null = null;
 const walker = new Walker(hold, {
   done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
   warnClient: (text) => client?.warn(text),
+});
+const probes = new ProbeService({
+  clientAttached: () => attached,
+  hiddenScript: (url) => url.startsWith(BRIDGE_DIR_URL),
 });
 
 /** Relays CDP between `ws`, a debugger's connection however it came, and the main thread. */
@@ -67,6 +77,7 @@ if (data.dial === null) {
     guard: createBridgeGuard(data.bridgeAuth),
     held: () => held,
     hasClient: () => client !== null,
+    extraAnswer: (req) => probesAnswer(req.method, req.url ?? '/', probes.results, () => probes.status()),
     onClient: serveClient,
   });
   listenOnFirstFree(server, data.host, data.ports).then(
@@ -96,6 +107,12 @@ port.on('message', (message: ToBridge) => {
       break;
     case 'walk-end':
       walker.end(message.id, message.outcome);
+      break;
+    case 'probe-arm':
+      probes.arm(message.probe, (error) => tell({ type: 'probe-armed', id: message.probe.id, error }));
+      break;
+    case 'probe-end':
+      probes.end(message.id);
       break;
   }
 });

@@ -5,9 +5,10 @@ import { CommandError, UsageError } from './errors.js';
 import { keygenCommand } from './keygen-command.js';
 import { knockCommand } from './knock-command.js';
 import { listenCommand } from './listen/listen-command.js';
+import { snapshotCommand } from './snapshot/command.js';
 
 /** Every `epdb` subcommand, in the order `--help` lists them. */
-const COMMANDS: readonly Command[] = [connectCommand, listenCommand, knockCommand, keygenCommand];
+const COMMANDS: readonly Command[] = [connectCommand, listenCommand, knockCommand, snapshotCommand, keygenCommand];
 
 /** Exit statuses: success, a failed command, a wrong command line. */
 const EXIT_OK = 0;

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { authorityOf, rangeAuthorityOf } from '../authority.js';
 import type { BridgeWorkerData, DialSettings, FromBridge, ToBridge, WalkOutcome } from '../bridge/messages.js';
+import type { ProbeArm } from '../probes/spec.js';
 import { appScript, clusterWorkerId, processLabel } from '../process-identity.js';
 import type { SessionSettings } from '../types.js';
 
@@ -34,6 +35,7 @@ export class BridgeHandle {
   private readonly worker: Worker;
   private readonly pendingArms = new Map<number, (ok: boolean, id: number) => void>();
   private readonly pendingWalks = new Map<number, (ok: boolean, id: number) => void>();
+  private readonly pendingProbes = new Map<string, (error: string | null) => void>();
   private nextArmId = 1;
   private ended = false;
 
@@ -121,6 +123,21 @@ export class BridgeHandle {
     if (!this.ended) this.post({ type: 'walk-end', id, outcome });
   }
 
+  /** Asks the worker to arm a probe (src/probes); `done(null)` once armed, else with why not. */
+  armProbe(probe: ProbeArm, done: (error: string | null) => void): void {
+    if (this.ended) {
+      done('the debug bridge stopped');
+      return;
+    }
+    this.pendingProbes.set(probe.id, done);
+    this.post({ type: 'probe-arm', probe });
+  }
+
+  /** The request of probe `id` has ended. */
+  endProbe(id: string): void {
+    if (!this.ended) this.post({ type: 'probe-end', id });
+  }
+
   /** Stops the worker without reporting it as a failure. */
   async terminate(): Promise<void> {
     this.ended = true;
@@ -172,6 +189,12 @@ export class BridgeHandle {
       case 'walk-done':
         this.events.walkDone(message.id, message.outcome);
         break;
+      case 'probe-armed': {
+        const done = this.pendingProbes.get(message.id);
+        this.pendingProbes.delete(message.id);
+        done?.(message.error);
+        break;
+      }
     }
   }
 
@@ -188,6 +211,9 @@ export class BridgeHandle {
     this.pendingArms.clear();
     this.pendingWalks.clear();
     for (const [id, done] of pending) done(false, id);
+    const probes = [...this.pendingProbes.values()];
+    this.pendingProbes.clear();
+    for (const done of probes) done('the debug bridge stopped');
   }
 }
 

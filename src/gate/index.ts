@@ -77,6 +77,13 @@ class Gate implements DebugGate {
     this.describeHeld();
   };
 
+  /** The bridge worker for probes (src/probes), started if it is not running; null once closed. */
+  probeBridge(): BridgeHandle | null {
+    if (this.closed) return null;
+    if (this.bridge === null) this.bridge = this.startBridge();
+    return this.bridge.handle;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const stopping = this.bridge;

@@ -4,6 +4,7 @@ import { isBridgeOnly } from '../knock/bridge-only.js';
 import { DUPLICATE_KNOCK, knockHeaderOf, knockHeaderOfHeaders } from '../knock/header.js';
 import { verifyKnock } from '../knock/verify.js';
 import { log, RateLimitedLog } from '../log.js';
+import { routeKnocks } from '../probes/router.js';
 import { loggableMethod, loggablePath } from '../loggable.js';
 import type { InstrumentOptions } from '../options.js';
 import type { PortRange } from '../port-range.js';
@@ -22,6 +23,7 @@ export class KnockCheck {
   /** Accepted knocks are logged under the same budget as refusals: anyone can make base64 ones. */
   private readonly acceptances = new RateLimitedLog(10, 60_000, log, Date.now, 'accepted knocks');
   private gate: DebugGate | undefined;
+  private router: KnockHandler | undefined;
   /** Set by `disable()`: a wrapper that cannot be unwrapped (another wrap is on top) passes through. */
   private stopped = false;
 
@@ -121,9 +123,22 @@ export class KnockCheck {
     return true;
   }
 
-  /** The user's handler, or the debug gate, loaded on the first valid knock and not before. */
+  /**
+   * The user's handler, or the router in front of the debug gate (probe knocks go to the probes),
+   * loaded on the first valid knock and not before.
+   */
   private knockHandler(): KnockHandler {
     if (this.options.onKnock !== undefined) return this.options.onKnock;
+    this.router ??= routeKnocks({
+      debug: () => this.debugGate().handler,
+      probeBridge: () => this.debugGate().probeBridge?.() ?? null,
+      redact: [...(this.options.redact ?? [])],
+    });
+    return this.router;
+  }
+
+  /** The debug gate, made on first use. */
+  private debugGate(): DebugGate {
     if (this.gate === undefined) {
       // Loaded here, not at start-up: the gate pulls in worker_threads, inspector and ws.
       const { createDebugGate } = require('../gate/index.js') as { createDebugGate(settings: SessionSettings): DebugGate };
@@ -139,7 +154,7 @@ export class KnockCheck {
         dialOut: dialOutSettings(this.backend, this.connect),
       });
     }
-    return this.gate.handler;
+    return this.gate;
   }
 }
 

@@ -1,0 +1,156 @@
+// Figure 11: snapshots and logpoints. How long the main thread stops for one capture (measured
+// in the app, around the probed line), and what an armed probe costs the requests that pass its
+// line without a knock, against the same server with no probe armed and an unpatched one.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requestsPerSecond } from '../lib/load.mjs';
+import { benchEnv, REPO_ROOT, runNodeTimed, startServer } from '../lib/procs.mjs';
+import { formatSummary, interleave, pairedRatios, quantile, summarize } from '../lib/stats.mjs';
+
+const APP = 'bench/servers/probe-app.cjs';
+const SNAPSHOT_TARGET_MS = 2;
+const LOG_TARGET_MS = 0.3;
+const UNARMED_TARGET_RATIO = 0.98;
+/** Captures are spaced so that the process's 10 a second never refuses one. */
+const CAPTURE_SPACING_MS = 150;
+
+/** The probed line of the bench server, found by its marker. */
+function probedLine() {
+  const lines = readFileSync(join(REPO_ROOT, APP), 'utf8').split('\n');
+  return `servers/probe-app.cjs:${lines.findIndex((line) => line.includes('@probe bench')) + 1}`;
+}
+
+/** A Base64 knock for a probe (the bench server runs with EPDB_BACKEND=base64). */
+function knock(kind, spec) {
+  return `Base64 ${Buffer.from(JSON.stringify({ epdb: { [kind]: spec } })).toString('base64')}`;
+}
+
+async function getJson(port, path, headers = {}) {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { headers });
+  if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
+  return response.json();
+}
+
+/** Main-thread stops of `count` captures of `kind`, in ms, as the app measured them. */
+async function stops(port, kind, spec, count) {
+  const values = [];
+  for (let i = 0; i < count; i++) {
+    const started = Date.now();
+    const body = await getJson(port, `/orders/${i}`, { 'X-EPDB': knock(kind, spec) });
+    values.push(body.stoppedMs);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, CAPTURE_SPACING_MS - (Date.now() - started))));
+  }
+  return values;
+}
+
+/**
+ * The main thread's longest stall around arming and disarming one probe that is never reached,
+ * `count` times, in a server of its own that watches its event loop (BENCH_GAP=1).
+ */
+async function armingStalls(count) {
+  const at = probedLine();
+  const server = await startServer([
+    '--import', 'epdb/register', APP,
+  ], benchEnv({ EPDB_BACKEND: 'base64', EPDB_PORT: String(29000 + Math.floor(Math.random() * 2000)), BENCH_GAP: '1' }));
+  try {
+    await getJson(server.port, '/hold/0', { 'X-EPDB': knock('snapshot', { at }) }); // the bridge starts
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stalls = [];
+    for (let i = 0; i < count; i++) {
+      await getJson(server.port, '/gap');
+      await getJson(server.port, '/hold/0', { 'X-EPDB': knock('snapshot', { at }) });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the disarming too
+      stalls.push((await getJson(server.port, '/gap')).longestGapMs);
+    }
+    return stalls;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** @param {{ captures: number, rounds: number, durationS: number, connections: number }} options */
+export async function probes({ captures, rounds, durationS, connections }) {
+  const at = probedLine();
+  const bridgePort = 9000 + Math.floor(Math.random() * 20000);
+  const servers = {};
+  try {
+    servers.unpatched = await startServer([APP], benchEnv());
+    servers.epdb = await startServer(['--import', 'epdb/register', APP], benchEnv({ EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) }));
+    const { port } = servers.epdb;
+    // Warm: the first knock starts the bridge, the first capture sets up V8's side of it.
+    await stops(port, 'snapshot', { at }, 5);
+    await stops(port, 'log', { at, message: 'x' }, 5);
+    const taken = await stops(port, 'snapshot', { at, expr: ['total', 'order.items.length'] }, captures);
+    const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
+    const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
+    const floor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'pause-floor', String(captures)], benchEnv()).stdout);
+    const arming = await armingStalls(captures / 2);
+    const conditionCost = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'condition-cost', String(captures * 50)], benchEnv()).stdout);
+
+    for (const server of Object.values(servers)) await requestsPerSecond(server.port, { path: '/orders/1', durationS: 1, connections });
+    const variants = ['unpatched', 'epdb, no probe armed', 'epdb, probe armed on the line'];
+    const results = await interleave(variants, rounds, async (variant) => {
+      if (variant === 'unpatched') return requestsPerSecond(servers.unpatched.port, { path: '/orders/1', durationS, connections });
+      if (variant === 'epdb, no probe armed') return requestsPerSecond(port, { path: '/orders/1', durationS, connections });
+      // A knocked request held open keeps a probe armed on the line every /orders request runs.
+      const holdMs = Math.round(durationS * 1000) + 1500;
+      const held = getJson(port, `/hold/${holdMs}`, { 'X-EPDB': knock('snapshot', { at }) }).catch(() => null);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // armed (it takes milliseconds)
+      const rps = await requestsPerSecond(port, { path: '/orders/1', durationS, connections });
+      await held;
+      return rps;
+    });
+    const snapshot = summarize(taken);
+    const log = summarize(logged);
+    const unarmed = summarize(pairedRatios(results.unpatched, results['epdb, no probe armed']));
+    const armed = summarize(pairedRatios(results['epdb, no probe armed'], results['epdb, probe armed on the line']));
+    const p99 = (values) => quantile(values, 0.99);
+    return {
+      id: 11,
+      title: 'Snapshots and logpoints',
+      method: `An Express 5 handler (\`bench/servers/probe-app.cjs\`: a request with req, res, an order object and two more locals) `
+        + `measures the main thread's time across its probed line with \`performance.now()\` before and after it: a probe's pause stops `
+        + `the thread on that line, so the difference is the whole stop (V8 building the pause, the capture's round trips from the bridge `
+        + `worker, the resume). ${captures} snapshot knocks (\`--expr total --expr order.items.length\`) and ${captures} logpoint knocks `
+        + `(\`order {order.id} total {total}\`), one every ${CAPTURE_SPACING_MS} ms (under the 10 a second limit), after 10 warm-up captures. `
+        + `Throughput: autocannon on \`GET /orders/1\` (${connections} connections, ${rounds} rounds of ${durationS} s, interleaved) against an `
+        + `unpatched server and the epdb one, with no probe armed and with a probe armed on the line all those requests run (a knocked `
+        + `\`GET /hold\` request in flight, whose probe is at that line, so each unknocked request evaluates the breakpoint's condition).`,
+      table: [
+        ['measure', 'median', 'p99', 'spread'],
+        ['main-thread stop per snapshot (ms)', snapshot.median.toFixed(2), p99(taken).toFixed(2), formatSummary(snapshot, 2)],
+        ['main-thread stop per logpoint (ms)', log.median.toFixed(2), p99(logged).toFixed(2), formatSummary(log, 2)],
+        ['floor: a bare pause from a worker session, resumed at once (ms)', summarize(floor).median.toFixed(2), p99(floor).toFixed(2), formatSummary(summarize(floor), 2)],
+        ['main-thread stall while a probe is armed and disarmed, no capture (ms)', summarize(arming).median.toFixed(1), p99(arming).toFixed(1), formatSummary(summarize(arming), 1)],
+        ['the same line without epdb (ms)', summarize(untouched).median.toFixed(4), p99(untouched).toFixed(4), ''],
+        ['throughput, epdb no probe / unpatched', unarmed.median.toFixed(3), '', formatSummary(unarmed, 3)],
+        ['throughput, probe armed / no probe', armed.median.toFixed(3), '', formatSummary(armed, 3)],
+        ...variants.map((variant) => [`req/s, ${variant}`, summarize(results[variant]).median.toFixed(0), '', '']),
+        ...Object.entries(conditionCost).map(([variant, micros]) => [`a call through an armed line, ${variant} (µs)`, micros.toFixed(2), '', '']),
+      ],
+      targets: [
+        { what: 'main-thread stop per snapshot (median)', target: `< ${SNAPSHOT_TARGET_MS} ms`, measured: `${snapshot.median.toFixed(2)} ms (p99 ${p99(taken).toFixed(2)})`, met: snapshot.median < SNAPSHOT_TARGET_MS },
+        { what: 'main-thread stop per logpoint (median)', target: `< ${LOG_TARGET_MS} ms`, measured: `${log.median.toFixed(2)} ms (p99 ${p99(logged).toFixed(2)})`, met: log.median < LOG_TARGET_MS },
+        { what: 'throughput with no probe armed, epdb / unpatched', target: `≥ ${UNARMED_TARGET_RATIO}`, measured: unarmed.median.toFixed(3), met: unarmed.median >= UNARMED_TARGET_RATIO },
+      ],
+      notes: [
+        `The last rows explain the throughput with a probe armed: \`bench/children/worker-breakpoint.cjs condition-cost\` calls a one-line function in a `
+        + `loop while a worker session holds a breakpoint on its line. V8 charges every run of a line with a conditional breakpoint for `
+        + `entering its debugger and evaluating the condition in the frame, even a condition that is just \`false\`; epdb's own condition `
+        + `(a call into its request-context check) costs more again. A request that runs the probed line pays that once per run.`,
+        `Arming is not free: the stall row is the longest event-loop gap of a server that sees one knock whose probe is never reached `
+        + `(armed, then disarmed when the request ends), read from a 1 ms timer in the app. Most of it is V8 reporting every loaded script `
+        + `(\`Debugger.scriptParsed\`, ~280 for this Express app) to the probe session on \`Debugger.enable\`, on the main thread; the `
+        + `session enables its debugger only while a probe is armed, so each knock after an idle spell pays it once.`,
+        `The floor row is V8's own cost: \`bench/children/worker-breakpoint.cjs pause-floor\` sets a breakpoint on the same kind of Express line from a `
+        + `worker thread's inspector session and resumes on \`Debugger.paused\` without capturing anything. A capture cannot stop the `
+        + `main thread for less than that; what a snapshot or a logpoint adds is the difference.`,
+        `With a probe armed, each request that runs the probed line pays V8's evaluation of the breakpoint's condition (a call into `
+        + `epdb's request-context check); the ratio above is that cost on a handler that does little else.`,
+      ],
+      raw: { taken, logged, floor, results },
+    };
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server.stop()));
+  }
+}

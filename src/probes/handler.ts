@@ -1,0 +1,96 @@
+import { AsyncResource } from 'node:async_hooks';
+import { randomBytes } from 'node:crypto';
+import { conditionFor, openRequestContext, runInRequestContext, untrack } from '../context/request-context.js';
+import { knockHeaderOf, knockHeaderOfHeaders } from '../knock/header.js';
+import { log } from '../log.js';
+import type { KnockedRequest } from '../types.js';
+import { markProbed, unmarkProbed } from './probed-requests.js';
+import type { ProbeArm, ProbeSpec } from './spec.js';
+
+/** What the main thread needs from the bridge worker to run a probe (the gate's BridgeHandle). */
+export interface ProbeBridge {
+  /** Asks the worker to arm `arm`; `done(null)` once its breakpoint is set, else with why not. */
+  armProbe(arm: ProbeArm, done: (error: string | null) => void): void;
+  /** The request of probe `id` has ended: the worker disarms it and settles its result. */
+  endProbe(id: string): void;
+}
+
+/** How long a request waits for its probe to be armed (the first knock also starts the bridge). */
+const ARM_TIMEOUT_MS = 5_000;
+/** A request that never ends disarms its probe after this long: an armed probe costs others a check. */
+const MAX_PROBE_LIFE_MS = 60_000;
+
+/** One knocked request with a probe, from arming to the end of the request. */
+type ProbeRequestState = 'arming' | 'running' | 'ended';
+
+/** Handles a knock that asks for a probe. */
+export type ProbeHandler = (request: KnockedRequest, spec: ProbeSpec) => void;
+
+/**
+ * The main thread's side of probes. The request is not held for anyone: it waits only until
+ * the bridge worker has set the probe's breakpoint (milliseconds), then goes on in a request
+ * context of its own, which the breakpoint's condition recognises; when it ends, the worker
+ * is told, so the probe is disarmed and a line never reached is reported as such.
+ */
+export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: readonly string[]): ProbeHandler {
+  return (request, spec) => {
+    const bridge = bridgeOf();
+    const id = spec.id ?? randomBytes(4).toString('hex');
+    if (bridge === null) {
+      log(`${spec.kind} ${id} at ${spec.at} for ${request.method} ${request.path} not armed: the debug bridge is not available`);
+      request.proceed();
+      return;
+    }
+    // The knock's own async context (OpenTelemetry's, the app's), for the request to go on in.
+    const context = new AsyncResource('epdb.probe', { requireManualDestroy: true });
+    const contextId = openRequestContext();
+    markProbed(contextId);
+    let state: ProbeRequestState = 'arming';
+    let lifeTimer: NodeJS.Timeout | undefined;
+    let stopWatchingEnd = (): void => {};
+
+    const end = (): void => {
+      if (state === 'ended') return;
+      const wasArming = state === 'arming';
+      state = 'ended';
+      clearTimeout(armTimer);
+      clearTimeout(lifeTimer);
+      stopWatchingEnd();
+      unmarkProbed(contextId);
+      untrack(contextId);
+      bridge.endProbe(id);
+      context.emitDestroy();
+      // A client that left while its probe was being armed still gets its request handled.
+      if (wasArming) request.proceed();
+    };
+    const go = (error: string | null): void => {
+      if (state !== 'arming') return;
+      state = 'running';
+      clearTimeout(armTimer);
+      if (error !== null) {
+        // The worker has logged why; the request goes on as if it had no knock.
+        end();
+        request.proceed();
+        return;
+      }
+      lifeTimer = setTimeout(end, MAX_PROBE_LIFE_MS).unref();
+      context.runInAsyncScope(() => runInRequestContext(contextId, request.proceed));
+    };
+    const armTimer = setTimeout(() => {
+      log(`${spec.kind} ${id}: the debug bridge did not arm it within ${ARM_TIMEOUT_MS / 1000} s; ${request.method} ${request.path} goes on`);
+      go('not armed in time');
+    }, ARM_TIMEOUT_MS).unref();
+    // Whatever the entry point: the response sent, the handshake answered, the stream closed.
+    stopWatchingEnd = request.onEnd(end);
+
+    const header = request.kind === 'stream' ? knockHeaderOfHeaders(request.headers) : knockHeaderOf(request.req);
+    bridge.armProbe({
+      id,
+      spec,
+      condition: conditionFor(contextId),
+      request: `${request.method} ${request.path}`,
+      knock: typeof header === 'string' ? header : '',
+      redact,
+    }, go);
+  };
+}

@@ -1,0 +1,39 @@
+import { log } from '../log.js';
+import type { KnockHandler } from '../types.js';
+import { createProbeHandler, type ProbeBridge, type ProbeHandler } from './handler.js';
+import { probeSpecOf, type ProbeSpec } from './spec.js';
+
+/** Where the router sends knocks: the debug gate, and the bridge probes are armed through. */
+export interface KnockRoutes {
+  /** The debug gate's handler, for knocks that ask for a debugger. */
+  debug(): KnockHandler;
+  /** The bridge worker, started if it is not running; null when it cannot be. */
+  probeBridge(): ProbeBridge | null;
+  /** Extra names probes redact (`EPDB_REDACT`). */
+  readonly redact: readonly string[];
+}
+
+/**
+ * The knock handler in front of the debug gate: a knock asking for a `snapshot` or a `log`
+ * goes to the probes (its request is not held), every other knock to the gate. A probe knock
+ * that cannot be armed as written is served as if it had no knock, with one line saying why.
+ */
+export function routeKnocks(routes: KnockRoutes): KnockHandler {
+  let probes: ProbeHandler | undefined;
+  return (request) => {
+    let spec: ProbeSpec | undefined;
+    try {
+      spec = probeSpecOf(request.knock.options);
+    } catch (error) {
+      log(`probe refused on ${request.method} ${request.path}: ${error instanceof Error ? error.message : String(error)}`);
+      request.proceed();
+      return;
+    }
+    if (spec === undefined) {
+      routes.debug()(request);
+      return;
+    }
+    probes ??= createProbeHandler(() => routes.probeBridge(), routes.redact);
+    probes(request, spec);
+  };
+}

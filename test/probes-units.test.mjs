@@ -1,0 +1,125 @@
+// The probes' pure parts, on their own: the knock's probe options, logpoint messages, redaction,
+// the rate limit, the result store, epdb snapshot's command line and EPDB_REDACT.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { readConfig } from 'epdb';
+
+const require = createRequire(import.meta.url);
+const { probeSpecOf, messageParts, parseLocation } = require('../dist/src/probes/spec.js');
+const { Redactor, normalizeName } = require('../dist/src/bridge/probes/redaction.js');
+const { CaptureRateLimit } = require('../dist/src/bridge/probes/limits.js');
+const { ProbeResults, KEPT_RESULTS, KEPT_FOR_MS } = require('../dist/src/bridge/probes/results.js');
+const { parseSnapshotArgs } = require('../dist/src/cli/snapshot/args.js');
+const { pathEndsWith } = require('../dist/src/bridge/probes/source-maps.js');
+
+test('probe options: snapshot and log, validated; anything else is not a probe', () => {
+  assert.equal(probeSpecOf({}), undefined);
+  assert.equal(probeSpecOf({ stop: 'entry' }), undefined);
+  const snapshot = probeSpecOf({ snapshot: { at: 'src/orders.ts:17', expr: ['order.total'] } });
+  assert.deepEqual(snapshot, { kind: 'snapshot', at: 'src/orders.ts:17', location: { file: 'src/orders.ts', line: 17 }, id: null, expressions: ['order.total'], message: null });
+  const log = probeSpecOf({ log: { at: 'C:/app/a.js:3', message: 'total is {order.total}', id: 'abcd' } });
+  assert.deepEqual([log.kind, log.location, log.message, log.id], ['log', { file: 'C:/app/a.js', line: 3 }, 'total is {order.total}', 'abcd']);
+  for (const [options, reason] of [
+    [{ snapshot: {}, log: {} }, /not both/],
+    [{ snapshot: 'a.js:1' }, /must be an object/],
+    [{ snapshot: { at: 'a.js' } }, /not FILE:LINE/],
+    [{ snapshot: { at: 'a.js:0' } }, /not FILE:LINE/],
+    [{ snapshot: { at: ':3' } }, /not FILE:LINE/],
+    [{ snapshot: { at: 'a.js\nepdb: forged:3' } }, /control characters/],
+    [{ snapshot: { at: 'a.js:1', expr: [1] } }, /list of non-empty strings/],
+    [{ snapshot: { at: 'a.js:1', expr: Array(21).fill('x') } }, /more than 20/],
+    [{ snapshot: { at: 'a.js:1', id: 'XYZ' } }, /lowercase hex/],
+    [{ log: { at: 'a.js:1' } }, /non-empty string/],
+    [{ log: { at: 'a.js:1', message: 'x {' } }, /unclosed or empty/],
+    [{ log: { at: 'a.js:1', message: 'x {}' } }, /unclosed or empty/],
+  ]) assert.throws(() => probeSpecOf(options), reason, JSON.stringify(options));
+  assert.deepEqual(parseLocation('a:b.js:12'), { file: 'a:b.js', line: 12 });
+});
+
+test('a logpoint message: text and {expr} holes, {{ and }} for braces', () => {
+  assert.deepEqual(messageParts('total is {order.total}!'), [{ text: 'total is ' }, { expr: 'order.total' }, { text: '!' }]);
+  assert.deepEqual(messageParts('{{literal}} {a}{ b }'), [{ text: '{literal} ' }, { expr: 'a' }, { expr: 'b' }]);
+});
+
+test('redaction: names compared lowercased without -_.@$, EPDB_REDACT names, the knock by its payload', () => {
+  const knock = `JWT ${'e'.repeat(40)}`;
+  const redactor = new Redactor(['ssn_last4', 'X-Internal'], knock);
+  for (const name of ['password', 'Password', 'PASS_WORD'.replace('_', ''), 'api_key', 'apiKey', 'API-KEY', 'x-epdb', 'HTTP_X_EPDB', 'Authorization', 'set-cookie', 'connect.sid', '$session', 'ssnLast4', 'x_internal']) {
+    assert.ok(redactor.isSecretName(name), name);
+  }
+  for (const name of ['order', 'total', 'passwordHint', 'tokens2', 'user']) assert.ok(!redactor.isSecretName(name), name);
+  assert.equal(normalizeName('X-Api.Key@$_'), 'xapikey');
+  assert.ok(redactor.isSecretName('Symbol(token)'), 'a symbol key by its description');
+  assert.ok(redactor.carriesKnock(knock));
+  assert.ok(redactor.carriesKnock(`prefix ${'e'.repeat(40)} suffix`));
+  assert.ok(!redactor.carriesKnock('e'.repeat(39)));
+  assert.ok(!new Redactor([], 'Base64 short').carriesKnock('short'), 'a payload too short to be unique redacts nothing');
+  assert.ok(redactor.isSecretExpression("req.headers['authorization']"));
+  assert.ok(redactor.isSecretExpression('user.password.length'));
+  assert.ok(!redactor.isSecretExpression('order.total * 2'));
+});
+
+test('the rate limit: at most 10 in any second, sliding', () => {
+  let now = 0;
+  const limit = new CaptureRateLimit(10, () => now);
+  const taken = [];
+  for (let i = 0; i < 50; i++) {
+    now = i * 20;
+    if (limit.take()) taken.push(now);
+  }
+  assert.deepEqual(taken, [0, 20, 40, 60, 80, 100, 120, 140, 160, 180]);
+  now = 1000;
+  assert.ok(limit.take(), 'the first of the window has left it');
+  assert.ok(!limit.take(), 'the second has not');
+});
+
+test('results: the last 100, for 10 minutes, waiters woken and listeners told on settling', async () => {
+  let now = 0;
+  const results = new ProbeResults(() => now);
+  const make = (id) => ({ id, kind: 'snapshot', at: 'a.js:1', request: 'GET /', armedAt: '', state: 'armed', taken: false });
+  for (let i = 0; i < KEPT_RESULTS + 5; i++) results.add(make(`r${i}`));
+  assert.equal(results.list().length, KEPT_RESULTS);
+  assert.equal(results.get('r0'), undefined);
+  assert.equal(results.list()[0].id, `r${KEPT_RESULTS + 4}`, 'newest first');
+  const published = [];
+  const stop = results.onPublished((result) => published.push(result.id));
+  const waiting = results.waitForSettled('r50', 10_000);
+  const settled = results.get('r50');
+  settled.state = 'taken';
+  results.settle(settled);
+  await waiting;
+  assert.deepEqual(published, ['r50']);
+  stop();
+  now = KEPT_FOR_MS + 1;
+  results.add(make('late'));
+  assert.equal(results.get('r50'), undefined, 'settled results go after 10 minutes');
+  assert.ok(results.get('r51'), 'one still armed stays');
+});
+
+test('epdb snapshot arguments: repeatable --expr and -H, curl-like -X/-d, usage errors', () => {
+  const args = parseSnapshotArgs(['http://127.0.0.1:3000/x', '--at', 'a.js:3', '-e', 'a', '--expr=b', '-H', 'A: 1', '-H', 'B:2', '-d', '{}', '--json', '--bridge', '9100']);
+  assert.deepEqual(args.expressions, ['a', 'b']);
+  assert.deepEqual(args.headers, [['A', '1'], ['B', '2']]);
+  assert.equal(args.method, 'POST');
+  assert.equal(args.body, '{}');
+  assert.equal(args.json, true);
+  assert.deepEqual(args.bridge, { host: '127.0.0.1', port: 9100 });
+  assert.equal(parseSnapshotArgs(['http://h/x', '--at', 'a.js:1', '-X', 'put']).method, 'PUT');
+  assert.throws(() => parseSnapshotArgs(['http://h/x', '--at', 'a.js:1', '--at', 'b.js:2']), /given twice/);
+  assert.throws(() => parseSnapshotArgs(['ftp://h/x', '--at', 'a.js:1']), /not an http: or https: URL/);
+  assert.throws(() => parseSnapshotArgs(['http://h/x', '--at', 'a.js:1', '-H', 'no colon']), /not 'Name: value'/);
+});
+
+test('path suffixes match at a separator', () => {
+  assert.ok(pathEndsWith('/app/routes/orders.js', 'routes/orders.js'));
+  assert.ok(pathEndsWith('/app/routes/orders.js', './routes/orders.js'));
+  assert.ok(pathEndsWith('/app/routes/orders.js', '/app/routes/orders.js'));
+  assert.ok(!pathEndsWith('/app/myroutes/orders.js', 'routes/orders.js'));
+});
+
+test('EPDB_REDACT: comma-separated names; a bad one names the variable', () => {
+  assert.deepEqual(readConfig({ EPDB_BACKEND: 'base64', EPDB_REDACT: ' ssn , x-internal-id,' }).redact, ['ssn', 'x-internal-id']);
+  assert.deepEqual(readConfig({ EPDB_BACKEND: 'base64' }).redact, []);
+  assert.throws(() => readConfig({ EPDB_BACKEND: 'base64', EPDB_REDACT: 'has space' }), /EPDB_REDACT/);
+});
