@@ -5,7 +5,7 @@ import { openRequestContext, runInRequestContext, untrack } from '../context/req
 import { log, RateLimitedLog } from '../log.js';
 import type { GateOutcome } from '../telemetry.js';
 import type { AcceptedKnock, DebugGate, KnockedRequest, SessionSettings } from '../types.js';
-import { dialSettingsFor, transportConflict } from '../reverse/dial-out.js';
+import { dialSettingsFor, probeDialSettings, transportConflict } from '../reverse/dial-out.js';
 import { BridgeHandle, bridgeAddressOfProcess } from './bridge-handle.js';
 import { HeldRequest } from './held-request.js';
 import { pauseAtRequest } from './pause.js';
@@ -80,7 +80,7 @@ class Gate implements DebugGate {
   /** The bridge worker for probes (src/probes), started if it is not running; null once closed. */
   probeBridge(): BridgeHandle | null {
     if (this.closed) return null;
-    if (this.bridge === null) this.bridge = this.startBridge();
+    if (this.bridge === null) this.bridge = this.startBridge(probeDialSettings(this.settings.dialOut));
     return this.bridge.handle;
   }
 

@@ -32,7 +32,18 @@ export function dialSettingsFor(request: KnockedRequest, dialOut: DialOutSetting
   const asked = request.knock.options['connect'];
   const parsed = typeof asked === 'string' ? parseDialAddress(asked) : null;
   const address = typeof parsed === 'object' && parsed !== null ? parsed : dialOut.connect;
-  if (address === null) return null;
+  return address === null ? null : dialSettingsTo(address, dialOut, `${request.method} ${request.path}`);
+}
+
+/**
+ * How a bridge started for probes is reached: `EPDB_CONNECT` when it is set (a probe knock
+ * names no listener), else `null` to listen as usual.
+ */
+export function probeDialSettings(dialOut: DialOutSettings | undefined): DialSettings | null {
+  return dialOut?.connect == null ? null : dialSettingsTo(dialOut.connect, dialOut, '');
+}
+
+function dialSettingsTo(address: DialAddress, dialOut: DialOutSettings, request: string): DialSettings {
   const script = appScript();
   return {
     address,
@@ -42,7 +53,7 @@ export function dialSettingsFor(request: KnockedRequest, dialOut: DialOutSetting
       hostname: hostname(),
       pid: process.pid,
       worker: clusterWorkerId() ?? null,
-      request: `${request.method} ${request.path}`,
+      request,
       script: script ?? `node[${process.pid}]`,
       url: script !== undefined ? pathToFileURL(script).href : 'file://',
     },

@@ -1,4 +1,4 @@
-import { defaultBridgeAddress, parseBridgeAddress, type Address } from '../bridge-address.js';
+import { defaultBridgeAddress, parseBridgeAddress, type Address } from '../connect/bridge-address.js';
 import { UsageError } from '../errors.js';
 import { parseLocation, ProbeSpecError } from '../../probes/spec.js';
 

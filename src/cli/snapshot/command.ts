@@ -66,7 +66,7 @@ Exit status: 0 taken, 3 the request never reached the line, 2 bad usage, 1 anyth
     (args.json ? io.stderr : io.stdout).write(`${statusLine}\n`);
 
     const bridgeKnock = backend.authenticates ? () => freshKnock(backend) : () => Promise.resolve(null);
-    const { result, json } = await fetchResult(bridgeAddressOf(args, config.host, config.port), id, bridgeKnock);
+    const { result, json } = await fetchResult(bridgeAddressOf(args, config.host, config.port.first), id, bridgeKnock);
     if (args.json) io.stdout.write(`${json}\n`);
     if (result.taken) {
       if (!args.json) io.stdout.write(result.kind === 'log' ? `${String(result['message'] ?? '')}\n` : snapshotTree(result as unknown as SnapshotView));

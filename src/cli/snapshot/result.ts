@@ -1,6 +1,6 @@
 import { request } from 'node:http';
-import { authorityOf, type Address } from '../bridge-address.js';
-import { describeSocketError } from '../bridge-probe.js';
+import { authorityOf, type Address } from '../connect/bridge-address.js';
+import { describeSocketError } from '../connect/bridge-probe.js';
 import { CommandError } from '../errors.js';
 
 /** A probe result as the bridge serves it (src/bridge/probes/results.ts), as far as the CLI reads it. */
