@@ -55,11 +55,19 @@ function postWithHeldBody(port) {
   return { req, response: within(response, 20_000, 'the POST /json response'), send: () => req.end('{"n":7}') };
 }
 
-/** Waits for the walk of the knocked POST to be armed: its knock was accepted and handed on. */
-async function walkUnderWay(app, from) {
-  await app.stderr.waitForLine(/^epdb: knock accepted \(Base64\) POST \/json$/, { timeoutMs: 5_000, from });
-  // The walk is armed once an unknocked request queued behind the knock's handling is answered.
-  await get(app.port, '/hello?behind');
+/**
+ * Waits for the walk of the knocked POST to be armed: the bridge's target says its held request
+ * runs towards the app's code (`epdb.walking`), the breakpoints set.
+ */
+async function walkUnderWay(bridgePort) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { body } = await get(bridgePort, '/json/list');
+    const [target] = JSON.parse(body);
+    if (target.epdb.walking === true && target.epdb.held === 'POST /json') return;
+    assert.ok(Date.now() < deadline, `the walk was not armed within 10 s: ${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** The next knock still stops in the handler. */
@@ -89,7 +97,7 @@ test('during the walk: other requests pass the handler without stopping; the cli
   const { app, bridgePort } = await startWalkApp(t);
   const { dbg, pauses } = await attachAfterFirstKnock(t, app, bridgePort);
   const post = postWithHeldBody(app.port);
-  await walkUnderWay(app, 0);
+  await walkUnderWay(bridgePort);
   // The same handler, for other requests, while the walk's breakpoints are set.
   const others = await Promise.all(Array.from({ length: 50 }, (_, n) => get(app.port, `/hello?other=${n}`)));
   others.forEach((response, n) => assert.deepEqual(response, { status: 200, body: `hello /hello?other=${n}` }));
@@ -111,7 +119,7 @@ test('the debugger detaches during the walk: the request completes undebugged, t
   const { app, bridgePort } = await startWalkApp(t);
   const { dbg } = await attachAfterFirstKnock(t, app, bridgePort);
   const post = postWithHeldBody(app.port);
-  await walkUnderWay(app, 0);
+  await walkUnderWay(bridgePort);
   const from = app.stderr.lines.length;
   await dbg.close();
   await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000, from });
@@ -131,7 +139,7 @@ test('the request\'s client leaves during the walk: no stop for it, the next kno
   const { dbg, pauses } = await attachAfterFirstKnock(t, app, bridgePort);
   const post = postWithHeldBody(app.port);
   post.response.catch(() => {});
-  await walkUnderWay(app, 0);
+  await walkUnderWay(bridgePort);
   post.req.destroy();
   await nextKnockStops(dbg, app);
   assert.equal(pauses.length, 2, 'a stop for the first and the next knock only');

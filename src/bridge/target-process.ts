@@ -5,6 +5,8 @@ import type { BridgeWorkerData } from './messages.js';
 export interface HeldSummary {
   readonly summary: string;
   readonly since: number;
+  /** Whether it runs towards the app's code now, the bridge's breakpoints set (`EPDB_STOP_AT=app`). */
+  readonly walking?: boolean;
 }
 
 /**
@@ -18,6 +20,8 @@ export interface TargetProcess {
   /** `GET /orders/42` while a knocked request waits or is paused here, else `null`. */
   readonly held: string | null;
   readonly heldSince: number | null;
+  /** Whether the held request runs towards its first statement of app code now (the walk). */
+  readonly walking: boolean;
 }
 
 /**
@@ -32,5 +36,5 @@ export function targetTitle(data: BridgeWorkerData, held: HeldSummary | null): s
 
 /** The `epdb` key of the target in `/json/list`. */
 export function targetProcess(data: BridgeWorkerData, held: HeldSummary | null): TargetProcess {
-  return { pid: data.pid, worker: data.clusterWorkerId ?? null, held: held?.summary ?? null, heldSince: held?.since ?? null };
+  return { pid: data.pid, worker: data.clusterWorkerId ?? null, held: held?.summary ?? null, heldSince: held?.since ?? null, walking: held?.walking === true };
 }

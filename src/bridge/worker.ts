@@ -75,7 +75,7 @@ if (data.dial === null) {
   const server = createBridgeServer({
     data,
     guard: createBridgeGuard(data.bridgeAuth),
-    held: () => held,
+    held: () => (held === null ? null : { ...held, walking: walker.armed }),
     hasClient: () => client !== null,
     extraAnswer: (req) => probesAnswer(req.method, req.url ?? '/', probes.results, () => probes.status()),
     onClient: serveClient,

@@ -60,9 +60,9 @@ export class Walker {
 
   constructor(private readonly hold: ClientHold, private readonly events: WalkerEvents) {}
 
-  /** Whether a walk is under way. */
-  get walking(): boolean {
-    return this.walk !== null;
+  /** Whether a walk is armed: its request runs towards the breakpoints now. */
+  get armed(): boolean {
+    return this.walk !== null && this.walk.phase !== 'arming';
   }
 
   /** Sets the breakpoints for `request`; `done(true)` once the main thread may hand it to the app. */
