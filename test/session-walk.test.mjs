@@ -172,3 +172,20 @@ test('two knocked requests at once: each stops in its own handler, one after the
   assert.deepEqual(await Promise.all(responses), [{ status: 200, body: 'hello /hello?a' }, { status: 200, body: 'hello /hello?b' }]);
   await nextKnockStops(dbg, app);
 });
+
+test('no app code within the walk\'s 10 s budget: the debugger is told, the request goes on and completes unstopped', async (t) => {
+  const { app, bridgePort } = await startWalkApp(t);
+  const { dbg, pauses, consoleLines } = await attachAfterFirstKnock(t, app, bridgePort);
+  const post = postWithHeldBody(app.port);
+  await walkUnderWay(bridgePort);
+  const gaveUp = /^epdb: no code of the app ran for POST \/json within 10 s; the walk to it gave up and the request goes on\.$/;
+  const deadline = Date.now() + 20_000;
+  while (!consoleLines.some((line) => gaveUp.test(line))) {
+    assert.ok(Date.now() < deadline, `no console line says the walk gave up; it has: ${JSON.stringify(consoleLines)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  post.send();
+  assert.deepEqual(await post.response, { status: 200, body: 'json 7' });
+  assert.equal(pauses.length, 1, 'no stop for the request whose walk gave up');
+  await nextKnockStops(dbg, app);
+});

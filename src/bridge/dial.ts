@@ -5,6 +5,7 @@ import {
   clip, parseHandshakeMessage, proofHolds, proofOf,
 } from '../reverse/handshake.js';
 import { heldNotice } from '../reverse/held-notice.js';
+import { probeNotice } from '../reverse/probe-notice.js';
 import { HandshakeStepError, nextMessage } from '../reverse/next-message.js';
 import { SealedSocket, sessionKeys } from '../reverse/sealed-socket.js';
 import { describeDialError } from './dial-errors.js';
@@ -25,7 +26,12 @@ export interface DialEvents {
 export interface DialTransport {
   /** Tells the listener which request this process holds now (`null`: none), once connected. */
   describeHeld(request: string | null): void;
+  /** Pushes a settled probe result to the listener (kept until connected, a few at most). */
+  publishProbe(result: object): void;
 }
+
+/** Probe results kept for a connection that is not up yet; older ones are dropped first. */
+const MAX_UNSENT_PROBES = 20;
 
 /**
  * The bridge's dial-out transport: opens a WebSocket to `epdb listen`, runs the mutual proof of
@@ -40,6 +46,7 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
   }
   let over = false;
   let sealed: SealedSocket | null = null;
+  const unsentProbes: string[] = [];
   const end = (reason: string, again = false): void => {
     if (over) return;
     over = true;
@@ -80,6 +87,7 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
           log(`a message from ${where} did not verify (altered or injected on the way?); closed the connection, nothing of it was relayed`);
         });
         events.connected(sealed);
+        for (const notice of unsentProbes.splice(0)) sealed.send(notice);
         // After the relay's own listener: its session is gone (and a pause resumed) before this.
         ws.on('close', (code) => end(closedReason(code, where), code === CLOSE_DEBUGGER_LEFT));
       },
@@ -96,6 +104,16 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
   return {
     describeHeld(request) {
       if (sealed !== null && !over && sealed.readyState === WebSocket.OPEN) sealed.send(heldNotice(request));
+    },
+    publishProbe(result) {
+      if (over) return;
+      const notice = probeNotice(result);
+      if (sealed !== null && sealed.readyState === WebSocket.OPEN) {
+        sealed.send(notice);
+        return;
+      }
+      unsentProbes.push(notice);
+      if (unsentProbes.length > MAX_UNSENT_PROBES) unsentProbes.shift();
     },
   };
 }

@@ -71,6 +71,8 @@ const dialled = data.dial === null ? null : dialListener(data.dial, {
   connected: serveClient,
   ended: (reason, again) => tell({ type: 'ended', reason, again }),
 });
+// Over a dialled connection, probe results go to `epdb listen` as they settle.
+if (dialled !== null) probes.results.onPublished((result) => dialled.publishProbe(result));
 if (data.dial === null) {
   const server = createBridgeServer({
     data,

@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import { CLOSE_DEBUGGER_LEFT, clip, type DebuggeeProcess } from '../../reverse/handshake.js';
 import { processLabel } from '../../process-identity.js';
 import { parseHeldNotice } from '../../reverse/held-notice.js';
+import { parseProbeNotice } from '../../reverse/probe-notice.js';
 import type { SealedSocket } from '../../reverse/sealed-socket.js';
 import { TargetRefusal, type HubTarget, type TargetConnection } from '../hub/target.js';
 
@@ -21,6 +22,7 @@ export class DebuggeeTarget implements HubTarget {
   private state: TargetState = 'waiting';
   private readonly messageListeners = new Set<(message: string) => void>();
   private readonly goneListeners = new Set<() => void>();
+  private readonly probeListeners = new Set<(result: Readonly<Record<string, unknown>>) => void>();
 
   constructor(
     readonly process: DebuggeeProcess,
@@ -34,6 +36,11 @@ export class DebuggeeTarget implements HubTarget {
     connection.on('message', (text: string) => {
       const notice = parseHeldNotice(text);
       if (notice !== undefined) return this.holding(notice);
+      const probe = parseProbeNotice(text);
+      if (probe !== undefined) {
+        for (const listener of this.probeListeners) listener(probe);
+        return;
+      }
       if (this.state !== 'attached') return;
       for (const listener of this.messageListeners) listener(text);
     });
@@ -57,6 +64,11 @@ export class DebuggeeTarget implements HubTarget {
 
   get gone(): boolean {
     return this.state === 'gone';
+  }
+
+  /** Calls `listener` with each probe result the process pushes (a snapshot or logpoint it took). */
+  onProbeResult(listener: (result: Readonly<Record<string, unknown>>) => void): void {
+    this.probeListeners.add(listener);
   }
 
   /** Calls `listener` once the process's connection is closed. */
@@ -102,6 +114,7 @@ export class DebuggeeTarget implements HubTarget {
     if (this.state === 'gone') return;
     this.state = 'gone';
     this.messageListeners.clear();
+    this.probeListeners.clear();
     for (const listener of this.goneListeners) listener();
     this.goneListeners.clear();
   }

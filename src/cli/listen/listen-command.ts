@@ -11,6 +11,7 @@ import { CommandError, UsageError } from '../errors.js';
 import { debuggerSteps } from '../connect/next-steps.js';
 import { startAcceptServer } from './accept-server.js';
 import { TargetHub } from '../hub/hub.js';
+import { pushedProbeText } from './probe-output.js';
 import { DebuggeeSource } from './debuggee-source.js';
 
 const DEFAULT_LOCAL_PORT = 9229;
@@ -71,7 +72,11 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
     await hub.start();
     let acceptServer;
     try {
-      acceptServer = await startAcceptServer({ host: accept.host, port: accept.port, key, tls, onTarget: (target) => source.add(target) });
+      acceptServer = await startAcceptServer({ host: accept.host, port: accept.port, key, tls, onTarget: (target) => {
+        source.add(target);
+        // Snapshots and logpoints taken in the process come here as they settle.
+        target.onProbeResult((result) => io.stdout.write(pushedProbeText(target, result)));
+      } });
     } catch (error) {
       hub.stop();
       throw error;
