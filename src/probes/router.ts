@@ -1,6 +1,6 @@
-import { log } from '../log.js';
+import { log, RateLimitedLog } from '../log.js';
 import type { KnockHandler } from '../types.js';
-import { createProbeHandler, type ProbeBridge, type ProbeHandler } from './handler.js';
+import type { ProbeBridge, ProbeHandler } from './handler.js';
 import { probeSpecOf, type ProbeSpec } from './spec.js';
 
 /** Where the router sends knocks: the debug gate, and the bridge probes are armed through. */
@@ -20,12 +20,14 @@ export interface KnockRoutes {
  */
 export function routeKnocks(routes: KnockRoutes): KnockHandler {
   let probes: ProbeHandler | undefined;
+  // Anyone can make base64 knocks: refusals are rate-limited like the knock's own.
+  const refusals = new RateLimitedLog(10, 60_000, log, Date.now, 'refused probes');
   return (request) => {
     let spec: ProbeSpec | undefined;
     try {
       spec = probeSpecOf(request.knock.options);
     } catch (error) {
-      log(`probe refused on ${request.method} ${request.path}: ${error instanceof Error ? error.message : String(error)}`);
+      refusals.log(`probe refused on ${request.method} ${request.path}: ${error instanceof Error ? error.message : String(error)}`);
       request.proceed();
       return;
     }
@@ -33,7 +35,9 @@ export function routeKnocks(routes: KnockRoutes): KnockHandler {
       routes.debug()(request);
       return;
     }
-    probes ??= createProbeHandler(() => routes.probeBridge(), routes.redact);
+    // Loaded on the first probe knock, not at start-up: the handler pulls in crypto and the
+    // request context (node:crypto alone is ~10 ms of a preload's start-up).
+    probes ??= (require('./handler.js') as typeof import('./handler.js')).createProbeHandler(() => routes.probeBridge(), routes.redact);
     probes(request, spec);
   };
 }
