@@ -12,6 +12,21 @@ const APP_URL = pathToFileURL(EXPRESS_APP).href;
 const KNOCK = { 'X-EPDB': base64Knock() };
 const WAITING = /^epdb: waiting for a debugger on 127\.0\.0\.1:(\d+) \(pid \d+\)$/;
 
+/**
+ * A knocked request stops, then the debugger goes away: the request completes and the app says
+ * the debugger detached. Returns the stderr line count from before the detach.
+ */
+async function detachWhileStopped(app, dbg) {
+  const third = get(app.port, '/hello?n=3', KNOCK);
+  const pause = await dbg.nextPause();
+  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?n=3');
+  const seen = app.stderr.lines.length;
+  await dbg.close();
+  assert.deepEqual(await third, { status: 200, body: 'hello /hello?n=3' });
+  await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000, from: seen });
+  return seen;
+}
+
 test('EPDB_STOP_AT=app: the first stop is the handler, later knocks stop there at once, a detach lets the request go', async (t) => {
   const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: EXPRESS_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
@@ -40,13 +55,7 @@ test('EPDB_STOP_AT=app: the first stop is the handler, later knocks stop there a
   // Unknocked requests never stop, though they run the same handler.
   assert.deepEqual(await get(app.port, '/hello?plain'), { status: 200, body: 'hello /hello?plain' });
 
-  const third = get(app.port, '/hello?n=3', KNOCK);
-  pause = await dbg.nextPause();
-  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?n=3');
-  const seen = app.stderr.lines.length;
-  await dbg.close();
-  assert.deepEqual(await third, { status: 200, body: 'hello /hello?n=3' });
-  await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000, from: seen });
+  await detachWhileStopped(app, dbg);
 });
 
 test('EPDB_STOP_AT=entry: a knocked request pauses in epdb, steps into the app, and later knocks pause at once', async (t) => {
@@ -88,13 +97,7 @@ test('EPDB_STOP_AT=entry: a knocked request pauses in epdb, steps into the app, 
   assert.deepEqual(await get(app.port, '/other?plain'), { status: 200, body: 'other /other?plain' });
 
   // The debugger goes away while a request is paused: it completes.
-  const third = get(app.port, '/hello?n=3', KNOCK);
-  pause = await dbg.nextPause();
-  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?n=3');
-  const seen = app.stderr.lines.length;
-  await dbg.close();
-  assert.deepEqual(await third, { status: 200, body: 'hello /hello?n=3' });
-  await app.stderr.waitForLine(/^epdb: debugger detached$/, { timeoutMs: 5_000, from: seen });
+  const seen = await detachWhileStopped(app, dbg);
 
   // The next knock waits for a new debugger.
   const fourth = get(app.port, '/hello?n=4', KNOCK);
