@@ -1,10 +1,7 @@
 import type { EPDBBackend } from '../backends/backend.js';
 import { ConfigError } from '../errors.js';
-import { isBridgeOnly } from '../knock/bridge-only.js';
 import { DUPLICATE_KNOCK, knockHeaderOf, knockHeaderOfHeaders } from '../knock/header.js';
-import { verifyKnock } from '../knock/verify.js';
 import { log, RateLimitedLog } from '../log.js';
-import { routeKnocks } from '../probes/router.js';
 import { loggableMethod, loggablePath } from '../loggable.js';
 import type { InstrumentOptions } from '../options.js';
 import type { PortRange } from '../port-range.js';
@@ -98,9 +95,9 @@ export class KnockCheck {
     const knocked = entry;
     // The outcome is acted on in a tick of its own, outside the promise, so that an exception in
     // the app's handler surfaces as the uncaught exception it would have been, not a rejection.
-    verifyKnock(header, this.backend).then(
+    verifierModules().verifyKnock(header, this.backend).then(
       (knock) => process.nextTick(() => {
-        if (isBridgeOnly(knock)) {
+        if (verifierModules().isBridgeOnly(knock)) {
           this.refusals.log(`a knock for the debug bridge reached ${method} ${path} (is the app's port in an epdb connect range?); served as usual`);
           proceed();
           return;
@@ -129,7 +126,7 @@ export class KnockCheck {
    */
   private knockHandler(): KnockHandler {
     if (this.options.onKnock !== undefined) return this.options.onKnock;
-    this.router ??= routeKnocks({
+    this.router ??= (require('../probes/router.js') as typeof import('../probes/router.js')).routeKnocks({
       debug: () => this.debugGate().handler,
       probeBridge: () => this.debugGate().probeBridge?.() ?? null,
       redact: [...(this.options.redact ?? [])],
@@ -176,4 +173,18 @@ function asPortRange(port: number | PortRange): PortRange {
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n', 1)[0] ?? '';
+}
+
+let verifiers: { verifyKnock: typeof import('../knock/verify.js').verifyKnock; isBridgeOnly: typeof import('../knock/bridge-only.js').isBridgeOnly } | undefined;
+
+/**
+ * The knock's verification, loaded on the first knock header rather than with the preload: most
+ * processes never see one, and each module is start-up time (figure 6).
+ */
+function verifierModules(): NonNullable<typeof verifiers> {
+  verifiers ??= {
+    verifyKnock: (require('../knock/verify.js') as typeof import('../knock/verify.js')).verifyKnock,
+    isBridgeOnly: (require('../knock/bridge-only.js') as typeof import('../knock/bridge-only.js')).isBridgeOnly,
+  };
+  return verifiers;
 }
