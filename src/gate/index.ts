@@ -230,17 +230,19 @@ class Gate implements DebugGate {
     this.stopNext();
   }
 
+  /** The arm came through, but the client left meanwhile: undo the arm, let it go, arm the next. */
+  private clientLeftWhileArming(held: HeldRequest, disarm: () => void): void {
+    disarm();
+    this.active = null;
+    this.goOnWithoutClient(held);
+    this.stopNext();
+  }
+
   /** `EPDB_STOP_AT=entry`: epdb's own `debugger;`, with what the entry point handed the app in scope. */
   private armEntryPause(held: HeldRequest, bridge: BridgeHandle): void {
     bridge.arm((ok, id) => {
       if (!ok) return this.armFailed(held);
-      if (held.clientLeft()) {
-        this.active = null;
-        bridge.pauseDone(id);
-        this.goOnWithoutClient(held);
-        this.stopNext();
-        return;
-      }
+      if (held.clientLeft()) return this.clientLeftWhileArming(held, () => bridge.pauseDone(id));
       held.moveTo({ name: 'paused' });
       const { request } = held;
       try {
@@ -263,12 +265,10 @@ class Gate implements DebugGate {
         return this.armFailed(held);
       }
       if (held.clientLeft()) {
-        untrack(context);
-        bridge.endWalk(walkId, 'client-gone');
-        this.active = null;
-        this.goOnWithoutClient(held);
-        this.stopNext();
-        return;
+        return this.clientLeftWhileArming(held, () => {
+          untrack(context);
+          bridge.endWalk(walkId, 'client-gone');
+        });
       }
       const stopWatching = held.onResponseEnd((how) => {
         bridge.endWalk(walkId, how);
