@@ -70,6 +70,15 @@ async function walkUnderWay(bridgePort) {
   }
 }
 
+/** Waits (polling, with a deadline) until the debugger's console has shown a line matching `pattern`. */
+async function consoleLineMatching(consoleLines, pattern, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!consoleLines.some((line) => pattern.test(line))) {
+    assert.ok(Date.now() < deadline, `no console line matches ${pattern}; it has: ${JSON.stringify(consoleLines)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The next knock still stops in the handler. */
 async function nextKnockStops(dbg, app) {
   const response = get(app.port, '/hello?next', { 'X-EPDB': KNOCK });
@@ -84,11 +93,7 @@ test('a request answered without any app code: the debugger is told why, the req
   const { app, bridgePort } = await startWalkApp(t);
   const { dbg, pauses, consoleLines } = await attachAfterFirstKnock(t, app, bridgePort);
   assert.deepEqual(await get(app.port, '/static/file.txt', { 'X-EPDB': KNOCK }), { status: 200, body: 'a static file\n' });
-  const deadline = Date.now() + 5_000;
-  while (!consoleLines.some((line) => /GET \/static\/file\.txt was answered without running any of the app's own code/.test(line))) {
-    assert.ok(Date.now() < deadline, `no console line says why; it has: ${JSON.stringify(consoleLines)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await consoleLineMatching(consoleLines, /GET \/static\/file\.txt was answered without running any of the app's own code/, 5_000);
   assert.equal(pauses.length, 1, 'no stop for the static file');
   await nextKnockStops(dbg, app);
 });
@@ -178,12 +183,7 @@ test('no app code within the walk\'s 10 s budget: the debugger is told, the requ
   const { dbg, pauses, consoleLines } = await attachAfterFirstKnock(t, app, bridgePort);
   const post = postWithHeldBody(app.port);
   await walkUnderWay(bridgePort);
-  const gaveUp = /^epdb: no code of the app ran for POST \/json within 10 s; the walk to it gave up and the request goes on\.$/;
-  const deadline = Date.now() + 20_000;
-  while (!consoleLines.some((line) => gaveUp.test(line))) {
-    assert.ok(Date.now() < deadline, `no console line says the walk gave up; it has: ${JSON.stringify(consoleLines)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await consoleLineMatching(consoleLines, /^epdb: no code of the app ran for POST \/json within 10 s; the walk to it gave up and the request goes on\.$/, 20_000);
   post.send();
   assert.deepEqual(await post.response, { status: 200, body: 'json 7' });
   assert.equal(pauses.length, 1, 'no stop for the request whose walk gave up');

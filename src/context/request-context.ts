@@ -36,16 +36,6 @@ export function runInRequestContext(id: RequestContextId, fn: () => void): void 
   storage.run(id, fn);
 }
 
-/**
- * Runs `fn` (which hands the request to the app) in a new request context, and tracks it until
- * {@link untrack}; returns the context's id.
- */
-export function runInNewRequestContext(fn: () => void): RequestContextId {
-  const id = openRequestContext();
-  runInRequestContext(id, fn);
-  return id;
-}
-
 /** Whether the code running now works for request `id` while it is tracked. */
 export function isInRequestContext(id: RequestContextId): boolean {
   return tracked.has(id) && storage.getStore() === id;
