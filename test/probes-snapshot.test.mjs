@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePortBelowEphemeralRange, get, startApp } from './helpers/index.mjs';
+import CDP from 'chrome-remote-interface';
+import { freePortBelowEphemeralRange, get, startApp, within } from './helpers/index.mjs';
 import { fetchProbe, lineOf, probeId, probeKnock } from './helpers/probes.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/probes/orders-app.cjs', import.meta.url));
@@ -87,10 +88,11 @@ describe('snapshots of an Express handler', () => {
     assert.ok(result.bytes <= 64 * 1024);
     const line = await app.stderr.waitForLine(new RegExp(`^epdb: snapshot ${id} taken at ${at('order').replace(/[.]/g, '\\.')} for GET /orders/42 \\(\\d+ frames, [\\d.]+ KB(, truncated)?, stopped [\\d.]+ ms\\)$`), { timeoutMs: 5000 });
     assert.doesNotMatch(line[0], /hunter2|99\.5/, 'the log line carries no values');
-    // A settled result is a disarmed probe: no breakpoint left, the probe session's debugger off.
+    // A settled result is a disarmed probe: no breakpoint left; the probe session's debugger
+    // stays on for the next probe (turning it on stops the main thread while V8 lists every script).
     const { body: list } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
-    assert.equal(list.armed, 0);
-    assert.equal(list.debuggerEnabled, false);
+    assert.deepEqual([list.armed, list.breakpoints], [0, 0]);
+    assert.equal(list.debuggerEnabled, true);
     assert.equal(list.probes[0].id, id, 'newest first');
   });
 
@@ -181,6 +183,40 @@ describe('snapshots of an Express handler', () => {
     assert.equal(result.message, 'order 9 total 99.5, items 2; pw [redacted]; bad <not evaluated: it could have a side effect (throwOnSideEffect)>');
     assert.equal(result.frames, undefined, 'a logpoint captures no locals');
   });
+
+  test('a logpoint of plain reads is formatted in its condition: the main thread never pauses for it', async () => {
+    const pauses = async () => (await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' })).body.pauses;
+    const before = await pauses();
+    const { result } = await probe(app, '/orders/11', 'log', {
+      at: at('order'), message: 'order {order.id} items {order.items} first {order.items[0].sku} n {order.items.length}; pw {password}; key {customer.apiKey}; none {order.nothing?.deeper}; bad {nosuch.x}',
+    });
+    assert.equal(result.taken, true, JSON.stringify(result));
+    assert.equal(result.message, 'order 11 items [Object, Object] first tea n 2; pw [redacted]; key [redacted]; none undefined; bad <it threw: ReferenceError: nosuch is not defined>');
+    assert.equal(await pauses(), before, 'no Debugger.paused reached the probe session');
+    // A getter on the way is not called in the condition: that logpoint pauses, and V8's
+    // side-effect-free evaluation refuses the mutating getter, which stays uncalled.
+    const hostile = await probe(app, '/hostile', 'log', { at: at('hostile'), message: 'plain {tricky.plain} mutates {tricky.mutates}' });
+    assert.equal(hostile.result.message, 'plain 1 mutates <not evaluated: it could have a side effect (throwOnSideEffect)>');
+    assert.equal(await pauses(), before + 1, 'the logpoint with a getter paused once');
+    assert.equal(JSON.parse((await get(app.port, '/state')).body).getterCalls, 0);
+  });
+
+  test('a debugger client attaching turns the lingering probe debugger off', async (t) => {
+    const { body: lingering } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
+    assert.equal(lingering.debuggerEnabled, true, 'on after the probes above');
+    const client = await within(CDP({ host: '127.0.0.1', port: app.bridgePort }), 10_000, 'CDP attach to the bridge');
+    t.after(() => client.close().catch(() => {}));
+    await client.Debugger.enable();
+    await client.Runtime.runIfWaitingForDebugger();
+    const off = await within((async () => {
+      for (;;) {
+        const { body } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
+        if (body.debuggerEnabled === false) return body;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })(), 10_000, 'the probe debugger going off');
+    assert.deepEqual([off.armed, off.breakpoints], [0, 0]);
+  });
 });
 
 describe('a probe on a line every request passes', () => {
@@ -201,7 +237,7 @@ describe('a probe on a line every request passes', () => {
     assert.equal(result.frames[0].locals.n.value, 424242, 'the capture is the knocked request\'s');
     const { body: all } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
     assert.equal(all.probes.filter((p) => p.taken).length, 1, 'one capture in all');
-    assert.deepEqual([all.armed, all.debuggerEnabled], [0, false]);
+    assert.deepEqual([all.armed, all.breakpoints], [0, 0]);
     await app.stderr.waitForLine(new RegExp(`^epdb: snapshot ${id} taken`), { timeoutMs: 5000 });
     assert.equal(app.stderr.matching(/^epdb: snapshot .* taken/).length, 1);
   });
@@ -221,7 +257,7 @@ describe('several probes on one line at once', () => {
       assert.equal(result.frames[0].locals.n.value, n, `probe ${id} captured request ${n}`);
     }
     const { body: list } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
-    assert.deepEqual([list.armed, list.debuggerEnabled], [0, false], 'the last probe took the debugger off with it');
+    assert.deepEqual([list.armed, list.breakpoints], [0, 0], 'the last probe took its breakpoint with it');
   });
 });
 

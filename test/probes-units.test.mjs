@@ -1,5 +1,6 @@
 // The probes' pure parts, on their own: the knock's probe options, logpoint messages, redaction,
-// the rate limit, the result store, epdb snapshot's command line and EPDB_REDACT.
+// the rate limit, the result store, epdb snapshot's command line and EPDB_REDACT, and the main
+// thread's capture of live values (plain reads, descriptors only).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -7,11 +8,15 @@ import { readConfig } from 'epdb';
 
 const require = createRequire(import.meta.url);
 const { probeSpecOf, messageParts, parseLocation } = require('../dist/src/probes/spec.js');
-const { Redactor, normalizeName } = require('../dist/src/bridge/probes/redaction.js');
-const { CaptureRateLimit } = require('../dist/src/bridge/probes/limits.js');
+const { Redactor, normalizeName } = require('../dist/src/probes/redaction.js');
+const { CaptureRateLimit } = require('../dist/src/probes/limits.js');
 const { ProbeResults, KEPT_RESULTS, KEPT_FOR_MS } = require('../dist/src/bridge/probes/results.js');
 const { parseSnapshotArgs } = require('../dist/src/cli/snapshot/args.js');
 const { pathEndsWith } = require('../dist/src/bridge/probes/source-maps.js');
+const { LiveCapture } = require('../dist/src/probes/live-capture.js');
+const { readSimplePath, NeedsEvaluation } = require('../dist/src/probes/simple-path.js');
+const { simplePathOf, simplePathsOf } = require('../dist/src/bridge/probes/simple-paths.js');
+const { formatMessage } = require('../dist/src/probes/log-line.js');
 
 test('probe options: snapshot and log, validated; anything else is not a probe', () => {
   assert.equal(probeSpecOf({}), undefined);
@@ -122,4 +127,66 @@ test('EPDB_REDACT: comma-separated names; a bad one names the variable', () => {
   assert.deepEqual(readConfig({ EPDB_BACKEND: 'base64', EPDB_REDACT: ' ssn , x-internal-id,' }).redact, ['ssn', 'x-internal-id']);
   assert.deepEqual(readConfig({ EPDB_BACKEND: 'base64' }).redact, []);
   assert.throws(() => readConfig({ EPDB_BACKEND: 'base64', EPDB_REDACT: 'has space' }), /EPDB_REDACT/);
+});
+
+test('plain reads: a name and literal property keys, anything else is evaluated by V8 instead', () => {
+  assert.deepEqual(simplePathOf('order.items[0].sku'), { root: 'order', keys: [{ key: 'items', optional: false }, { key: 0, optional: false }, { key: 'sku', optional: false }] });
+  assert.deepEqual(simplePathOf("req?.headers['x-id']"), { root: 'req', keys: [{ key: 'headers', optional: true }, { key: 'x-id', optional: false }] });
+  assert.deepEqual(simplePathOf('this.id'), { root: 'this', keys: [{ key: 'id', optional: false }] });
+  for (const expr of ['a.b()', 'a[b]', 'a + 1', 'a.b++', 'a = 1', 'a.b c', '`x`', 'new A()', '(a, b)']) assert.equal(simplePathOf(expr), null, expr);
+  assert.equal(simplePathsOf('n {order.id} {order.items.map(i => i)}'), null, 'one hole that is not a plain read: the message is formatted on a pause');
+  assert.equal(simplePathsOf('n {order.id} {total}').length, 2);
+});
+
+test('a plain read goes by descriptors: data through the prototype chain, never a getter or a proxy', () => {
+  let getterCalls = 0;
+  class Order { get total() { getterCalls++; return 1; } }
+  Order.prototype.kind = 'order';
+  const order = Object.assign(new Order(), { items: [{ sku: 'tea' }], text: 'abc' });
+  const frame = { order, trap: new Proxy({}, { get() { getterCalls++; return 1; } }) };
+  const read = (name) => { if (!(name in frame)) throw new ReferenceError(`${name} is not defined`); return frame[name]; };
+  const at = (expr) => readSimplePath(simplePathOf(expr), read);
+  assert.equal(at('order.items[0].sku'), 'tea');
+  assert.equal(at('order.items.length'), 1);
+  assert.equal(at('order.text.length'), 3);
+  assert.equal(at('order.kind'), 'order', 'an inherited data property');
+  assert.equal(at('order.missing?.deeper'), undefined);
+  assert.throws(() => at('order.missing.deeper'), TypeError);
+  assert.throws(() => at('nothing.here'), ReferenceError);
+  assert.throws(() => at('order.total'), NeedsEvaluation);
+  assert.throws(() => at('trap.x'), NeedsEvaluation);
+  assert.equal(getterCalls, 0);
+});
+
+test('a live capture: limits, class names, redaction, and no code of the value\'s own is run', () => {
+  let calls = 0;
+  class Cart { constructor() { this.items = [1, 2]; } get count() { calls++; return 2; } toString() { calls++; return 'cart'; } }
+  const tagged = { get [Symbol.toStringTag]() { calls++; return 'T'; }, password: 'hunter2', nested: { deeper: { deepest: 1 } } };
+  const capture = new LiveCapture(new Redactor([], `Base64 ${'k'.repeat(20)}`), performance.now() + 1000);
+  const values = [
+    capture.value(new Cart(), null, 1, 3),
+    capture.value(tagged, null, 1, 3),
+    capture.value(new Proxy({}, { ownKeys() { calls++; return []; } }), null, 1, 3),
+    capture.value(new Map([[1, 2]]), null, 1, 3),
+    capture.value(new Date(0), null, 1, 3),
+    capture.value(new TypeError('boom'), null, 1, 3),
+    capture.value(`x ${'k'.repeat(20)} y`, null, 1, 3),
+    capture.value([NaN, -0, 10n], null, 1, 3),
+  ];
+  capture.drain();
+  const [cart, object, proxy, map, date, error, knock, numbers] = values;
+  assert.equal(cart.className, 'Cart');
+  assert.deepEqual(cart.fields.items.className, 'Array');
+  assert.equal(cart.fields.count, undefined, 'a prototype accessor is not an own field');
+  assert.deepEqual(object.fields['Symbol(Symbol.toStringTag)'], { type: 'accessor', notCapturedReason: 'getter' });
+  assert.deepEqual(object.fields.password, { type: 'string', value: '[redacted]', redacted: true });
+  assert.equal(object.fields.nested.fields.deeper.notCapturedReason, 'depth');
+  assert.deepEqual([proxy.className, proxy.notCapturedReason], ['Proxy', 'proxy']);
+  assert.deepEqual([map.className, map.size, map.notCapturedReason], ['Map', 1, 'collectionSize']);
+  assert.match(date.description, /1970/);
+  assert.equal(error.description, 'TypeError: boom');
+  assert.equal(knock.value, '[redacted]');
+  assert.deepEqual(numbers.elements.map((e) => e.value), ['NaN', '-0', '10n']);
+  assert.equal(calls, 0, 'no getter, toString or proxy trap ran');
+  assert.equal(formatMessage('n {a} {b}', [{ value: { type: 'number', value: 1 } }, { error: 'it threw: x' }]), 'n 1 <it threw: x>');
 });

@@ -4,6 +4,10 @@
 //   node bench/children/worker-breakpoint.cjs pause-floor COUNT
 //     the main-thread stop of a bare pause on an Express handler's line, resumed at once on
 //     `Debugger.paused`: prints the COUNT stops in ms as JSON
+//   node bench/children/worker-breakpoint.cjs condition-floor COUNT
+//     the main-thread stop of a run of that line through a breakpoint with the condition `false`,
+//     set just before the request and removed after it, one request every 150 ms (as a probe's
+//     knocks come): what any conditional breakpoint costs there, in ms as JSON
 //   node bench/children/worker-breakpoint.cjs condition-cost CALLS
 //     the cost of one run of a line with a conditional breakpoint whose condition is false (`false`,
 //     and epdb's own), CALLS runs each: prints `{ <variant>: microseconds a run }` as JSON
@@ -17,13 +21,13 @@ function markedLine(name) {
 }
 
 /** Starts the worker with a breakpoint on line `marker` (with `condition`), once it is set. */
-async function breakpointWorker(marker, condition) {
-  const worker = new Worker(__filename, { workerData: { line: markedLine(marker), condition } });
+async function breakpointWorker(marker, condition, onDemand = false) {
+  const worker = new Worker(__filename, { workerData: { line: markedLine(marker), condition, onDemand } });
   await new Promise((resolve) => worker.once('message', resolve));
   return worker;
 }
 
-function pauseFloor(count) {
+function expressLine(onListening) {
   const express = require('express');
   const app = express();
   const stops = [];
@@ -34,19 +38,38 @@ function pauseFloor(count) {
     stops.push(performance.now() - before);
     res.json({ probed });
   });
-  const server = app.listen(0, '127.0.0.1', async () => {
+  const server = app.listen(0, '127.0.0.1', () => void onListening(server.address().port, stops));
+}
+
+function pauseFloor(count) {
+  expressLine(async (port, stops) => {
     await breakpointWorker('floor', '');
-    const { port } = server.address();
     for (let i = 0; i < count + 5; i++) await fetch(`http://127.0.0.1:${port}/orders/${i}`).then((response) => response.text());
     process.stdout.write(`${JSON.stringify(stops.slice(5))}\n`);
     process.exit(0);
   });
 }
 
+function conditionFloor(count) {
+  expressLine(async (port, stops) => {
+    const worker = await breakpointWorker('floor', 'false', true);
+    const tell = (what) => new Promise((resolve) => { worker.once('message', resolve); worker.postMessage(what); });
+    for (let i = 0; i < count + 5; i++) {
+      await tell('set');
+      await fetch(`http://127.0.0.1:${port}/orders/${i}`).then((response) => response.text());
+      await tell('remove');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    process.stdout.write(`${JSON.stringify(stops.slice(5))}\n`);
+    process.exit(0);
+  });
+}
+
 async function conditionCost(calls) {
-  // epdb's condition calls its request-context check; nothing is tracked here, so it is false.
-  const probed = require('../../dist/src/probes/probed-requests.js');
-  probed.markProbed(-1);
+  // epdb's condition calls its probe-hit check: with one probe running for another request
+  // (context -1, which the code here never runs in), it is false, as for every unknocked request.
+  const hits = require('../../dist/src/probes/probe-hits.js');
+  hits.watchProbe({ id: 'bench', contextId: -1, spec: {}, redactor: null, location: 1, paths: null, state: 'armed', report() {} });
   function hot(i) {
     const next = i + 1; // @probe condition
     return next;
@@ -59,7 +82,11 @@ async function conditionCost(calls) {
     return ((performance.now() - started) / calls) * 1000;
   };
   const results = { 'no breakpoint': microsPerRun() };
-  for (const [variant, condition] of [['condition false', 'false'], ["epdb's condition", probed.PROBED_REQUEST_CONDITION]]) {
+  for (const [variant, condition] of [
+    ['condition false', 'false'],
+    ["epdb's condition", hits.probeHitCondition(1, null)],
+    ["epdb's condition with a logpoint's reader", hits.probeHitCondition(1, ['order', 'total'])],
+  ]) {
     const worker = await breakpointWorker('condition', condition);
     microsPerRun();
     results[variant] = microsPerRun();
@@ -72,6 +99,7 @@ async function conditionCost(calls) {
 if (isMainThread) {
   const [mode, count] = process.argv.slice(2);
   if (mode === 'pause-floor') pauseFloor(Number(count ?? 30));
+  else if (mode === 'condition-floor') conditionFloor(Number(count ?? 30));
   else if (mode === 'condition-cost') void conditionCost(Number(count ?? 5000));
   else throw new Error(`unknown mode ${mode}`);
 } else {
@@ -83,9 +111,17 @@ if (isMainThread) {
   session.on('Debugger.paused', () => {
     void Promise.all([post('Runtime.releaseObjectGroup', { objectGroup: 'backtrace' }), post('Debugger.resume')]);
   });
+  const setBreakpoint = () => post('Debugger.setBreakpointByUrl', { url: pathToFileURL(__filename).href, lineNumber: workerData.line, condition: workerData.condition });
+  let breakpointId = null;
+  // On demand: set before each request and removed after it, as a probe's breakpoint is.
+  parentPort.on('message', async (what) => {
+    if (what === 'set') breakpointId = (await setBreakpoint()).breakpointId;
+    else await post('Debugger.removeBreakpoint', { breakpointId });
+    parentPort.postMessage(what);
+  });
   void (async () => {
     await post('Debugger.enable');
-    await post('Debugger.setBreakpointByUrl', { url: pathToFileURL(__filename).href, lineNumber: workerData.line, condition: workerData.condition });
+    if (!workerData.onDemand) await setBreakpoint();
     parentPort.postMessage('armed');
   })();
 }

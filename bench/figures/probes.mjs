@@ -55,6 +55,8 @@ async function armingStalls(count) {
   try {
     await getJson(server.port, '/hold/0', { 'X-EPDB': knock('snapshot', { at }) }); // the bridge starts
     await new Promise((resolve) => setTimeout(resolve, 500));
+    // The knock after the bridge started turned the probe debugger on (V8 listed every script then).
+    const first = (await getJson(server.port, '/gap')).longestGapMs;
     const stalls = [];
     for (let i = 0; i < count; i++) {
       await getJson(server.port, '/gap');
@@ -62,7 +64,7 @@ async function armingStalls(count) {
       await new Promise((resolve) => setTimeout(resolve, 100)); // the disarming too
       stalls.push((await getJson(server.port, '/gap')).longestGapMs);
     }
-    return stalls;
+    return { first, stalls };
   } finally {
     await server.stop();
   }
@@ -84,7 +86,8 @@ export async function probes({ captures, rounds, durationS, connections }) {
     const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
     const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
     const floor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'pause-floor', String(captures)], benchEnv()).stdout);
-    const arming = await armingStalls(captures / 2);
+    const conditionFloor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'condition-floor', String(captures)], benchEnv()).stdout);
+    const { first: firstArming, stalls: arming } = await armingStalls(captures / 2);
     const conditionCost = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'condition-cost', String(captures * 50)], benchEnv()).stdout);
 
     for (const server of Object.values(servers)) await requestsPerSecond(server.port, { path: '/orders/1', durationS: 1, connections });
@@ -121,7 +124,9 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['main-thread stop per snapshot (ms)', snapshot.median.toFixed(2), p99(taken).toFixed(2), formatSummary(snapshot, 2)],
         ['main-thread stop per logpoint (ms)', log.median.toFixed(2), p99(logged).toFixed(2), formatSummary(log, 2)],
         ['floor: a bare pause from a worker session, resumed at once (ms)', summarize(floor).median.toFixed(2), p99(floor).toFixed(2), formatSummary(summarize(floor), 2)],
-        ['main-thread stall while a probe is armed and disarmed, no capture (ms)', summarize(arming).median.toFixed(1), p99(arming).toFixed(1), formatSummary(summarize(arming), 1)],
+        ['floor: a run of the line through a fresh breakpoint whose condition is `false` (ms)', summarize(conditionFloor).median.toFixed(2), p99(conditionFloor).toFixed(2), formatSummary(summarize(conditionFloor), 2)],
+        ['main-thread stall of the first probe knock (the probe debugger turned on) (ms)', firstArming.toFixed(1), '', 'n=1'],
+        ['main-thread stall while a probe is armed and disarmed, no capture, debugger on (ms)', summarize(arming).median.toFixed(1), p99(arming).toFixed(1), formatSummary(summarize(arming), 1)],
         ['the same line without epdb (ms)', summarize(untouched).median.toFixed(4), p99(untouched).toFixed(4), ''],
         ['throughput, epdb no probe / unpatched', unarmed.median.toFixed(3), '', formatSummary(unarmed, 3)],
         ['throughput, probe armed / no probe', armed.median.toFixed(3), '', formatSummary(armed, 3)],
@@ -134,21 +139,27 @@ export async function probes({ captures, rounds, durationS, connections }) {
         { what: 'throughput with no probe armed, epdb / unpatched', target: `≥ ${UNARMED_TARGET_RATIO}`, measured: unarmed.median.toFixed(3), met: unarmed.median >= UNARMED_TARGET_RATIO },
       ],
       notes: [
+        `Where the stop goes. A logpoint whose holes are plain reads (\`order.id\`, \`total\`) is formatted inside its breakpoint's `
+        + `condition, on the main thread, by descriptors (no getter or proxy is touched, no app code runs): it never pauses, and its stop is `
+        + `V8's cost of a conditional breakpoint plus epdb's formatting. That V8 cost is the second floor row: a fresh breakpoint on this `
+        + `line with the condition \`false\`, hit once 150 ms after the last (as probe knocks come), stops the thread for that long before `
+        + `any of epdb's code runs; the logpoint target (${LOG_TARGET_MS} ms) lies below it here. A snapshot pauses: V8 builds the pause `
+        + `event (the first floor row: ~45 µs a stack frame; Express's handler is 17 deep), then the bridge worker makes one `
+        + `\`Runtime.callFunctionOn\` with every scope object, which reads the frames' locals and the plain-read expressions on the main `
+        + `thread and answers one JSON string (other expressions are evaluated side-effect free alongside), then releases and resumes. `
+        + `The snapshot target (${SNAPSHOT_TARGET_MS} ms) is close to the bare pause alone on this machine.`,
         `The last rows explain the throughput with a probe armed: \`bench/children/worker-breakpoint.cjs condition-cost\` calls a one-line function in a `
         + `loop while a worker session holds a breakpoint on its line. V8 charges every run of a line with a conditional breakpoint for `
         + `entering its debugger and evaluating the condition in the frame, even a condition that is just \`false\`; epdb's own condition `
-        + `(a call into its request-context check) costs more again. A request that runs the probed line pays that once per run.`,
-        `Arming is not free: the stall row is the longest event-loop gap of a server that sees one knock whose probe is never reached `
-        + `(armed, then disarmed when the request ends), read from a 1 ms timer in the app. Most of it is V8 reporting every loaded script `
-        + `(\`Debugger.scriptParsed\`, ~280 for this Express app) to the probe session on \`Debugger.enable\`, on the main thread; the `
-        + `session enables its debugger only while a probe is armed, so each knock after an idle spell pays it once.`,
-        `The floor row is V8's own cost: \`bench/children/worker-breakpoint.cjs pause-floor\` sets a breakpoint on the same kind of Express line from a `
-        + `worker thread's inspector session and resumes on \`Debugger.paused\` without capturing anything. A capture cannot stop the `
-        + `main thread for less than that; what a snapshot or a logpoint adds is the difference.`,
-        `With a probe armed, each request that runs the probed line pays V8's evaluation of the breakpoint's condition (a call into `
-        + `epdb's request-context check); the ratio above is that cost on a handler that does little else.`,
+        + `(a call into its probe-hit check, with one probe running for another request) costs more again. A request that runs the probed `
+        + `line pays that once per run, only while a probe is armed there.`,
+        `Arming: the stall rows are the longest event-loop gap of a server around one knock whose probe is never reached (armed, then `
+        + `disarmed when the request ends), read from a 1 ms timer in the app. The first probe knock turns the probe session's debugger on, `
+        + `and V8 reports every loaded script (\`Debugger.scriptParsed\`, ~280 for this Express app) on the main thread; the debugger then `
+        + `stays on for a minute after the last probe (while no debugger client is attached), so the knocks that follow pay only for `
+        + `setting and removing one breakpoint.`,
       ],
-      raw: { taken, logged, floor, results },
+      raw: { taken, logged, floor, conditionFloor, firstArming, arming, results },
     };
   } finally {
     await Promise.all(Object.values(servers).map((server) => server.stop()));

@@ -13,6 +13,8 @@ export interface DialSettings {
   readonly process: DebuggeeProcess;
 }
 import type { PortRange } from '../port-range.js';
+import type { ArmedLocation } from '../probes/handler.js';
+import type { ProbeOutcome } from '../probes/probe-hits.js';
 import type { ProbeArm } from '../probes/spec.js';
 
 /** What the main thread hands the bridge worker when it starts it (its `workerData`). */
@@ -54,6 +56,8 @@ export type WalkOutcome = 'stopped' | 'answered' | 'client-gone' | 'budget' | 'd
  *   (`EPDB_STOP_AT=app`); answered by `walk-armed`, then `walk-done`.
  * - `walk-end`: that request ended before any stop.
  * - `probe-arm`: set a probe's breakpoint for one request (src/bridge/probes); answered by `probe-armed`.
+ * - `probe-report`: a probe settled on the main thread, in its breakpoint's condition (a
+ *   logpoint formatted there, the rate limit spent): settle its result.
  * - `probe-end`: that request has ended: disarm the probe, settle its result.
  */
 export type ToBridge =
@@ -63,6 +67,7 @@ export type ToBridge =
   | { readonly type: 'walk'; readonly id: number; readonly context: number; readonly summary: string }
   | { readonly type: 'walk-end'; readonly id: number; readonly outcome: 'answered' | 'client-gone' }
   | { readonly type: 'probe-arm'; readonly probe: ProbeArm }
+  | { readonly type: 'probe-report'; readonly id: string; readonly outcome: ProbeOutcome }
   | { readonly type: 'probe-end'; readonly id: string };
 
 /**
@@ -76,7 +81,8 @@ export type ToBridge =
  *   unless `again`: the session ended as it should (its debugger detached), and requests that
  *   still wait may dial again.
  * - `walk-armed`: answer to `walk`; `walk-done`: how that walk ended.
- * - `probe-armed`: answer to `probe-arm`; `error` says why it could not be armed, else null.
+ * - `probe-armed`: answer to `probe-arm`; `error` says why it could not be armed, else null
+ *   and `armed` says where (the location's number in its condition, a logpoint's plain reads).
  */
 export type FromBridge =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
@@ -87,4 +93,4 @@ export type FromBridge =
   | { readonly type: 'ended'; readonly reason: string; readonly again: boolean }
   | { readonly type: 'walk-armed'; readonly id: number; readonly ok: boolean }
   | { readonly type: 'walk-done'; readonly id: number; readonly outcome: WalkOutcome }
-  | { readonly type: 'probe-armed'; readonly id: string; readonly error: string | null };
+  | { readonly type: 'probe-armed'; readonly id: string; readonly error: string | null; readonly armed?: ArmedLocation | null };

@@ -47,6 +47,7 @@ function serveClient(ws: RelaySocket): void {
   client = relayClient(ws, hold, {
     attached() {
       attached = true;
+      probes.clientAttached();
       tell({ type: 'attached' });
     },
     detached() {
@@ -111,7 +112,10 @@ port.on('message', (message: ToBridge) => {
       walker.end(message.id, message.outcome);
       break;
     case 'probe-arm':
-      probes.arm(message.probe, (error) => tell({ type: 'probe-armed', id: message.probe.id, error }));
+      probes.arm(message.probe, (error, armed) => tell({ type: 'probe-armed', id: message.probe.id, error, armed: armed ?? null }));
+      break;
+    case 'probe-report':
+      probes.report(message.id, message.outcome);
       break;
     case 'probe-end':
       probes.end(message.id);

@@ -4,6 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { authorityOf, rangeAuthorityOf } from '../authority.js';
 import type { BridgeWorkerData, DialSettings, FromBridge, ToBridge, WalkOutcome } from '../bridge/messages.js';
+import type { ArmedLocation } from '../probes/handler.js';
+import type { ProbeOutcome } from '../probes/probe-hits.js';
 import type { ProbeArm } from '../probes/spec.js';
 import { appScript, clusterWorkerId, processLabel } from '../process-identity.js';
 import type { SessionSettings } from '../types.js';
@@ -35,7 +37,7 @@ export class BridgeHandle {
   private readonly worker: Worker;
   private readonly pendingArms = new Map<number, (ok: boolean, id: number) => void>();
   private readonly pendingWalks = new Map<number, (ok: boolean, id: number) => void>();
-  private readonly pendingProbes = new Map<string, (error: string | null) => void>();
+  private readonly pendingProbes = new Map<string, (error: string | null, armed?: ArmedLocation) => void>();
   private nextArmId = 1;
   private ended = false;
 
@@ -124,13 +126,18 @@ export class BridgeHandle {
   }
 
   /** Asks the worker to arm a probe (src/probes); `done(null)` once armed, else with why not. */
-  armProbe(probe: ProbeArm, done: (error: string | null) => void): void {
+  armProbe(probe: ProbeArm, done: (error: string | null, armed?: ArmedLocation) => void): void {
     if (this.ended) {
       done('the debug bridge stopped');
       return;
     }
     this.pendingProbes.set(probe.id, done);
     this.post({ type: 'probe-arm', probe });
+  }
+
+  /** Probe `id` settled on the main thread (in its breakpoint's condition). */
+  reportProbe(id: string, outcome: ProbeOutcome): void {
+    if (!this.ended) this.post({ type: 'probe-report', id, outcome });
   }
 
   /** The request of probe `id` has ended. */
@@ -192,7 +199,8 @@ export class BridgeHandle {
       case 'probe-armed': {
         const done = this.pendingProbes.get(message.id);
         this.pendingProbes.delete(message.id);
-        done?.(message.error);
+        if (message.error !== null) done?.(message.error);
+        else done?.(null, message.armed ?? undefined);
         break;
       }
     }

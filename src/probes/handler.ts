@@ -1,18 +1,30 @@
 import { AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
-import { conditionFor, openRequestContext, runInRequestContext, untrack } from '../context/request-context.js';
+import { openRequestContext, runInRequestContext, untrack } from '../context/request-context.js';
 import { knockHeaderOf, knockHeaderOfHeaders } from '../knock/header.js';
 import { log } from '../log.js';
 import type { KnockedRequest } from '../types.js';
-import { markProbed, unmarkProbed } from './probed-requests.js';
+import { type ProbeOutcome, type RunningProbe, unwatchProbe, watchProbe } from './probe-hits.js';
+import { Redactor } from './redaction.js';
+import type { SimplePath } from './simple-path.js';
 import type { ProbeArm, ProbeSpec } from './spec.js';
 
 /** What the main thread needs from the bridge worker to run a probe (the gate's BridgeHandle). */
 export interface ProbeBridge {
-  /** Asks the worker to arm `arm`; `done(null)` once its breakpoint is set, else with why not. */
-  armProbe(arm: ProbeArm, done: (error: string | null) => void): void;
+  /** Asks the worker to arm `arm`; `done(null, armed)` once its breakpoint is set, else `done(why)`. */
+  armProbe(arm: ProbeArm, done: (error: string | null, armed?: ArmedLocation) => void): void;
+  /** Probe `id` settled on the main thread (a logpoint formatted in its condition, the rate limit). */
+  reportProbe(id: string, outcome: ProbeOutcome): void;
   /** The request of probe `id` has ended: the worker disarms it and settles its result. */
   endProbe(id: string): void;
+}
+
+/** Where the worker set a probe's breakpoint, as the condition needs to know it. */
+export interface ArmedLocation {
+  /** The location's number in its breakpoint's condition. */
+  readonly location: number;
+  /** A logpoint's holes as plain reads, when they all are (formatted in the condition); else null. */
+  readonly paths: readonly SimplePath[] | null;
 }
 
 /** How long a request waits for its probe to be armed (the first knock also starts the bridge). */
@@ -44,7 +56,12 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
     // The knock's own async context (OpenTelemetry's, the app's), for the request to go on in.
     const context = new AsyncResource('epdb.probe', { requireManualDestroy: true });
     const contextId = openRequestContext();
-    markProbed(contextId);
+    const header = request.kind === 'stream' ? knockHeaderOfHeaders(request.headers) : knockHeaderOf(request.req);
+    const knock = typeof header === 'string' ? header : '';
+    const probe: RunningProbe = {
+      id, contextId, spec, redactor: new Redactor(redact, knock), location: null, paths: null, state: 'armed',
+      report: (outcome) => bridge.reportProbe(id, outcome),
+    };
     let state: ProbeRequestState = 'arming';
     let lifeTimer: NodeJS.Timeout | undefined;
     let stopWatchingEnd = (): void => {};
@@ -56,14 +73,14 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
       clearTimeout(armTimer);
       clearTimeout(lifeTimer);
       stopWatchingEnd();
-      unmarkProbed(contextId);
+      unwatchProbe(probe);
       untrack(contextId);
       bridge.endProbe(id);
       context.emitDestroy();
       // A client that left while its probe was being armed still gets its request handled.
       if (wasArming) request.proceed();
     };
-    const go = (error: string | null): void => {
+    const go = (error: string | null, armed?: ArmedLocation): void => {
       if (state !== 'arming') return;
       state = 'running';
       clearTimeout(armTimer);
@@ -73,6 +90,9 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
         request.proceed();
         return;
       }
+      probe.location = armed?.location ?? null;
+      probe.paths = armed?.paths ?? null;
+      watchProbe(probe);
       lifeTimer = setTimeout(end, MAX_PROBE_LIFE_MS).unref();
       context.runInAsyncScope(() => runInRequestContext(contextId, request.proceed));
     };
@@ -83,14 +103,6 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
     // Whatever the entry point: the response sent, the handshake answered, the stream closed.
     stopWatchingEnd = request.onEnd(end);
 
-    const header = request.kind === 'stream' ? knockHeaderOfHeaders(request.headers) : knockHeaderOf(request.req);
-    bridge.armProbe({
-      id,
-      spec,
-      condition: conditionFor(contextId),
-      request: `${request.method} ${request.path}`,
-      knock: typeof header === 'string' ? header : '',
-      redact,
-    }, go);
+    bridge.armProbe({ id, spec, request: `${request.method} ${request.path}`, knock, redact }, go);
   };
 }

@@ -145,11 +145,6 @@ export interface ProbeArm {
   /** The result's id (the knock's, or one made by the main thread). */
   readonly id: string;
   readonly spec: ProbeSpec;
-  /**
-   * The condition that holds only in the request's async context: evaluated on a pause at the
-   * probe's line to tell which probe it is for (the line's breakpoint has a shared condition).
-   */
-  readonly condition: string;
   /** `GET /orders/42`, for the log line and the result. */
   readonly request: string;
   /** The knock header's value, redacted wherever it appears in a capture. */

@@ -10,8 +10,9 @@ export interface HttpAnswer {
 const MAX_WAIT_S = 30;
 
 /**
- * Answers `GET /epdb/probes` (every kept result, newest first, with `armed` and `debuggerEnabled`:
- * how many probes are armed now, and whether the probe session's debugger is on) and `GET /epdb/probes/ID` (one;
+ * Answers `GET /epdb/probes` (every kept result, newest first, with the probe service's status:
+ * probes armed, breakpoints set, whether the probe session's debugger is on, pauses seen) and
+ * `GET /epdb/probes/ID` (one;
  * `?wait=S` waits up to S seconds for it to settle first, so `epdb snapshot` need not poll).
  * Null for any other path. The caller has already checked authentication and `Host`.
  */

@@ -1,51 +1,30 @@
-import { leafText } from '../../probes/captured-value.js';
+import { CAPTURE_LIMITS } from '../../probes/limits.js';
+import { formatMessage } from '../../probes/log-line.js';
+import type { Redactor } from '../../probes/redaction.js';
 import { messageParts } from '../../probes/spec.js';
-import type { Post } from './cdp.js';
-import { CAPTURE_LIMITS } from './limits.js';
-import type { Redactor } from './redaction.js';
-import { CaptureBudget, type CapturedValue, Serializer } from './serialize.js';
-import { evaluate } from './snapshot.js';
+import type { CallFrame, Post } from './cdp.js';
+import { captureOnPausedFrames } from './pause-capture.js';
 
 /** A logpoint's outcome: its message with every `{expr}` filled in. */
 export interface LogLine {
   readonly message: string;
   readonly truncated: boolean;
+  /** When the main thread let the pause happen (epoch ms). */
+  readonly hitAt: number;
 }
 
 /**
  * Fills a logpoint's `{expr}` holes on the paused frame, each evaluated as a snapshot's
- * expressions are (side-effect free, redacted, bounded), and rendered on one line.
+ * expressions are (side-effect free, redacted, bounded), and renders them on one line. Only a
+ * logpoint whose holes are not all plain reads comes here: the others are formatted in their
+ * breakpoint's condition, without a pause (src/probes/probe-hits.ts).
+ *
+ * @returns null when the pause is not probe `probeId`'s
  */
-export async function formatLogLine(post: Post, callFrameId: string, message: string, redactor: Redactor, budget: CaptureBudget): Promise<LogLine> {
-  const parts = messageParts(message);
-  const serializer = new Serializer(post, budget, redactor, CAPTURE_LIMITS.logDepth);
-  const values = await Promise.all(parts.map((part) => ('expr' in part ? evaluate(post, callFrameId, part.expr, serializer, redactor) : null)));
-  await serializer.drain();
-  const text = parts.map((part, i) => {
-    if ('text' in part) return part.text;
-    const value = values[i];
-    if (value?.value !== undefined) return inline(value.value);
-    return `<${value?.error ?? 'not evaluated'}>`;
-  }).join('');
-  return { message: text, truncated: budget.truncated };
-}
-
-/** One value on one line: `42`, `ada`, `{id: 42, items: [1, 2]}`, `Map(3)`. */
-export function inline(value: CapturedValue): string {
-  return leafText(value, 'bare') ?? inlineObject(value);
-}
-
-function inlineObject(value: CapturedValue): string {
-  const more = value.truncated === true ? ', …' : '';
-  if (value.elements !== undefined) return `[${value.elements.map(quotedInline).join(', ')}${more}]`;
-  if (value.fields !== undefined) {
-    return `{${Object.entries(value.fields).map(([name, field]) => `${name}: ${quotedInline(field)}`).join(', ')}${more}}`;
-  }
-  if (value.description !== undefined) return value.description;
-  return value.size !== undefined ? `${value.className ?? 'Object'}(${value.size})` : value.className ?? 'Object';
-}
-
-/** Inside an object, strings are quoted so `{a: "1"}` and `{a: 1}` differ. */
-function quotedInline(value: CapturedValue): string {
-  return leafText(value, 'quoted') ?? inlineObject(value);
+export async function formatLogLine(post: Post, probeId: string, top: CallFrame, message: string, redactor: Redactor, deadline: number): Promise<LogLine | null> {
+  const expressions = messageParts(message).flatMap((part) => ('expr' in part ? [part.expr] : []));
+  const captured = await captureOnPausedFrames(post, top, { probeId, frames: [], expressions, valueDepth: CAPTURE_LIMITS.logDepth, deadline }, redactor);
+  if (captured === null) return null;
+  const outcomes = captured.expressions.map((e) => (e.value !== undefined ? { value: e.value } : { error: e.error ?? 'not evaluated' }));
+  return { message: formatMessage(message, outcomes), truncated: captured.truncated, hitAt: captured.hitAt };
 }

@@ -1,15 +1,17 @@
 import { log } from '../../log.js';
-import { PROBED_REQUEST_CONDITION } from '../../probes/probed-requests.js';
+import type { ArmedLocation } from '../../probes/handler.js';
+import type { SimplePath } from '../../probes/simple-path.js';
+import { CAPTURE_LIMITS } from '../../probes/limits.js';
+import { PAUSED_FOR_EXPRESSION, type ProbeOutcome, probeHitCondition } from '../../probes/probe-hits.js';
+import { Redactor } from '../../probes/redaction.js';
 import type { ProbeArm } from '../../probes/spec.js';
 import type { PausedEvent } from './cdp.js';
-import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from './limits.js';
 import { formatLogLine } from './logpoint.js';
-import { Redactor } from './redaction.js';
 import { ProbeResults, type ProbeResult } from './results.js';
 import { type ResolvedLocation, UnresolvedLocation } from './scripts.js';
-import { CaptureBudget } from './serialize.js';
 import { ProbeSession } from './session.js';
-import { captureSnapshot, displayPath } from './snapshot.js';
+import { simplePathsOf } from './simple-paths.js';
+import { captureSnapshot, completeSnapshot, displayPath } from './snapshot.js';
 
 /** A probe from its arming to its result. */
 interface ArmedProbe {
@@ -24,6 +26,10 @@ interface ArmedProbe {
 /** One breakpoint location, shared by every probe armed there (V8 takes one breakpoint a place). */
 interface LocationBreakpoint {
   readonly key: string;
+  /** Its number in its breakpoint's condition, by which the main thread knows the line. */
+  readonly number: number;
+  /** The first names of the logpoint that made it, read directly by its condition; null for a snapshot's. */
+  readonly names: readonly string[] | null;
   readonly resolved: ResolvedLocation;
   readonly probes: Set<ArmedProbe>;
   breakpointId: string | null;
@@ -39,6 +45,12 @@ export interface ProbeServiceOptions {
 
 /** Time kept back from the 10 ms stop for the last answers and the resume itself. */
 const RESUME_MARGIN_MS = 2;
+/**
+ * How long the probe session's debugger stays on after the last probe, while no debugger
+ * client is attached. Turning it on makes V8 report every loaded script on the main thread
+ * (7-80 ms for an Express app); a developer probing sends the next knock within this.
+ */
+export const PROBE_DEBUGGER_LINGER_MS = 60_000;
 
 /**
  * The bridge worker's probes: arms a breakpoint for one request's async context, captures when
@@ -51,15 +63,20 @@ export class ProbeService {
   private readonly probes = new Map<string, ArmedProbe>();
   private readonly locations = new Map<string, LocationBreakpoint>();
   private readonly byBreakpoint = new Map<string, LocationBreakpoint>();
-  private readonly rateLimit = new CaptureRateLimit();
   private serial: Promise<unknown> = Promise.resolve();
+  private nextLocation = 1;
+  /** When the main thread let each capturing probe's pause happen (epoch ms). */
+  private readonly hitAt = new Map<ArmedProbe, number>();
+  /** Pauses the probe session has seen (each a stop of the main thread), for `GET /epdb/probes`. */
+  private pauses = 0;
+  private linger: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ProbeServiceOptions) {
     this.session = new ProbeSession((event) => void this.onPaused(event), options.hiddenScript);
   }
 
-  /** Arms `arm`; `done(null)` once its breakpoint is set, else `done(reason)` (also logged). */
-  arm(arm: ProbeArm, done: (error: string | null) => void): void {
+  /** Arms `arm`; `done(null, where)` once its breakpoint is set, else `done(reason)` (also logged). */
+  arm(arm: ProbeArm, done: (error: string | null, armed?: ArmedLocation) => void): void {
     const result: ProbeResult = {
       id: arm.id, kind: arm.spec.kind, at: arm.spec.at, request: arm.request,
       armedAt: new Date().toISOString(), state: 'armed', taken: false,
@@ -67,18 +84,23 @@ export class ProbeService {
     this.results.add(result);
     const probe: ArmedProbe = { arm, result, redactor: new Redactor(arm.redact, arm.knock), phase: 'armed', location: null };
     this.probes.set(arm.id, probe);
+    clearTimeout(this.linger);
     void this.inTurn(async () => {
       try {
         await this.session.enable();
         await this.session.warm();
         const resolved = await this.session.scripts.resolve(arm.spec.location.file, arm.spec.location.line);
-        await this.addToLocation(probe, resolved);
+        const paths = arm.spec.kind === 'log' ? simplePathsOf(arm.spec.message ?? '') : null;
+        await this.addToLocation(probe, resolved, paths);
         result.location = {
           file: displayPath(resolved.url),
           line: resolved.lineNumber + 1,
           ...(resolved.source !== null ? { source: displayPath(resolved.source) } : {}),
         };
-        done(null);
+        const location = probe.location as LocationBreakpoint | null;
+        if (location === null) throw new Error('its location went');
+        // A logpoint at a line whose condition has no reader (a snapshot's first) is formatted on a pause.
+        done(null, { location: location.number, paths: location.names === null ? null : paths });
       } catch (error) {
         const reason = error instanceof UnresolvedLocation ? error.message : `could not set the breakpoint (${error instanceof Error ? error.message : String(error)})`;
         this.markNotTaken(probe, `not armed: ${reason}`);
@@ -100,18 +122,46 @@ export class ProbeService {
     });
   }
 
-  /** How many probes are armed, and whether the probe session's debugger is on (for `GET /epdb/probes`). */
-  status(): { readonly armed: number; readonly debuggerEnabled: boolean } {
-    return { armed: [...this.probes.values()].filter((probe) => probe.phase === 'armed').length, debuggerEnabled: this.session.isEnabled };
+  /** Probe `id` settled on the main thread, in its breakpoint's condition (it never paused). */
+  report(id: string, outcome: ProbeOutcome): void {
+    const probe = this.probes.get(id);
+    if (probe === undefined || probe.phase !== 'armed') return;
+    if (outcome.taken) {
+      const { result } = probe;
+      probe.phase = 'settled';
+      Object.assign(result, { taken: true, state: 'taken', message: outcome.message, truncated: outcome.truncated, bytes: outcome.bytes, stoppedMs: outcome.stoppedMs });
+    } else {
+      this.markNotTaken(probe, outcome.reason);
+    }
+    void this.inTurn(async () => {
+      await this.forget(probe);
+      this.publish(probe);
+    });
+  }
+
+  /**
+   * How many probes are armed, at how many breakpoints, whether the probe session's debugger
+   * is on and how many pauses it has seen (for `GET /epdb/probes`).
+   */
+  status(): { readonly armed: number; readonly breakpoints: number; readonly debuggerEnabled: boolean; readonly pauses: number } {
+    const armed = [...this.probes.values()].filter((probe) => probe.phase === 'armed').length;
+    return { armed, breakpoints: this.locations.size, debuggerEnabled: this.session.isEnabled, pauses: this.pauses };
+  }
+
+  /** A debugger client attached: a lingering probe debugger goes off (it would cancel the client's ignore list). */
+  clientAttached(): void {
+    void this.inTurn(() => this.disableWhenIdle());
   }
 
   /** Drops the session (the worker is stopping). */
   close(): void {
+    clearTimeout(this.linger);
     this.session.close();
   }
 
   private async onPaused(event: PausedEvent): Promise<void> {
     const pausedAt = performance.now();
+    this.pauses++;
     const locations = (event.hitBreakpoints ?? []).map((id) => this.byBreakpoint.get(id)).filter((l): l is LocationBreakpoint => l !== undefined);
     if (locations.length === 0) {
       // Not a probe's pause (a `debugger;` statement, the gate's own pause): the client's, if
@@ -120,15 +170,12 @@ export class ProbeService {
       return;
     }
     let probe: ArmedProbe | undefined;
+    let complete: (() => void) | null = null;
     try {
       probe = await this.probeOf(locations, event);
       if (probe === undefined) return;
       probe.phase = 'capturing';
-      if (!this.rateLimit.take()) {
-        this.markNotTaken(probe, `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)`);
-        return;
-      }
-      await this.capture(probe, event, pausedAt);
+      complete = await this.capture(probe, event, pausedAt);
     } catch (error) {
       if (probe !== undefined && probe.phase !== 'settled') {
         this.markNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
@@ -137,7 +184,11 @@ export class ProbeService {
       await this.session.resume(true);
       if (probe !== undefined) {
         const settled = probe;
-        if (settled.result.taken) settled.result.stoppedMs = round(performance.now() - pausedAt, 2);
+        // What needs nothing more of the main thread is done once it runs again.
+        complete?.();
+        const hitAt = settled.result.taken ? this.hitAt.get(settled) : undefined;
+        if (hitAt !== undefined) settled.result.stoppedMs = round(performance.timeOrigin + performance.now() - hitAt, 2);
+        this.hitAt.delete(settled);
         // Disarmed before it is published: a settled result means its breakpoint is gone.
         void this.inTurn(async () => {
           await this.forget(settled);
@@ -147,34 +198,42 @@ export class ProbeService {
     }
   }
 
-  /** Which armed probe this pause is for: the one whose request's context the code runs in. */
+  /** Which armed probe this pause is for: the one the main thread's condition let pause. */
   private async probeOf(locations: readonly LocationBreakpoint[], event: PausedEvent): Promise<ArmedProbe | undefined> {
     const candidates = locations.flatMap((location) => [...location.probes]).filter((p) => p.phase === 'armed');
-    if (candidates.length === 0) return undefined;
-    // The only probe of the process: the line's condition (a probed request) can only be its own.
-    if (this.probes.size === 1 && candidates.length === 1) return candidates[0];
+    if (candidates.length <= 1) return candidates[0];
     const top = event.callFrames[0];
     if (top === undefined) return undefined;
     const { result } = await this.session.post<{ result: { value?: unknown } }>('Debugger.evaluateOnCallFrame', {
-      callFrameId: top.callFrameId,
-      expression: `[${candidates.map((p) => p.arm.condition).join(',')}].indexOf(true)`,
-      returnByValue: true,
-      silent: true,
+      callFrameId: top.callFrameId, expression: PAUSED_FOR_EXPRESSION, returnByValue: true, silent: true,
     });
-    return typeof result.value === 'number' ? candidates[result.value] : undefined;
+    return candidates.find((p) => p.arm.id === result.value);
   }
 
-  private async capture(probe: ArmedProbe, event: PausedEvent, pausedAt: number): Promise<void> {
-    const budget = new CaptureBudget(pausedAt + CAPTURE_LIMITS.maxStopMs - RESUME_MARGIN_MS);
+  /**
+   * Reads what the probe captures from the paused main thread; returns what is left to do
+   * once it runs again (the stack, from the pause's own event; the size bound).
+   */
+  private async capture(probe: ArmedProbe, event: PausedEvent, pausedAt: number): Promise<() => void> {
+    const deadline = performance.timeOrigin + pausedAt + CAPTURE_LIMITS.maxStopMs - RESUME_MARGIN_MS;
     const { result, arm, redactor } = probe;
+    const top = event.callFrames[0];
+    if (top === undefined) throw new Error('the pause has no frame');
     if (arm.spec.kind === 'log') {
-      const top = event.callFrames[0];
-      const line = top === undefined ? { message: '', truncated: false } : await formatLogLine(this.session.post, top.callFrameId, arm.spec.message ?? '', redactor, budget);
-      result.message = line.message;
-      result.truncated = line.truncated;
-      result.bytes = Buffer.byteLength(JSON.stringify(line.message));
-    } else {
-      const snapshot = await captureSnapshot(this.session.post, event.callFrames, arm.spec.expressions, this.session.scripts, redactor, budget);
+      const line = await formatLogLine(this.session.post, arm.id, top, arm.spec.message ?? '', redactor, deadline);
+      if (line === null) throw new Error('the main thread did not recognise the pause');
+      this.hitAt.set(probe, line.hitAt);
+      Object.assign(result, { message: line.message, truncated: line.truncated, bytes: Buffer.byteLength(JSON.stringify(line.message)), taken: true, state: 'taken' });
+      probe.phase = 'settled';
+      return () => {};
+    }
+    const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline);
+    if (captured === null) throw new Error('the main thread did not recognise the pause');
+    this.hitAt.set(probe, captured.hitAt);
+    Object.assign(result, { taken: true, state: 'taken' });
+    probe.phase = 'settled';
+    return () => {
+      const snapshot = completeSnapshot(captured, this.session.scripts);
       const frames = [...snapshot.frames];
       let truncated = snapshot.truncated;
       // The estimate kept it under the bound; should it not have, drop the deepest frames' locals.
@@ -182,15 +241,8 @@ export class ProbeService {
         frames.pop();
         truncated = true;
       }
-      result.stack = snapshot.stack;
-      result.frames = frames;
-      result.expressions = snapshot.expressions;
-      result.truncated = truncated;
-      result.bytes = jsonBytes(snapshot.stack, frames, snapshot.expressions);
-    }
-    result.taken = true;
-    result.state = 'taken';
-    probe.phase = 'settled';
+      Object.assign(result, { stack: snapshot.stack, frames, expressions: snapshot.expressions, truncated, bytes: jsonBytes(snapshot.stack, frames, snapshot.expressions) });
+    };
   }
 
   /** Logs a settled probe's one line (without values) and hands its result to waiters and listeners, once. */
@@ -225,11 +277,11 @@ export class ProbeService {
     return next.catch(() => {});
   }
 
-  private async addToLocation(probe: ArmedProbe, resolved: ResolvedLocation): Promise<void> {
+  private async addToLocation(probe: ArmedProbe, resolved: ResolvedLocation, paths: readonly SimplePath[] | null): Promise<void> {
     const key = `${resolved.url}:${resolved.lineNumber}:${resolved.columnNumber}`;
     let location = this.locations.get(key);
     if (location === undefined) {
-      location = { key, resolved, probes: new Set(), breakpointId: null };
+      location = { key, number: this.nextLocation++, names: paths?.map((path) => path.root) ?? null, resolved, probes: new Set(), breakpointId: null };
       this.locations.set(key, location);
     }
     location.probes.add(probe);
@@ -246,7 +298,8 @@ export class ProbeService {
 
   /**
    * Sets the location's breakpoint when its first probe comes, removes it when its last goes.
-   * Its condition is the same for every probe (any request being probed), so it never has to
+   * Its condition is the same for every probe there (it names the location, and the main thread
+   * tells which request is probed at it), so it never has to
    * be set again while a probe stays: no gap in which that probe's request passes unseen.
    */
   private async rearm(location: LocationBreakpoint): Promise<void> {
@@ -257,7 +310,7 @@ export class ProbeService {
         url: location.resolved.url,
         lineNumber: location.resolved.lineNumber,
         columnNumber: location.resolved.columnNumber,
-        condition: PROBED_REQUEST_CONDITION,
+        condition: probeHitCondition(location.number, location.names),
       });
       location.breakpointId = breakpointId;
       this.byBreakpoint.set(breakpointId, location);
@@ -283,10 +336,28 @@ export class ProbeService {
     await this.disableWhenIdle();
   }
 
+  /**
+   * Turns the probe session's debugger off once no probe is left: at once while a debugger
+   * client is attached, else after {@link PROBE_DEBUGGER_LINGER_MS} (turning it on again would
+   * stop the main thread for V8's report of every script).
+   */
   private async disableWhenIdle(): Promise<void> {
-    if (this.probes.size > 0 && [...this.probes.values()].some((probe) => probe.phase !== 'settled')) return;
-    if (this.locations.size > 0) return;
-    await this.session.disable().catch(() => {});
+    if (!this.idle()) return;
+    clearTimeout(this.linger);
+    if (this.options.clientAttached()) {
+      await this.session.disable().catch(() => {});
+      return;
+    }
+    this.linger = setTimeout(() => {
+      void this.inTurn(async () => {
+        if (this.idle()) await this.session.disable().catch(() => {});
+      });
+    }, PROBE_DEBUGGER_LINGER_MS);
+    this.linger.unref();
+  }
+
+  private idle(): boolean {
+    return this.locations.size === 0 && ![...this.probes.values()].some((probe) => probe.phase !== 'settled');
   }
 }
 

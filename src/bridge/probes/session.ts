@@ -1,7 +1,7 @@
 import { Session } from 'node:inspector';
 import type { PausedEvent, Post, ScriptParsedEvent } from './cdp.js';
 import { ScriptRegistry } from './scripts.js';
-import { PROBE_OBJECT_GROUP } from './snapshot.js';
+import { PROBE_OBJECT_GROUP } from './pause-capture.js';
 
 /**
  * The probes' own inspector session, connected to the main thread from the bridge worker.

@@ -1,0 +1,74 @@
+import { types } from 'node:util';
+
+/**
+ * A logpoint hole that is only a name and property reads (`order.items[0].sku`, `this.id`,
+ * `req?.params.id`): it can be read inside a breakpoint's condition without running any code
+ * of the app, so such a logpoint never stops the main thread. Made in the bridge worker
+ * (src/bridge/probes/simple-paths.ts), read on the main thread; plain data, it crosses threads.
+ */
+export interface SimplePath {
+  /** The variable it starts from, or `this`. */
+  readonly root: string;
+  readonly keys: readonly SimpleKey[];
+}
+
+/** One property read; `optional` for `?.`, after which an undefined or null value stops the read. */
+export interface SimpleKey {
+  readonly key: string | number;
+  readonly optional: boolean;
+}
+
+/** Reads a variable of the frame a condition runs in: `(name) => eval(name)` made in that frame. */
+export type FrameReader = (name: string) => unknown;
+
+/**
+ * The path needs what a condition must not do (a getter, a proxy, a global's accessor): the
+ * logpoint is then formatted on a pause instead, by V8's side-effect-free evaluation.
+ */
+export class NeedsEvaluation extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'NeedsEvaluation';
+  }
+}
+
+/**
+ * The value of `path` in the frame `read` reads from, by property descriptors only.
+ *
+ * @throws {NeedsEvaluation} where a read would run code (a getter, a proxy's trap)
+ * @throws whatever V8 throws for the same read: a ReferenceError for an unknown name, a
+ *   TypeError for a property of undefined (the logpoint shows it as the expression's error).
+ */
+export function readSimplePath(path: SimplePath, read: FrameReader): unknown {
+  if (path.root !== 'this') {
+    // An unresolved name is looked up on the global object, where it may be an accessor.
+    const global = Reflect.getOwnPropertyDescriptor(globalThis, path.root);
+    if (global !== undefined && !('value' in global)) throw new NeedsEvaluation('a global accessor');
+  }
+  let value = read(path.root);
+  for (const { key, optional } of path.keys) {
+    if (value === undefined || value === null) {
+      if (optional) return undefined;
+      throw new TypeError(`Cannot read properties of ${String(value)} (reading '${String(key)}')`);
+    }
+    value = ownOrInherited(value, key);
+  }
+  return value;
+}
+
+/** `value[key]` by descriptors along the prototype chain; a primitive through its wrapper's prototype. */
+function ownOrInherited(value: unknown, key: string | number): unknown {
+  if (typeof value === 'string' && (key === 'length' || typeof key === 'number')) return (value as unknown as Record<string | number, unknown>)[key];
+  let at: unknown = typeof value === 'object' || typeof value === 'function' ? value : Object(value);
+  while (at !== null && at !== undefined) {
+    if (types.isProxy(at)) throw new NeedsEvaluation('a proxy');
+    const descriptor = Reflect.getOwnPropertyDescriptor(at as object, key);
+    if (descriptor !== undefined) {
+      if (!('value' in descriptor)) throw new NeedsEvaluation('a getter');
+      return descriptor.value;
+    }
+    // A typed array's elements past its end, and module namespaces, have no prototype walk to do.
+    at = Reflect.getPrototypeOf(at as object);
+  }
+  return undefined;
+}
