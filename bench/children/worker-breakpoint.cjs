@@ -4,6 +4,8 @@
 //   node bench/children/worker-breakpoint.cjs pause-floor COUNT
 //     the main-thread stop of a bare pause on an Express handler's line, resumed at once on
 //     `Debugger.paused`: prints the COUNT stops in ms as JSON
+//   node bench/children/worker-breakpoint.cjs pause-floor-in-context COUNT
+//     the same, with the request running in an AsyncLocalStorage context, as a knocked one does
 //   node bench/children/worker-breakpoint.cjs condition-floor COUNT
 //     the main-thread stop of a run of that line through a breakpoint with the condition `false`,
 //     set just before the request and removed after it, one request every 150 ms (as a probe's
@@ -27,10 +29,15 @@ async function breakpointWorker(marker, condition, onDemand = false) {
   return worker;
 }
 
-function expressLine(onListening) {
+function expressLine(onListening, inContext = false) {
   const express = require('express');
   const app = express();
   const stops = [];
+  if (inContext) {
+    // As epdb runs a knocked request: inside an AsyncLocalStorage context (promise hooks on).
+    const storage = new (require('node:async_hooks').AsyncLocalStorage)();
+    app.use((req, res, next) => storage.run(1, next));
+  }
   app.get('/orders/:id', (req, res) => {
     const order = { id: Number(req.params.id), items: [{ sku: 'tea', qty: 2, price: 4.5 }] };
     const before = performance.now();
@@ -41,13 +48,13 @@ function expressLine(onListening) {
   const server = app.listen(0, '127.0.0.1', () => void onListening(server.address().port, stops));
 }
 
-function pauseFloor(count) {
+function pauseFloor(count, inContext = false) {
   expressLine(async (port, stops) => {
     await breakpointWorker('floor', '');
     for (let i = 0; i < count + 5; i++) await fetch(`http://127.0.0.1:${port}/orders/${i}`).then((response) => response.text());
     process.stdout.write(`${JSON.stringify(stops.slice(5))}\n`);
     process.exit(0);
-  });
+  }, inContext);
 }
 
 function conditionFloor(count) {
@@ -99,6 +106,7 @@ async function conditionCost(calls) {
 if (isMainThread) {
   const [mode, count] = process.argv.slice(2);
   if (mode === 'pause-floor') pauseFloor(Number(count ?? 30));
+  else if (mode === 'pause-floor-in-context') pauseFloor(Number(count ?? 30), true);
   else if (mode === 'condition-floor') conditionFloor(Number(count ?? 30));
   else if (mode === 'condition-cost') void conditionCost(Number(count ?? 5000));
   else throw new Error(`unknown mode ${mode}`);

@@ -86,6 +86,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
     const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
     const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
     const floor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'pause-floor', String(captures)], benchEnv()).stdout);
+    const contextFloor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'pause-floor-in-context', String(captures)], benchEnv()).stdout);
     const conditionFloor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'condition-floor', String(captures)], benchEnv()).stdout);
     const { first: firstArming, stalls: arming } = await armingStalls(captures / 2);
     const conditionCost = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'condition-cost', String(captures * 50)], benchEnv()).stdout);
@@ -124,6 +125,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['main-thread stop per snapshot (ms)', snapshot.median.toFixed(2), p99(taken).toFixed(2), formatSummary(snapshot, 2)],
         ['main-thread stop per logpoint (ms)', log.median.toFixed(2), p99(logged).toFixed(2), formatSummary(log, 2)],
         ['floor: a bare pause from a worker session, resumed at once (ms)', summarize(floor).median.toFixed(2), p99(floor).toFixed(2), formatSummary(summarize(floor), 2)],
+        ['floor: the same, the request in an AsyncLocalStorage context (as a knocked one) (ms)', summarize(contextFloor).median.toFixed(2), p99(contextFloor).toFixed(2), formatSummary(summarize(contextFloor), 2)],
         ['floor: a run of the line through a fresh breakpoint whose condition is `false` (ms)', summarize(conditionFloor).median.toFixed(2), p99(conditionFloor).toFixed(2), formatSummary(summarize(conditionFloor), 2)],
         ['main-thread stall of the first probe knock (the probe debugger turned on) (ms)', firstArming.toFixed(1), '', 'n=1'],
         ['main-thread stall while a probe is armed and disarmed, no capture, debugger on (ms)', summarize(arming).median.toFixed(1), p99(arming).toFixed(1), formatSummary(summarize(arming), 1)],
@@ -144,7 +146,8 @@ export async function probes({ captures, rounds, durationS, connections }) {
         + `V8's cost of a conditional breakpoint plus epdb's formatting. That V8 cost is the second floor row: a fresh breakpoint on this `
         + `line with the condition \`false\`, hit once 150 ms after the last (as probe knocks come), stops the thread for that long before `
         + `any of epdb's code runs; the logpoint target (${LOG_TARGET_MS} ms) lies below it here. A snapshot pauses: V8 builds the pause `
-        + `event (the first floor row: ~45 µs a stack frame; Express's handler is 17 deep), then the bridge worker makes one `
+        + `event (the first floor row: ~45 µs a stack frame; Express's handler is 17 deep; more with the promise hooks that `
+        + `the request's AsyncLocalStorage context turns on, the second row: epdb needs that context to aim at one request), then the bridge worker makes one `
         + `\`Runtime.callFunctionOn\` with every scope object, which reads the frames' locals and the plain-read expressions on the main `
         + `thread and answers one JSON string (other expressions are evaluated side-effect free alongside), then releases and resumes. `
         + `The snapshot target (${SNAPSHOT_TARGET_MS} ms) is close to the bare pause alone on this machine.`,
@@ -159,7 +162,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         + `stays on for a minute after the last probe (while no debugger client is attached), so the knocks that follow pay only for `
         + `setting and removing one breakpoint.`,
       ],
-      raw: { taken, logged, floor, conditionFloor, firstArming, arming, results },
+      raw: { taken, logged, floor, contextFloor, conditionFloor, firstArming, arming, results },
     };
   } finally {
     await Promise.all(Object.values(servers).map((server) => server.stop()));
