@@ -193,11 +193,13 @@ describe('snapshots of an Express handler', () => {
     assert.equal(result.taken, true, JSON.stringify(result));
     assert.equal(result.message, 'order 11 items [Object, Object] first tea n 2; pw [redacted]; key [redacted]; none undefined; bad <it threw: ReferenceError: nosuch is not defined>');
     assert.equal(await pauses(), before, 'no Debugger.paused reached the probe session');
+    assert.equal(result.capturedIn, 'condition');
     // A getter on the way is not called in the condition: that logpoint pauses, and V8's
     // side-effect-free evaluation refuses the mutating getter, which stays uncalled.
     const hostile = await probe(app, '/hostile', 'log', { at: at('hostile'), message: 'plain {tricky.plain} mutates {tricky.mutates}' });
     assert.equal(hostile.result.message, 'plain 1 mutates <not evaluated: it could have a side effect (throwOnSideEffect)>');
     assert.equal(await pauses(), before + 1, 'the logpoint with a getter paused once');
+    assert.equal(hostile.result.capturedIn, 'pause');
     assert.equal(JSON.parse((await get(app.port, '/state')).body).getterCalls, 0);
   });
 

@@ -84,6 +84,9 @@ export async function probes({ captures, rounds, durationS, connections }) {
     await stops(port, 'log', { at, message: 'x' }, 5);
     const taken = await stops(port, 'snapshot', { at, expr: ['total', 'order.items.length'] }, captures);
     const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
+    const kept = (await getJson(bridgePort, '/epdb/probes')).probes;
+    const loggedInCondition = kept.filter((result) => result.kind === 'log' && result.capturedIn === 'condition').length;
+    const loggedOnPause = kept.filter((result) => result.kind === 'log' && result.capturedIn === 'pause').length;
     const untouched = await stops(servers.unpatched.port, 'snapshot', { at }, 10);
     const floor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'pause-floor', String(captures)], benchEnv()).stdout);
     const contextFloor = JSON.parse(runNodeTimed(['bench/children/worker-breakpoint.cjs', 'pause-floor-in-context', String(captures)], benchEnv()).stdout);
@@ -124,6 +127,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['measure', 'median', 'p99', 'spread'],
         ['main-thread stop per snapshot (ms)', snapshot.median.toFixed(2), p99(taken).toFixed(2), formatSummary(snapshot, 2)],
         ['main-thread stop per logpoint (ms)', log.median.toFixed(2), p99(logged).toFixed(2), formatSummary(log, 2)],
+        ['logpoints formatted in their condition / on a pause (of the last 100 results)', `${loggedInCondition} / ${loggedOnPause}`, '', ''],
         ['floor: a bare pause from a worker session, resumed at once (ms)', summarize(floor).median.toFixed(2), p99(floor).toFixed(2), formatSummary(summarize(floor), 2)],
         ['floor: the same, the request in an AsyncLocalStorage context (as a knocked one) (ms)', summarize(contextFloor).median.toFixed(2), p99(contextFloor).toFixed(2), formatSummary(summarize(contextFloor), 2)],
         ['floor: a run of the line through a fresh breakpoint whose condition is `false` (ms)', summarize(conditionFloor).median.toFixed(2), p99(conditionFloor).toFixed(2), formatSummary(summarize(conditionFloor), 2)],

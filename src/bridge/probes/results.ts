@@ -20,8 +20,13 @@ export interface ProbeResult {
   /** Where the breakpoint was set: the generated script, 1-based line; `source` for a mapped file. */
   location?: { readonly file: string; readonly line: number; readonly source?: string };
   settledAt?: string;
-  /** Main-thread time stopped for the capture, in ms (from the pause to the resume). */
+  /**
+   * Main-thread time stopped for the capture, in ms: from the condition letting the pause
+   * happen to the resume, or the condition's own time for a logpoint formatted in it.
+   */
   stoppedMs?: number;
+  /** Where it was captured: in the breakpoint's condition (no pause), or on a pause. */
+  capturedIn?: 'condition' | 'pause';
   /** Size of the capture's JSON. */
   bytes?: number;
   truncated?: boolean;

@@ -129,7 +129,7 @@ export class ProbeService {
     if (outcome.taken) {
       const { result } = probe;
       probe.phase = 'settled';
-      Object.assign(result, { taken: true, state: 'taken', message: outcome.message, truncated: outcome.truncated, bytes: outcome.bytes, stoppedMs: outcome.stoppedMs });
+      Object.assign(result, { taken: true, state: 'taken', capturedIn: 'condition', message: outcome.message, truncated: outcome.truncated, bytes: outcome.bytes, stoppedMs: outcome.stoppedMs });
     } else {
       this.markNotTaken(probe, outcome.reason);
     }
@@ -223,14 +223,14 @@ export class ProbeService {
       const line = await formatLogLine(this.session.post, arm.id, top, arm.spec.message ?? '', redactor, deadline);
       if (line === null) throw new Error('the main thread did not recognise the pause');
       this.hitAt.set(probe, line.hitAt);
-      Object.assign(result, { message: line.message, truncated: line.truncated, bytes: Buffer.byteLength(JSON.stringify(line.message)), taken: true, state: 'taken' });
+      Object.assign(result, { message: line.message, truncated: line.truncated, bytes: Buffer.byteLength(JSON.stringify(line.message)), taken: true, state: 'taken', capturedIn: 'pause' });
       probe.phase = 'settled';
       return () => {};
     }
     const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline);
     if (captured === null) throw new Error('the main thread did not recognise the pause');
     this.hitAt.set(probe, captured.hitAt);
-    Object.assign(result, { taken: true, state: 'taken' });
+    Object.assign(result, { taken: true, state: 'taken', capturedIn: 'pause' });
     probe.phase = 'settled';
     return () => {
       const snapshot = completeSnapshot(captured, this.session.scripts);
