@@ -27,8 +27,6 @@ export interface Snapshot {
   readonly expressions: readonly EvaluatedExpression[];
   /** Something was cut: by depth, field count, the 64 KB or the 10 ms bound. */
   readonly truncated: boolean;
-  /** When the main thread let the pause happen (epoch ms). */
-  readonly hitAt: number;
 }
 
 /** What a snapshot read from the paused main thread; {@link completeSnapshot} makes it whole once it runs again. */
@@ -69,7 +67,7 @@ export function completeSnapshot(capture: PausedCapture, scripts: ScriptRegistry
   const stack = capture.callFrames.slice(0, CAPTURE_LIMITS.maxFrames).map((frame) => stackFrame(frame, scripts));
   const frames = capture.locals.map((locals, i) => ({ ...(stack[i] as StackFrame), locals }));
   const truncated = capture.truncated || capture.callFrames.length > CAPTURE_LIMITS.maxFrames;
-  return { stack, frames, expressions: capture.expressions, truncated, hitAt: capture.hitAt };
+  return { stack, frames, expressions: capture.expressions, truncated };
 }
 
 /** Where a paused frame is, for people: a path for file: URLs, 1-based line and column. */
