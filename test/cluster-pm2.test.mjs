@@ -63,7 +63,12 @@ test('pm2 cluster mode, 4 instances: every instance is debugged through epdb con
   assert.ok(!listed.some((target) => target.pid === daemonPid) && !errorLog.text().includes(`(pid ${daemonPid}`), 'the pm2 daemon never started a bridge');
   assert.ok(await portIsFree(base), `the daemon (preloaded, EPDB_PORT=${base} its own) bound nothing`);
 
-  const pausedIn = await debugEveryHeld(t, localPort, knocker);
+  // Should a pause not come, say what the instances and the forward printed (seen on CI only).
+  const explained = (error) => {
+    error.message += `\ninstances' stderr (last 3000 characters):\n${errorLog.text().slice(-3000)}\nepdb connect's stderr:\n${connect.stderr.text().slice(-2000)}`;
+    throw error;
+  };
+  const pausedIn = await debugEveryHeld(t, localPort, knocker).catch(explained);
   assert.deepEqual([...new Set(pausedIn)].sort(), [...first4].sort(), 'paused in each instance');
 
   // Kill an instance while it is paused: pm2 starts a successor, whose bridge comes up on the range.
