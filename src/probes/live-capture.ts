@@ -183,7 +183,9 @@ function shallow(value: unknown): CapturedValue {
       if (value.length <= CAPTURE_LIMITS.maxStringLength) return { type: 'string', value };
       return { type: 'string', value: value.slice(0, CAPTURE_LIMITS.maxStringLength), size: value.length, truncated: true };
     case 'number':
-      return { type: 'number', value: Number.isFinite(value) && !Object.is(value, -0) ? value : Object.is(value, -0) ? '-0' : String(value) };
+      // NaN, the infinities and -0 as text: JSON has no form for them.
+      if (Object.is(value, -0)) return { type: 'number', value: '-0' };
+      return { type: 'number', value: Number.isFinite(value) ? value : String(value) };
     case 'boolean':
       return { type: 'boolean', value };
     case 'bigint':

@@ -67,7 +67,6 @@ function ownOrInherited(value: unknown, key: string | number): unknown {
       if (!('value' in descriptor)) throw new NeedsEvaluation('a getter');
       return descriptor.value;
     }
-    // A typed array's elements past its end, and module namespaces, have no prototype walk to do.
     at = Reflect.getPrototypeOf(at as object);
   }
   return undefined;

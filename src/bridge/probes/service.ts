@@ -21,6 +21,8 @@ interface ArmedProbe {
   /** `armed` until its line is reached (or its request ends); then `settled`. */
   phase: 'armed' | 'capturing' | 'settled';
   location: LocationBreakpoint | null;
+  /** When the main thread let its pause happen (epoch ms), once captured on a pause. */
+  hitAt?: number;
 }
 
 /** One breakpoint location, shared by every probe armed there (V8 takes one breakpoint a place). */
@@ -65,8 +67,6 @@ export class ProbeService {
   private readonly byBreakpoint = new Map<string, LocationBreakpoint>();
   private serial: Promise<unknown> = Promise.resolve();
   private nextLocation = 1;
-  /** When the main thread let each capturing probe's pause happen (epoch ms). */
-  private readonly hitAt = new Map<ArmedProbe, number>();
   /** Pauses the probe session has seen (each a stop of the main thread), for `GET /epdb/probes`. */
   private pauses = 0;
   private linger: NodeJS.Timeout | undefined;
@@ -129,7 +129,7 @@ export class ProbeService {
     if (outcome.taken) {
       const { result } = probe;
       probe.phase = 'settled';
-      Object.assign(result, { taken: true, state: 'taken', capturedIn: 'condition', message: outcome.message, truncated: outcome.truncated, bytes: outcome.bytes, stoppedMs: outcome.stoppedMs });
+      settle(result, { taken: true, state: 'taken', capturedIn: 'condition', message: outcome.message, truncated: outcome.truncated, bytes: outcome.bytes, stoppedMs: outcome.stoppedMs });
     } else {
       this.markNotTaken(probe, outcome.reason);
     }
@@ -186,9 +186,7 @@ export class ProbeService {
         const settled = probe;
         // What needs nothing more of the main thread is done once it runs again.
         complete?.();
-        const hitAt = settled.result.taken ? this.hitAt.get(settled) : undefined;
-        if (hitAt !== undefined) settled.result.stoppedMs = round(performance.timeOrigin + performance.now() - hitAt, 2);
-        this.hitAt.delete(settled);
+        if (settled.result.taken && settled.hitAt !== undefined) settled.result.stoppedMs = round(performance.timeOrigin + performance.now() - settled.hitAt, 2);
         // Disarmed before it is published: a settled result means its breakpoint is gone.
         void this.inTurn(async () => {
           await this.forget(settled);
@@ -222,15 +220,15 @@ export class ProbeService {
     if (arm.spec.kind === 'log') {
       const line = await formatLogLine(this.session.post, arm.id, top, arm.spec.message ?? '', redactor, deadline);
       if (line === null) throw new Error('the main thread did not recognise the pause');
-      this.hitAt.set(probe, line.hitAt);
-      Object.assign(result, { message: line.message, truncated: line.truncated, bytes: Buffer.byteLength(JSON.stringify(line.message)), taken: true, state: 'taken', capturedIn: 'pause' });
+      probe.hitAt = line.hitAt;
+      settle(result, { message: line.message, truncated: line.truncated, bytes: Buffer.byteLength(JSON.stringify(line.message)), taken: true, state: 'taken', capturedIn: 'pause' });
       probe.phase = 'settled';
       return () => {};
     }
     const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline);
     if (captured === null) throw new Error('the main thread did not recognise the pause');
-    this.hitAt.set(probe, captured.hitAt);
-    Object.assign(result, { taken: true, state: 'taken', capturedIn: 'pause' });
+    probe.hitAt = captured.hitAt;
+    settle(result, { taken: true, state: 'taken', capturedIn: 'pause' });
     probe.phase = 'settled';
     return () => {
       const snapshot = completeSnapshot(captured, this.session.scripts);
@@ -241,7 +239,7 @@ export class ProbeService {
         frames.pop();
         truncated = true;
       }
-      Object.assign(result, { stack: snapshot.stack, frames, expressions: snapshot.expressions, truncated, bytes: jsonBytes(snapshot.stack, frames, snapshot.expressions) });
+      settle(result, { stack: snapshot.stack, frames, expressions: snapshot.expressions, truncated, bytes: jsonBytes(snapshot.stack, frames, snapshot.expressions) });
     };
   }
 
@@ -359,6 +357,11 @@ export class ProbeService {
   private idle(): boolean {
     return this.locations.size === 0 && ![...this.probes.values()].some((probe) => probe.phase !== 'settled');
   }
+}
+
+/** Fills in a result's fields (typed: a misspelt field does not compile). */
+function settle(result: ProbeResult, fields: Partial<ProbeResult>): void {
+  Object.assign(result, fields);
 }
 
 function jsonBytes(...parts: unknown[]): number {
