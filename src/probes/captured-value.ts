@@ -18,7 +18,12 @@ export interface CapturedValue {
 }
 
 /** Why part of a value is missing from a capture. */
-export type NotCapturedReason = 'depth' | 'fieldCount' | 'collectionSize' | 'timeout' | 'size' | 'proxy' | 'getter';
+/**
+ * `unavailable`: a variable V8 cannot show the debugger (optimized out, or not yet initialised).
+ * V8 12 and later (Node 22+) throw `ReferenceError: Cannot access 'x' from debugger` when such a
+ * binding is read from a scope object, where V8 11 (Node 20) gave `undefined`.
+ */
+export type NotCapturedReason = 'depth' | 'fieldCount' | 'collectionSize' | 'timeout' | 'size' | 'proxy' | 'getter' | 'unavailable';
 
 /**
  * The text of a value that is not an object, or null for an object. Strings are quoted for a
@@ -26,6 +31,7 @@ export type NotCapturedReason = 'depth' | 'fieldCount' | 'collectionSize' | 'tim
  */
 export function leafText(value: CapturedValue, strings: 'quoted' | 'bare'): string | null {
   if (value.redacted === true) return '[redacted]';
+  if (value.notCapturedReason === 'unavailable') return '(value unavailable)';
   switch (value.type) {
     case 'undefined':
     case 'null':

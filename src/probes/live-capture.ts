@@ -57,9 +57,9 @@ export class LiveCapture {
     for (const scope of scopes) {
       for (const key of Reflect.ownKeys(scope)) {
         if (typeof key !== 'string' || key in locals) continue;
-        const descriptor = Reflect.getOwnPropertyDescriptor(scope, key);
-        if (descriptor === undefined || !('value' in descriptor)) continue;
-        locals[key] = this.value(descriptor.value, key, 1, maxDepth);
+        const descriptor = scopeBinding(scope, key);
+        if (descriptor === UNAVAILABLE) locals[key] = { type: 'undefined', notCapturedReason: 'unavailable' };
+        else if (descriptor !== undefined && 'value' in descriptor) locals[key] = this.value(descriptor.value, key, 1, maxDepth);
       }
     }
     return locals;
@@ -131,6 +131,22 @@ export class LiveCapture {
       if (target.elements !== undefined) target.elements.push(captured);
       else if (target.fields !== undefined) target.fields[name] = captured;
     }
+  }
+}
+
+const UNAVAILABLE = Symbol('unavailable');
+
+/**
+ * A scope object's binding `key`, or {@link UNAVAILABLE} where V8 will not show it: from V8 12
+ * (Node 22) on, reading an optimized-out or uninitialised variable through a debugger scope
+ * object throws a ReferenceError ("Cannot access 'x' from debugger") instead of giving
+ * `undefined`. One such variable must not cost the whole capture.
+ */
+function scopeBinding(scope: object, key: string): PropertyDescriptor | undefined | typeof UNAVAILABLE {
+  try {
+    return Reflect.getOwnPropertyDescriptor(scope, key);
+  } catch {
+    return UNAVAILABLE;
   }
 }
 

@@ -29,7 +29,11 @@ export interface CallFrame {
   readonly callFrameId: string;
   readonly functionName: string;
   readonly location: { readonly scriptId: string; readonly lineNumber: number; readonly columnNumber?: number };
-  readonly url: string;
+  /**
+   * Deprecated in the protocol (and empty on Node 20): a frame's script is known by its
+   * `location.scriptId`, looked up in what `Debugger.scriptParsed` reported.
+   */
+  readonly url?: string;
   readonly scopeChain: readonly { readonly type: string; readonly object: RemoteObject }[];
 }
 

@@ -72,7 +72,7 @@ export function completeSnapshot(capture: PausedCapture, scripts: ScriptRegistry
 
 /** Where a paused frame is, for people: a path for file: URLs, 1-based line and column. */
 export function stackFrame(frame: CallFrame, scripts: ScriptRegistry): StackFrame {
-  const url = frame.url !== '' ? frame.url : scripts.urlOf(frame.location.scriptId) ?? '';
+  const url = scripts.urlOf(frame.location.scriptId) ?? frame.url ?? '';
   return {
     function: frame.functionName !== '' ? frame.functionName : '(anonymous)',
     file: displayPath(url),
