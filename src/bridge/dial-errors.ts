@@ -22,7 +22,10 @@ const SOCKET_ERRORS: Readonly<Record<string, string>> = {
 export function describeDialError(error: Error, where: string): string {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   if (CERTIFICATE_ERRORS.has(code)) {
-    return `refused the TLS certificate of ${where}: ${error.message} (${code}); give its CA in NODE_EXTRA_CA_CERTS if you trust it`;
+    // Node 24 and later append their own advice ("; if the root CA is installed locally, try
+    // running Node.js with --use-system-ca"): the line gives epdb's, once, on every Node line.
+    const reason = error.message.split(';', 1)[0] ?? error.message;
+    return `refused the TLS certificate of ${where}: ${reason} (${code}); give its CA in NODE_EXTRA_CA_CERTS if you trust it`;
   }
   if (/handshake has timed out|Opening handshake has timed out/i.test(error.message)) return `cannot reach ${where}: timed out`;
   return `cannot reach ${where}: ${SOCKET_ERRORS[code] ?? (error.message || code)}`;
