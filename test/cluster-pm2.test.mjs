@@ -3,33 +3,25 @@
 // instance is debugged; one killed while paused is restarted by pm2, and its successor's bridge
 // comes up on the range and pauses at its next knock. The pm2 daemon never starts a bridge.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cleanEnv, freePortBelowEphemeralRange, REPO_ROOT, runToCompletion } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange, REPO_ROOT } from './helpers/index.mjs';
+import { ownPm2 } from './helpers/pm2.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
 import {
   debugEveryHeld, debugSuccessor, followFile, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, portIsFree, startRangeConnect, WAITING_LINE,
 } from './fixtures/cluster/harness.mjs';
 
-const PM2 = join(REPO_ROOT, 'node_modules', '.bin', 'pm2');
 const APP = fixtureApp('../cluster/app.cjs');
 const INSTANCES = 4;
 
 test('pm2 cluster mode, 4 instances: every instance is debugged through epdb connect RANGE; a killed instance\'s successor too', async (t) => {
-  const home = await mkdtemp(join(tmpdir(), 'epdb-pm2-'));
   const base = await freePortBelowEphemeralRange();
   // The daemon runs under the preload too (NODE_OPTIONS, as a user may set it for everything),
   // with EPDB_PORT=base its own: it must never start a bridge. The instances get it as well,
   // besides node_args (a second preload is a no-op).
-  const env = cleanEnv({ PM2_HOME: home, NODE_OPTIONS: '--require epdb/register', ...KEY_ENV, EPDB_PORT: String(base) });
-  const pm2 = (...args) => runToCompletion(PM2, args, { env, timeoutMs: 30_000 });
-  t.after(async () => {
-    await pm2('delete', 'all').catch(() => {});
-    await pm2('kill').catch(() => {});
-    await rm(home, { recursive: true, force: true });
-  });
+  const { home, pm2 } = await ownPm2(t, (pm2Home) => cleanEnv({ PM2_HOME: pm2Home, NODE_OPTIONS: '--require epdb/register', ...KEY_ENV, EPDB_PORT: String(base) }));
   const appPort = await freePortBelowEphemeralRange();
   const localPort = await freePortBelowEphemeralRange();
   const range = { first: base + 1, last: base + 100 };

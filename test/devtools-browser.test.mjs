@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { base64Knock, cleanEnv, freePortBelowEphemeralRange, get, REPO_ROOT, spawnChild } from './helpers/index.mjs';
+import { allStarted, base64Knock, cleanEnv, freePortBelowEphemeralRange, get, REPO_ROOT, spawnChild } from './helpers/index.mjs';
 import { startChromium } from './helpers/chromium.mjs';
 import { openDevTools } from './helpers/devtools-frontend.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
@@ -80,7 +80,7 @@ async function debugInDevTools(t, chromium, target, example, { screenshot }) {
 }
 
 test('Chrome DevTools on the bridge (base64): paused in the Express handler, Step over, Resume, response', { timeout: 120_000 }, async (t) => {
-  const [chromium, example] = await Promise.all([startChromium(t), startKnockedExample(t, { EPDB_BACKEND: 'base64' }, base64Knock())]);
+  const [chromium, example] = await allStarted([startChromium(t), startKnockedExample(t, { EPDB_BACKEND: 'base64' }, base64Knock())]);
   const target = await onlyTarget(example.bridgePort);
   assert.equal(target.webSocketDebuggerUrl, `ws://127.0.0.1:${example.bridgePort}/${target.id}`);
 
@@ -99,7 +99,7 @@ test('Chrome DevTools on the bridge (base64): paused in the Express handler, Ste
 test('Chrome DevTools through `epdb connect` (jwt): paused in the Express handler, Step over, Resume, response', { timeout: 120_000 }, async (t) => {
   const knock = await runCli(['knock'], { env: JWT_ENV });
   assert.equal(knock.code, 0, knock.stderr);
-  const [chromium, example, localPort] = await Promise.all([startChromium(t), startKnockedExample(t, JWT_ENV, knock.stdout.trim()), freePortBelowEphemeralRange()]);
+  const [chromium, example, localPort] = await allStarted([startChromium(t), startKnockedExample(t, JWT_ENV, knock.stdout.trim()), freePortBelowEphemeralRange()]);
   const connect = startConnect(t, [String(example.bridgePort), '--port', String(localPort)], JWT_ENV);
   await connect.stdout.waitForLine(/^epdb connect: forwarding 127\.0\.0\.1:\d+ to the debug bridge/, { timeoutMs: 20_000 });
   // The forward advertises itself: DevTools talks to it, never to the bridge.

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { cleanEnv, freePortBelowEphemeralRange, get, REPO_ROOT, spawnChild } from './helpers/index.mjs';
+import { allStarted, cleanEnv, freePortBelowEphemeralRange, get, REPO_ROOT, spawnChild } from './helpers/index.mjs';
 import { startChromium } from './helpers/chromium.mjs';
 import { openDevTools } from './helpers/devtools-frontend.mjs';
 import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
@@ -13,7 +13,7 @@ import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/rever
 const HANDLER_FILE = 'examples/express/server.mjs';
 
 test('Chrome DevTools through epdb listen: paused in the dialled-in Express handler, Resume, response', { timeout: 120_000 }, async (t) => {
-  const [chromium, listen, port] = await Promise.all([startChromium(t), startListen(t), freePortBelowEphemeralRange()]);
+  const [chromium, listen, port] = await allStarted([startChromium(t), startListen(t), freePortBelowEphemeralRange()]);
   const app = spawnChild(process.execPath, ['--import', 'epdb/register', HANDLER_FILE], { env: cleanEnv({ ...JWT_ENV, PORT: String(port) }), t });
   await app.stdout.waitForLine(new RegExp(`^listening on http://127\\.0\\.0\\.1:${port}$`), { timeoutMs: 20_000 });
   const response = get(port, '/hello/ada', { 'X-EPDB': await knockWith(JWT_ENV, listen.connect) }, { timeoutMs: 90_000 });

@@ -2,29 +2,21 @@
 // its own PM2_HOME): no instance opens a bridge port; the instance that gets a knock carrying
 // `connect` dials `epdb listen` and is debugged there, whichever it is.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cleanEnv, freePortBelowEphemeralRange, REPO_ROOT, runToCompletion } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange, REPO_ROOT } from './helpers/index.mjs';
+import { ownPm2 } from './helpers/pm2.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { KEY_ENV } from './fixtures/cluster/harness.mjs';
 import { knockWith, startListen } from './fixtures/reverse/listen.mjs';
 
-const PM2 = join(REPO_ROOT, 'node_modules', '.bin', 'pm2');
 const APP = fixtureApp('../cluster/app.cjs');
 const CONNECTED = /^epdb: listen: GET \/hello on \S+ \(pid (\d+), worker \d+\) connected from /;
 
 test('pm2 cluster mode, 2 instances: the instance that got the knock dials epdb listen and is debugged, each in turn', async (t) => {
-  const home = await mkdtemp(join(tmpdir(), 'epdb-pm2-reverse-'));
-  const env = cleanEnv({ PM2_HOME: home });
-  const pm2 = (...args) => runToCompletion(PM2, args, { env, timeoutMs: 30_000 });
-  t.after(async () => {
-    await pm2('delete', 'all').catch(() => {});
-    await pm2('kill').catch(() => {});
-    await rm(home, { recursive: true, force: true });
-  });
+  const { home, pm2 } = await ownPm2(t, (pm2Home) => cleanEnv({ PM2_HOME: pm2Home }));
   const listen = await startListen(t, { env: KEY_ENV });
   const appPort = await freePortBelowEphemeralRange();
   const ecosystem = join(home, 'ecosystem.config.json');

@@ -5,11 +5,21 @@ import { REPO_ROOT } from './paths.mjs';
 
 /** Every child still running, killed with SIGKILL if the test process exits first. */
 const running = new Set();
-process.on('exit', () => {
+function killRunning() {
   for (const child of running) {
     try { child.kill('SIGKILL'); } catch { /* already gone */ }
   }
-});
+}
+process.on('exit', killRunning);
+// A runner stopped by Ctrl-C or a CI timeout signals its test files: their default action ends
+// the process without an 'exit' event, which would leave every child (apps, browsers, pm2)
+// running. Kill them, then die of the same signal as before.
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
+  process.once(signal, () => {
+    killRunning();
+    process.kill(process.pid, signal);
+  });
+}
 
 /**
  * The environment every child starts from: PATH and HOME only, so nothing leaks in from the

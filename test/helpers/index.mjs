@@ -55,7 +55,7 @@ export { startApp, preloadArgs, PRELOADS } from './app.mjs';
 export { freePort, freePortBelowEphemeralRange } from './ports.mjs';
 export { makeSelfSignedCert } from './tls.mjs';
 export { get, rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
-export { within } from './within.mjs';
+export { allStarted, within } from './within.mjs';
 export { rawWebSocketHandshake } from './websocket.mjs';
 export { rawGrpcCall } from './grpc.mjs';
 export { base64Knock, seedKnocks, pythonKeys, SEED_PAYLOAD_JSON } from './knocks.mjs';

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago: the kernel picks it with listen(0),
@@ -35,6 +37,49 @@ function ephemeralRangeStart() {
 const handedOut = new Set();
 
 /**
+ * Test files run as separate processes, two at a time: a port one of them has handed out but
+ * its child has not bound yet looks free to the other. Each handed-out port is claimed with a
+ * file created exclusively in a folder all test processes share; claims are dropped when this
+ * process exits, and a claim whose process is gone (a killed run) is taken over.
+ */
+const CLAIMS = join(tmpdir(), 'epdb-test-ports');
+const claimed = [];
+process.once('exit', () => { for (const file of claimed) rmSync(file, { force: true }); });
+
+/** Whether this process now holds port `port`'s claim. @param {number} port */
+function claim(port) {
+  mkdirSync(CLAIMS, { recursive: true });
+  const file = join(CLAIMS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      claimed.push(file);
+      return true;
+    } catch {
+      if (!claimantGone(file)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+/** Whether the process that claimed `file` has exited. @param {string} file */
+function claimantGone(file) {
+  let pid;
+  try {
+    pid = Number(readFileSync(file, 'utf8'));
+  } catch {
+    return true;
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return error.code === 'ESRCH';
+  }
+}
+
+/**
  * A free port on 127.0.0.1 below the kernel's ephemeral range, for ports a child is told in
  * advance (EPDB_PORT): the kernel never gives those to outgoing connections or listen(0), so it
  * stays free until the child binds it (DESIGN.md, "Platform facts"). Picked at random from the
@@ -46,7 +91,7 @@ export async function freePortBelowEphemeralRange() {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = top - 1 - Math.floor(Math.random() * 10_000);
     if (port < 1024 || handedOut.has(port)) continue;
-    if (await canListen(port)) {
+    if (await canListen(port) && claim(port)) {
       handedOut.add(port);
       return port;
     }
