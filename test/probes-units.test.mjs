@@ -190,3 +190,30 @@ test('a live capture: limits, class names, redaction, and no code of the value\'
   assert.equal(calls, 0, 'no getter, toString or proxy trap ran');
   assert.equal(formatMessage('n {a} {b}', [{ value: { type: 'number', value: 1 } }, { error: 'it threw: x' }]), 'n 1 <it threw: x>');
 });
+
+test('Node\'s lazy request getters (req.headers...) are read as they would answer, and the request is left as it was', () => {
+  const { IncomingMessage } = require('node:http');
+  const { Socket } = require('node:net');
+  const fresh = () => {
+    const req = new IncomingMessage(new Socket());
+    req.rawHeaders = ['Host', 'a', 'host', 'b', 'Accept', 'x', 'ACCEPT', 'y', 'Cookie', 'c=1', 'cookie', 'd=2', 'Set-Cookie', 's=1', 'set-cookie', 's=2', 'X-Epdb', 'k'];
+    req.rawTrailers = ['X-Sum', '1', 'x-sum', '2'];
+    // As Node's parser does: the getters read this many lines.
+    for (const symbol of Object.getOwnPropertySymbols(req)) {
+      if (symbol.description === 'kHeadersCount') req[symbol] = req.rawHeaders.length;
+      if (symbol.description === 'kTrailersCount') req[symbol] = req.rawTrailers.length;
+    }
+    return req;
+  };
+  const builtBy = (req) => Object.getOwnPropertySymbols(req).map((s) => [s.description, req[s]]).filter(([name, value]) => /^k(Headers|Trailers)(Distinct)?$/.test(name) && value != null).map(([name]) => name);
+  for (const path of ['headers', 'headersDistinct', 'trailers', 'trailersDistinct']) {
+    const req = fresh();
+    const read = readSimplePath({ root: 'req', keys: [{ key: path, optional: false }] }, () => req);
+    assert.deepEqual(builtBy(req), [], `reading req.${path} built nothing`);
+    assert.deepEqual({ ...read }, { ...req[path] }, `req.${path} as the getter answers it`);
+  }
+  // Once the getter has run, its kept object is what is read (a middleware may have changed it).
+  const req = fresh();
+  req.headers['x-added'] = '1';
+  assert.equal(readSimplePath({ root: 'req', keys: [{ key: 'headers', optional: false }, { key: 'x-added', optional: false }] }, () => req), '1');
+});

@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { lazyNodeGetter } from './lazy-node-getters.js';
 
 /**
  * A logpoint hole that is only a name and property reads (`order.items[0].sku`, `this.id`,
@@ -56,16 +57,23 @@ export function readSimplePath(path: SimplePath, read: FrameReader): unknown {
   return value;
 }
 
-/** `value[key]` by descriptors along the prototype chain; a primitive through its wrapper's prototype. */
-function ownOrInherited(value: unknown, key: string | number): unknown {
+/**
+ * `value[key]` by descriptors along the prototype chain; a primitive through its wrapper's
+ * prototype. A getter is never called: Node's own lazy request getters (`req.headers`) are
+ * answered as they would answer, without building anything (lazy-node-getters.ts); any other
+ * needs V8's evaluation.
+ */
+export function ownOrInherited(value: unknown, key: string | number): unknown {
   if (typeof value === 'string' && (key === 'length' || typeof key === 'number')) return (value as unknown as Record<string | number, unknown>)[key];
   let at: unknown = typeof value === 'object' || typeof value === 'function' ? value : Object(value);
   while (at !== null && at !== undefined) {
     if (types.isProxy(at)) throw new NeedsEvaluation('a proxy');
     const descriptor = Reflect.getOwnPropertyDescriptor(at as object, key);
     if (descriptor !== undefined) {
-      if (!('value' in descriptor)) throw new NeedsEvaluation('a getter');
-      return descriptor.value;
+      if ('value' in descriptor) return descriptor.value;
+      const lazy = lazyNodeGetter(descriptor.get);
+      if (lazy !== undefined && typeof value === 'object' && value !== null) return lazy(value);
+      throw new NeedsEvaluation('a getter');
     }
     at = Reflect.getPrototypeOf(at as object);
   }
