@@ -67,11 +67,11 @@ test('EPDB_BACKEND unset, empty or off: nothing is patched and nothing is logged
     const app = await startApp(t, { app: 'patch-probe.cjs', preload, env });
     const probe = JSON.parse(parseRawResponse(await rawRequest({ port: app.port, path: '/probe', timeoutMs: WAIT_MS })).body);
     assert.deepEqual(probe, { http: false, https: false, http2: false, http2Secure: false }, 'no server prototype is patched');
-    const started = performance.now();
+    // Not held: a held knock would wait EPDB_WAIT_TIMEOUT (300 s), and knock()'s own 15 s
+    // timeout would fail it (no wall-clock bound of our own: eight apps start at once here).
     const response = await knock(app);
     assert.match(response.body, /GET \/hello/);
     await knock(app, BAD_KNOCK);
-    assert.ok(performance.now() - started < 2000, 'the knock was not held');
     const lines = await stopAndCollect(app);
     assert.deepEqual(lines.filter((line) => line.startsWith('epdb')), [], 'epdb printed nothing');
   })));

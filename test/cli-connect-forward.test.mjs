@@ -8,7 +8,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { createBackend, readConfig, verifyKnock } from 'epdb';
-import { freePortBelowEphemeralRange as freePort } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort, within } from './helpers/index.mjs';
 import { runCli, startConnect } from './fixtures/cli/cli.mjs';
 import { FAKE_TARGET_ID, startFakeBridge } from './fixtures/cli/fake-bridge.mjs';
 
@@ -120,13 +120,13 @@ test('the key changes under a running forward (app restarted with a new key): th
   const refused = await get(localPort, '/json/list');
   assert.equal(refused.status, 401, 'the bridge\'s answer is passed to the debugger');
   await connect.stderr.waitForLine(/^epdb: the bridge on 127\.0\.0\.1:\d+ refused the knock \(401\): EPDB_KEY is wrong/, { timeoutMs: 5_000 });
-  const { code } = await connect.exited;
+  const { code } = await within(connect.exited, 10_000, 'epdb connect to exit');
   assert.equal(code, 1);
 });
 
 test('the local port is taken: a clear error, exit 1', async (t) => {
   const squatter = net.createServer().listen(0, '127.0.0.1');
-  await once(squatter, 'listening');
+  await once(squatter, 'listening', { signal: AbortSignal.timeout(10_000) });
   t.after(() => squatter.close());
   const { port } = squatter.address();
   const { code, stdout, stderr } = await runCli(['connect', '9000', '--port', String(port)], { env: JWT_ENV });
@@ -147,14 +147,14 @@ test('nothing comes up within --wait: connection refused, exit 1', async () => {
 
 test('something else on the port: connect says it is not the bridge, exit 1', async (t) => {
   const other = http.createServer((req, res) => res.writeHead(404).end()).listen(0, '127.0.0.1');
-  await once(other, 'listening');
+  await once(other, 'listening', { signal: AbortSignal.timeout(10_000) });
   t.after(() => other.close());
   const { code, stderr } = await runCli(['connect', String(other.address().port), '--port', String(await freePort())], { env: JWT_ENV });
   assert.equal(code, 1);
   assert.match(stderr, /^epdb: cannot use the bridge on 127\.0\.0\.1:\d+: it answered 404 Not Found to GET \/json\/version/m);
 
   const silent = net.createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
-  await once(silent, 'listening');
+  await once(silent, 'listening', { signal: AbortSignal.timeout(10_000) });
   t.after(() => silent.close());
   const closed = await runCli(['connect', String(silent.address().port), '--port', String(await freePort()), '--wait', '1'], { env: JWT_ENV });
   assert.equal(closed.code, 1);

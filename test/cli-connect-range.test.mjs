@@ -47,7 +47,7 @@ test('connect with no argument and a range in EPDB_PORT serves the range; SIGTER
   });
   await connect.stdout.waitForLine(new RegExp(`^epdb connect: forwarding 127\\.0\\.0\\.1:${localPort} to every debug bridge on 127\\.0\\.0\\.1:9301-9310 \\(each process is a target of its own\\), adding a fresh X-EPDB knock to every request\\.$`), { timeoutMs: 10_000 });
   connect.process.kill('SIGTERM');
-  assert.deepEqual(await connect.exited, { code: 0, signal: null });
+  assert.deepEqual(await within(connect.exited, 10_000, 'epdb connect to exit on SIGTERM'), { code: 0, signal: null });
 });
 
 test('the range forward knocks each bridge with its own Host, leaves out one that refuses the key, relays a WebSocket, and drops a bridge that goes', async (t) => {
@@ -105,5 +105,5 @@ test('a range that holds the app\'s own port: its probes are knocks for bridges 
   assert.deepEqual(JSON.parse((await get(localPort, '/json/list', {})).body), [], 'the app is no bridge');
   assert.deepEqual(app.stderr.matching(/knock accepted|waiting for a debugger/), [], 'no probe was held');
   connect.process.kill('SIGTERM');
-  await connect.exited;
+  await within(connect.exited, 10_000, 'epdb connect to exit');
 });

@@ -5,7 +5,7 @@
 // one worker is paused the others go on serving.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cleanEnv, freePortBelowEphemeralRange, spawnChild } from './helpers/index.mjs';
+import { cleanEnv, freePortBelowEphemeralRange, spawnChild, within } from './helpers/index.mjs';
 import { fixtureApp } from './helpers/paths.mjs';
 import { debugEveryHeld, debugSuccessor, KEY_ENV, Knocker, knockUntilEachHolds, lineCursor, listTargets, pauseIn, portIsFree, servedMeanwhile, startRangeConnect, WAITING_LINE } from './fixtures/cluster/harness.mjs';
 
@@ -59,7 +59,7 @@ test('node:cluster, 4 workers: every worker is debugged through epdb connect RAN
   inspect.stdin.write('cont\n');
   assert.deepEqual(await knocker.responses.get(inspected), { status: 200, body: `hello from ${knockedPid}: GET ${inspected}` });
   inspect.stdin.end('.exit\n');
-  await inspect.exited;
+  await within(inspect.exited, 20_000, 'node inspect to exit');
 
   // Kill a worker while its request is paused: the primary forks a successor, whose bridge
   // comes up on a free port of the range at its first knock, and pauses there.

@@ -13,7 +13,7 @@ async function serve(t, handler, setup = () => {}) {
   const server = http.createServer(handler);
   setup(server);
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await once(server, 'listening', { signal: AbortSignal.timeout(10_000) });
   t.after(() => server.close());
   return server.address().port;
 }

@@ -213,7 +213,7 @@ test('Ctrl-C on epdb listen: every process it holds resumes, and it exits 0', as
   await dbg.nextPause(15_000);
   listen.process.kill('SIGINT');
   assert.deepEqual(await response, { status: 200, body: `hello from ${replica.process.pid} /hello?ctrlc` });
-  assert.deepEqual(await listen.exited, { code: 0, signal: null });
+  assert.deepEqual(await within(listen.exited, 10_000, 'epdb listen to exit'), { code: 0, signal: null });
   assert.equal(listen.stderr.matching(/^epdb: listen: stopped; 1 process released$/).length, 1);
   await replica.stderr.waitForLine(/^epdb: epdb listen at 127\.0\.0\.1:\d+ stopped; the connection is closed$/);
   assert.equal((await get(replica.port, '/hello?after')).status, 200);

@@ -69,8 +69,10 @@ test('a listener that accepts but never answers: no hang past EPDB_WAIT_TIMEOUT'
   const response = await get(replica.port, '/hello?silent', knock, { timeoutMs: 8_000 });
   const tookMs = performance.now() - startedAt;
   assert.equal(response.status, 200);
-  assert.ok(tookMs >= 900 && tookMs < 4_000, `answered after ${tookMs} ms, not at the 1 s EPDB_WAIT_TIMEOUT`);
-  await replica.stderr.waitForLine(/^epdb: no debugger after 1 s; going on$/, { timeoutMs: 2_000 });
+  // Held until EPDB_WAIT_TIMEOUT (never less), then let go by it: the line says so. No upper
+  // bound in wall-clock time (a loaded machine): the GET's own 8 s timeout is the hang check.
+  assert.ok(tookMs >= 900, `answered after ${tookMs} ms, before the 1 s EPDB_WAIT_TIMEOUT`);
+  await replica.stderr.waitForLine(/^epdb: no debugger after 1 s; going on$/, { timeoutMs: 5_000 });
 });
 
 test('the connection dropped mid-step: the request completes, and the next knock is debugged again', async (t) => {
