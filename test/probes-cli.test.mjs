@@ -101,7 +101,7 @@ test('epdb snapshot: usage errors exit 2, --help shows an example', async () => 
   }
   const help = await runCli(['snapshot', '--help']);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /^Usage: epdb snapshot URL --at FILE:LINE/);
+  assert.match(help.stdout, /^Usage: epdb snapshot URL \(--at FILE:LINE \| --on-throw\)/);
   assert.match(help.stdout, /Example:\n {2}epdb snapshot http:\/\/127\.0\.0\.1:3000\/orders\/42 --at routes\/orders\.js:17 --expr order\.total/);
   assert.match((await runCli(['--help'])).stdout, /^ {2}snapshot {2}send one request and show its locals/m);
 });

@@ -22,7 +22,7 @@ test('probe options: snapshot and log, validated; anything else is not a probe',
   assert.equal(probeSpecOf({}), undefined);
   assert.equal(probeSpecOf({ stop: 'entry' }), undefined);
   const snapshot = probeSpecOf({ snapshot: { at: 'src/orders.ts:17', expr: ['order.total'] } });
-  assert.deepEqual(snapshot, { kind: 'snapshot', at: 'src/orders.ts:17', location: { file: 'src/orders.ts', line: 17 }, id: null, expressions: ['order.total'], message: null });
+  assert.deepEqual(snapshot, { kind: 'snapshot', trigger: 'line', at: 'src/orders.ts:17', location: { file: 'src/orders.ts', line: 17 }, id: null, expressions: ['order.total'], message: null });
   const log = probeSpecOf({ log: { at: 'C:/app/a.js:3', message: 'total is {order.total}', id: 'abcd' } });
   assert.deepEqual([log.kind, log.location, log.message, log.id], ['log', { file: 'C:/app/a.js', line: 3 }, 'total is {order.total}', 'abcd']);
   for (const [options, reason] of [
@@ -216,4 +216,17 @@ test('Node\'s lazy request getters (req.headers...) are read as they would answe
   const req = fresh();
   req.headers['x-added'] = '1';
   assert.equal(readSimplePath({ root: 'req', keys: [{ key: 'headers', optional: false }, { key: 'x-added', optional: false }] }, () => req), '1');
+});
+
+test('on-throw probes: {"snapshot": {"on": "throw"}} and --on-throw; no "at", no logpoint, nothing else for "on"', () => {
+  const spec = probeSpecOf({ snapshot: { on: 'throw', expr: ['order'], id: 'abcd' } });
+  assert.deepEqual({ ...spec }, { kind: 'snapshot', trigger: 'throw', at: 'throw', location: null, id: 'abcd', expressions: ['order'], message: null });
+  assert.equal(probeSpecOf({ snapshot: { at: 'a.js:3' } }).trigger, 'line');
+  assert.throws(() => probeSpecOf({ snapshot: { on: 'throw', at: 'a.js:3' } }), /takes no "at"/);
+  assert.throws(() => probeSpecOf({ snapshot: { on: 'return' } }), /may only be "throw"/);
+  assert.throws(() => probeSpecOf({ log: { on: 'throw', message: 'x' } }), /may only be "throw", for a snapshot/);
+  const args = parseSnapshotArgs(['http://127.0.0.1:3000/x', '--on-throw', '--expr', 'order']);
+  assert.deepEqual([args.onThrow, args.at, args.expressions], [true, 'throw', ['order']]);
+  assert.throws(() => parseSnapshotArgs(['http://127.0.0.1:3000/x', '--on-throw', '--log', 'm']), /does not go with --log/);
+  assert.throws(() => parseSnapshotArgs(['http://127.0.0.1:3000/x']), /--at FILE:LINE \(or --on-throw\) is required/);
 });

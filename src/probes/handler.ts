@@ -21,8 +21,8 @@ export interface ProbeBridge {
 
 /** Where the worker set a probe's breakpoint, as the condition needs to know it. */
 export interface ArmedLocation {
-  /** The location's number in its breakpoint's condition. */
-  readonly location: number;
+  /** The location's number in its breakpoint's condition; null for a throw probe (no breakpoint). */
+  readonly location: number | null;
   /** A logpoint's holes as plain reads, when they all are (formatted in the condition); else null. */
   readonly paths: readonly SimplePath[] | null;
 }

@@ -47,10 +47,12 @@ let pausedFor: { readonly probe: RunningProbe; readonly hitAt: number } | null =
 
 const HIT_HOOK = Symbol.for('epdb.probeHit');
 const CAPTURE_HOOK = Symbol.for('epdb.probeCapture');
+const THROW_HOOK = Symbol.for('epdb.probeThrow');
 const PAUSED_FOR_HOOK = Symbol.for('epdb.probePausedFor');
 type GlobalWithHooks = typeof globalThis & {
   [HIT_HOOK]?: typeof probeHit;
   [CAPTURE_HOOK]?: typeof captureOnPause;
+  [THROW_HOOK]?: typeof captureOnThrow;
   [PAUSED_FOR_HOOK]?: () => string | null;
 };
 
@@ -70,6 +72,12 @@ export function probeHitCondition(location: number, names: readonly string[] | n
 
 /** The function the worker calls on a probe's pause, with the frames' scopes and the values to capture. */
 export const CAPTURE_ON_PAUSE = "function (probeId, layout, ...objects) { return globalThis[Symbol.for('epdb.probeCapture')]?.(probeId, layout, objects) ?? null; }";
+/**
+ * The function the worker calls on an exception pause while throw probes are armed: the
+ * capture, if the code that threw runs for one of their requests (else null, and the worker
+ * resumes at once).
+ */
+export const CAPTURE_ON_THROW = "function (probeIds, layout, ...objects) { return globalThis[Symbol.for('epdb.probeThrow')]?.(probeIds, layout, objects) ?? null; }";
 /** What the worker evaluates on a pause to learn which probe it is for (when several are armed there). */
 export const PAUSED_FOR_EXPRESSION = "globalThis[Symbol.for('epdb.probePausedFor')]?.() ?? null";
 
@@ -78,6 +86,7 @@ export function watchProbe(probe: RunningProbe): void {
   const hooks = globalThis as GlobalWithHooks;
   hooks[HIT_HOOK] ??= probeHit;
   hooks[CAPTURE_HOOK] ??= captureOnPause;
+  hooks[THROW_HOOK] ??= captureOnThrow;
   hooks[PAUSED_FOR_HOOK] ??= () => pausedFor?.probe.id ?? null;
   running.set(probe.contextId, probe);
 }
@@ -165,6 +174,27 @@ export interface PauseLayout {
   readonly deadline: number;
 }
 
+/**
+ * On an exception pause: whether the code that threw runs for the request of one of the throw
+ * probes `probeIds` (armed, first exception only), and if so its capture, as
+ * {@link captureOnPause} makes it, with the probe's id. Null for any other request's exception:
+ * that check (a map look-up and the async context) is all another request's exception costs
+ * here. The rate limit is spent as a line probe spends it.
+ */
+export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout, objects: readonly unknown[]): string | null {
+  for (const probe of running.values()) {
+    if (probe.state !== 'armed' || probe.location !== null || !probeIds.includes(probe.id) || !isInRequestContext(probe.contextId)) continue;
+    probe.state = 'hit';
+    if (!rateLimit.take()) {
+      probe.report({ taken: false, reason: `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)` });
+      return null;
+    }
+    pausedFor = { probe, hitAt: performance.timeOrigin + performance.now() };
+    return JSON.stringify({ ...capturePaused(pausedFor, layout, objects), probeId: probe.id });
+  }
+  return null;
+}
+
 /** A plain path's outcome: its value, the error V8 would have thrown, or "ask V8" (a getter on the way). */
 export type PathOutcome = { readonly value: CapturedValue } | { readonly error: string } | { readonly needsEvaluation: true };
 
@@ -176,6 +206,8 @@ export interface PauseCapture {
   readonly truncated: boolean;
   /** When the condition let the pause happen (epoch ms), for the stop's length. */
   readonly hitAt: number;
+  /** On an exception pause: the throw probe whose request threw. */
+  readonly probeId?: string;
 }
 
 /**
@@ -187,6 +219,10 @@ export interface PauseCapture {
 export function captureOnPause(probeId: string, layout: PauseLayout, objects: readonly unknown[]): string | null {
   const paused = pausedFor;
   if (paused === null || paused.probe.id !== probeId) return null;
+  return JSON.stringify(capturePaused(paused, layout, objects));
+}
+
+function capturePaused(paused: { readonly probe: RunningProbe; readonly hitAt: number }, layout: PauseLayout, objects: readonly unknown[]): PauseCapture {
   const deadline = layout.deadline - performance.timeOrigin;
   const capture = new LiveCapture(paused.probe.redactor, deadline);
   const objectsAt = (from: number, count: number): object[] => objects.slice(from, from + count).filter((o): o is object => typeof o === 'object' && o !== null);
@@ -207,8 +243,7 @@ export function captureOnPause(probeId: string, layout: PauseLayout, objects: re
   });
   const values = objects.slice(next, next + layout.values).map((value) => capture.value(value, null, 1, layout.valueDepth));
   capture.drain();
-  const answer: PauseCapture = { frames, paths, values, truncated: capture.truncated, hitAt: paused.hitAt };
-  return JSON.stringify(answer);
+  return { frames, paths, values, truncated: capture.truncated, hitAt: paused.hitAt };
 }
 
 /** Reads a name from a frame's scope chain (innermost first) by descriptors, as the code would resolve it. */

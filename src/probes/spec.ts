@@ -13,12 +13,20 @@ export interface ProbeLocation {
   readonly line: number;
 }
 
+/**
+ * What takes a probe: the request reaching a line (`at`), or the request's first exception
+ * (`{"snapshot": {"on": "throw"}}`), captured where it is thrown.
+ */
+export type ProbeTrigger = 'line' | 'throw';
+
 /** A probe as a knock asks for it, validated. */
 export interface ProbeSpec {
   readonly kind: ProbeKind;
-  /** The `at` text as given (`src/orders.ts:17`), for log lines and results. */
+  readonly trigger: ProbeTrigger;
+  /** The `at` text as given (`src/orders.ts:17`), or `throw`, for log lines and results. */
   readonly at: string;
-  readonly location: ProbeLocation;
+  /** Where a line probe is set; null for a throw probe. */
+  readonly location: ProbeLocation | null;
   /** Snapshot: the expressions to evaluate at the line (none for a logpoint). */
   readonly expressions: readonly string[];
   /** Logpoint: the message with its `{expr}` holes. */
@@ -58,14 +66,20 @@ export function probeSpecOf(options: Readonly<Record<string, unknown>>): ProbeSp
   const body = snapshot ?? log;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ProbeSpecError(`"${kind}" must be an object`);
   const fields = body as Record<string, unknown>;
-  const at = fields['at'];
-  if (typeof at !== 'string') throw new ProbeSpecError(`"${kind}.at" must be a string "FILE:LINE"`);
-  const location = parseLocation(at);
   const id = fields['id'];
   if (id !== undefined && (typeof id !== 'string' || !PROBE_ID.test(id))) {
     throw new ProbeSpecError(`"${kind}.id" must be 4 to 32 lowercase hex digits`);
   }
-  const base = { kind, at, location, id: typeof id === 'string' ? id : null };
+  const on = fields['on'];
+  if (on !== undefined) {
+    if (kind !== 'snapshot' || on !== 'throw') throw new ProbeSpecError(`"${kind}.on" may only be "throw", for a snapshot`);
+    if (fields['at'] !== undefined) throw new ProbeSpecError('"snapshot.on": "throw" is taken where the request throws: it takes no "at"');
+    return { kind, trigger: 'throw', at: 'throw', location: null, id: typeof id === 'string' ? id : null, expressions: expressionsOf(fields['expr']), message: null };
+  }
+  const at = fields['at'];
+  if (typeof at !== 'string') throw new ProbeSpecError(`"${kind}.at" must be a string "FILE:LINE"`);
+  const location = parseLocation(at);
+  const base = { kind, trigger: 'line' as const, at, location, id: typeof id === 'string' ? id : null };
   if (kind === 'snapshot') {
     return { ...base, expressions: expressionsOf(fields['expr']), message: null };
   }

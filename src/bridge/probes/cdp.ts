@@ -42,6 +42,8 @@ export interface PausedEvent {
   readonly callFrames: readonly CallFrame[];
   readonly reason: string;
   readonly hitBreakpoints?: readonly string[];
+  /** For an exception pause: the exception, as a RemoteObject (with `uncaught`). */
+  readonly data?: unknown;
 }
 
 /** `Debugger.scriptParsed`'s parameters, as far as the probes read them. */

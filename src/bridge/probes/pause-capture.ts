@@ -1,5 +1,5 @@
 import type { CapturedValue } from '../../probes/captured-value.js';
-import { CAPTURE_ON_PAUSE, type PathOutcome, type PauseCapture, type PauseLayout } from '../../probes/probe-hits.js';
+import { CAPTURE_ON_PAUSE, CAPTURE_ON_THROW, type PathOutcome, type PauseCapture, type PauseLayout } from '../../probes/probe-hits.js';
 import type { Redactor } from '../../probes/redaction.js';
 import type { SimplePath } from '../../probes/simple-path.js';
 import type { CallFrame, Post, RemoteObject } from './cdp.js';
@@ -22,11 +22,17 @@ export interface FramesCapture {
   readonly truncated: boolean;
   /** When the main thread let the pause happen (epoch ms). */
   readonly hitAt: number;
+  /** The probe it was for: the line probe asked for, or the throw probe whose request threw. */
+  readonly probeId: string;
 }
 
 /** What a capture on a pause reads. */
 export interface CaptureRequest {
-  readonly probeId: string;
+  /**
+   * A line probe's pause: its id (its condition let V8 pause). An exception pause: the throw
+   * probes armed, of which the main thread finds the one whose request threw, if any.
+   */
+  readonly probeId: string | { readonly throwProbes: readonly string[] };
   /** The frames whose locals are captured (the top ones); none for a logpoint. */
   readonly frames: readonly CallFrame[];
   /** Evaluated side-effect free on the top frame. */
@@ -55,19 +61,27 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
     scopes: scopes.map((s) => s.length), names: chain.length, paths: plain.map((p) => p.path), values: 0,
   }, [...scopes.flat(), ...chain].map((scope) => scope.object));
   const evaluations = new Map<string, Promise<Evaluation>>();
-  for (const { expr, path } of planned) if (path === null) evaluations.set(expr, evaluate(post, top.callFrameId, expr));
+  const planEvaluations = (): void => {
+    for (const { expr, path } of planned) if (path === null) evaluations.set(expr, evaluate(post, top.callFrameId, expr));
+  };
+  // A line probe's pause is its own (its condition said so): evaluate alongside. An exception
+  // may be any request's: nothing is evaluated on its frames until the main thread says whose.
+  if (typeof request.probeId === 'string') planEvaluations();
   const captured = await first;
   if (captured === null) {
     await Promise.all(evaluations.values());
     return null;
   }
+  const probeId = typeof request.probeId === 'string' ? request.probeId : captured.probeId;
+  if (probeId === undefined) return null;
+  if (typeof request.probeId !== 'string') planEvaluations();
   const pathOutcomes = new Map<string, PathOutcome>(plain.map((p, i) => [p.expr, captured.paths[i] ?? { needsEvaluation: true }]));
   // A plain read with a getter (or a proxy) on the way: V8 evaluates it, refusing a side effect.
   for (const [expr, outcome] of pathOutcomes) if ('needsEvaluation' in outcome) evaluations.set(expr, evaluate(post, top.callFrameId, expr));
   const evaluated = new Map<string, Evaluation>();
   for (const [expr, evaluation] of evaluations) evaluated.set(expr, await evaluation);
   const passed = [...evaluated.values()].filter((e) => e.remote !== undefined && !redactor.isSecretExpression(e.expr));
-  const second = passed.length === 0 ? null : await callCapture(post, top, request, { scopes: [], names: 0, paths: [], values: passed.length }, passed.map((e) => e.remote as RemoteObject));
+  const second = passed.length === 0 ? null : await callCapture(post, top, { ...request, probeId }, { scopes: [], names: 0, paths: [], values: passed.length }, passed.map((e) => e.remote as RemoteObject));
   const valueOf = new Map(passed.map((e, i) => [e.expr, second?.values[i]]));
   const expressions = request.expressions.map((expr): EvaluatedExpression => {
     const outcome = evaluated.get(expr) ?? pathOutcomes.get(expr);
@@ -80,21 +94,24 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
     }
     return { expr, value: value ?? { type: 'undefined' } };
   });
-  return { locals: captured.frames, expressions, truncated: captured.truncated || second?.truncated === true, hitAt: captured.hitAt };
+  return { locals: captured.frames, expressions, truncated: captured.truncated || second?.truncated === true, hitAt: captured.hitAt, probeId };
 }
 
 /** One call of the main thread's capture with `objects`; null when the pause is not the probe's. */
 async function callCapture(post: Post, top: CallFrame, request: CaptureRequest, layout: Omit<PauseLayout, 'valueDepth' | 'deadline'>, objects: readonly RemoteObject[]): Promise<PauseCapture | null> {
   const full: PauseLayout = { ...layout, valueDepth: request.valueDepth, deadline: request.deadline };
   const target = objects.find((remote) => remote.objectId !== undefined)?.objectId;
-  const args = [{ value: request.probeId }, { value: full }, ...objects.map(callArgument)];
+  const onThrow = typeof request.probeId !== 'string';
+  const capture = onThrow ? CAPTURE_ON_THROW : CAPTURE_ON_PAUSE;
+  const which = typeof request.probeId === 'string' ? request.probeId : request.probeId.throwProbes;
+  const args = [{ value: which }, { value: full }, ...objects.map(callArgument)];
   const answer = target !== undefined
     ? await post<{ result: RemoteObject }>('Runtime.callFunctionOn', {
-      functionDeclaration: CAPTURE_ON_PAUSE, objectId: target, arguments: args, returnByValue: true, silent: true, objectGroup: PROBE_OBJECT_GROUP,
+      functionDeclaration: capture, objectId: target, arguments: args, returnByValue: true, silent: true, objectGroup: PROBE_OBJECT_GROUP,
     })
     // Nothing to call it on (no scope, no object value): the same call, written out on the frame.
     : await post<{ result: RemoteObject }>('Debugger.evaluateOnCallFrame', {
-      callFrameId: top.callFrameId, expression: `(${CAPTURE_ON_PAUSE})(${args.map(literalOf).join(', ')})`, returnByValue: true, silent: true, objectGroup: PROBE_OBJECT_GROUP,
+      callFrameId: top.callFrameId, expression: `(${capture})(${args.map(literalOf).join(', ')})`, returnByValue: true, silent: true, objectGroup: PROBE_OBJECT_GROUP,
     });
   return typeof answer.result.value === 'string' ? (JSON.parse(answer.result.value) as PauseCapture) : null;
 }

@@ -1,3 +1,4 @@
+import type { ThrownException } from './thrown-exception.js';
 import type { ProbeKind } from '../../probes/spec.js';
 import type { EvaluatedExpression, FrameState, StackFrame } from './snapshot.js';
 
@@ -35,6 +36,8 @@ export interface ProbeResult {
   expressions?: readonly EvaluatedExpression[];
   /** A logpoint's formatted message. */
   message?: string;
+  /** An on-throw snapshot's exception (its throw site is `location` and the top of `stack`). */
+  exception?: ThrownException;
 }
 
 /** How many results the bridge keeps. */

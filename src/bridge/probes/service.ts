@@ -11,7 +11,8 @@ import { ProbeResults, type ProbeResult } from './results.js';
 import { type ResolvedLocation, UnresolvedLocation } from './scripts.js';
 import { ProbeSession } from './session.js';
 import { simplePathsOf } from './simple-paths.js';
-import { captureSnapshot, completeSnapshot, displayPath } from './snapshot.js';
+import { captureSnapshot, completeSnapshot, displayPath, type PausedCapture } from './snapshot.js';
+import { thrownException } from './thrown-exception.js';
 
 /** A probe from its arming to its result. */
 interface ArmedProbe {
@@ -70,6 +71,8 @@ export class ProbeService {
   /** Pauses the probe session has seen (each a stop of the main thread), for `GET /epdb/probes`. */
   private pauses = 0;
   private linger: NodeJS.Timeout | undefined;
+  /** Whether the probe session pauses on exceptions (while throw probes are armed). */
+  private pausingOnExceptions = false;
 
   constructor(private readonly options: ProbeServiceOptions) {
     this.session = new ProbeSession((event) => void this.onPaused(event), options.hiddenScript);
@@ -89,6 +92,11 @@ export class ProbeService {
       try {
         await this.session.enable();
         await this.session.warm();
+        if (arm.spec.location === null) {
+          await this.pauseOnExceptions();
+          done(null, { location: null, paths: null });
+          return;
+        }
         const resolved = await this.session.scripts.resolve(arm.spec.location.file, arm.spec.location.line);
         const paths = arm.spec.kind === 'log' ? simplePathsOf(arm.spec.message ?? '') : null;
         await this.addToLocation(probe, resolved, paths);
@@ -116,7 +124,9 @@ export class ProbeService {
     const probe = this.probes.get(id);
     if (probe === undefined) return;
     void this.inTurn(async () => {
-      if (probe.phase === 'armed') this.markNotTaken(probe, 'not reached: the request ended without running the line');
+      if (probe.phase === 'armed') {
+        this.markNotTaken(probe, probe.arm.spec.trigger === 'throw' ? 'not reached: the request ended without throwing' : 'not reached: the request ended without running the line');
+      }
       await this.forget(probe);
       this.publish(probe);
     });
@@ -163,6 +173,10 @@ export class ProbeService {
     const pausedAt = performance.now();
     this.pauses++;
     const locations = (event.hitBreakpoints ?? []).map((id) => this.byBreakpoint.get(id)).filter((l): l is LocationBreakpoint => l !== undefined);
+    if (locations.length === 0 && (event.reason === 'exception' || event.reason === 'promiseRejection') && this.throwProbes().length > 0) {
+      await this.onThrow(event, pausedAt);
+      return;
+    }
     if (locations.length === 0) {
       // Not a probe's pause (a `debugger;` statement, the gate's own pause): the client's, if
       // one is attached; else nobody's, and the main thread must not stay stopped for it.
@@ -230,17 +244,84 @@ export class ProbeService {
     probe.hitAt = captured.hitAt;
     settle(result, { taken: true, state: 'taken', capturedIn: 'pause' });
     probe.phase = 'settled';
-    return () => {
-      const snapshot = completeSnapshot(captured, this.session.scripts);
-      const frames = [...snapshot.frames];
-      let truncated = snapshot.truncated;
-      // The estimate kept it under the bound; should it not have, drop the deepest frames' locals.
-      while (frames.length > 0 && jsonBytes(snapshot.stack, frames, snapshot.expressions) > CAPTURE_LIMITS.maxBytes) {
-        frames.pop();
-        truncated = true;
+    return () => this.completeCapture(probe, captured);
+  }
+
+  /** Makes a snapshot's capture whole once the main thread runs again: the stack, the 64 KB bound. */
+  private completeCapture(probe: ArmedProbe, captured: PausedCapture): void {
+    const snapshot = completeSnapshot(captured, this.session.scripts);
+    const frames = [...snapshot.frames];
+    let truncated = snapshot.truncated;
+    // The estimate kept it under the bound; should it not have, drop the deepest frames' locals.
+    while (frames.length > 0 && jsonBytes(snapshot.stack, frames, snapshot.expressions) > CAPTURE_LIMITS.maxBytes) {
+      frames.pop();
+      truncated = true;
+    }
+    settle(probe.result, { stack: snapshot.stack, frames, expressions: snapshot.expressions, truncated, bytes: jsonBytes(snapshot.stack, frames, snapshot.expressions) });
+  }
+
+  /** The throw probes still waiting for their request's first exception. */
+  private throwProbes(): ArmedProbe[] {
+    return [...this.probes.values()].filter((probe) => probe.phase === 'armed' && probe.arm.spec.trigger === 'throw');
+  }
+
+  /**
+   * An exception paused the main thread while throw probes are armed. Node's own code throws
+   * and catches as it works (module resolution, streams): those never count, and cost only this
+   * pause. Otherwise one call asks the main thread whether the code that threw runs for a
+   * probed request, and captures there if it does; any other request's exception is resumed.
+   */
+  private async onThrow(event: PausedEvent, pausedAt: number): Promise<void> {
+    const top = event.callFrames[0];
+    const url = top === undefined ? undefined : this.session.scripts.urlOf(top.location.scriptId);
+    if (top === undefined || url === undefined || url.startsWith('node:') || this.options.hiddenScript(url)) {
+      await this.session.resume();
+      return;
+    }
+    const deadline = performance.timeOrigin + pausedAt + CAPTURE_LIMITS.maxStopMs - RESUME_MARGIN_MS;
+    const candidates = this.throwProbes();
+    let probe: ArmedProbe | undefined;
+    let captured: Awaited<ReturnType<typeof captureSnapshot>> = null;
+    try {
+      // Each probe its own redactor: the main thread's capture applies the one of the probe it matches.
+      captured = await captureSnapshot(this.session.post, { throwProbes: candidates.map((p) => p.arm.id) }, event.callFrames, expressionsOf(candidates), redactorOf(candidates), deadline);
+      probe = captured === null ? undefined : candidates.find((p) => p.arm.id === captured?.probeId);
+      if (probe !== undefined && captured !== null) {
+        probe.phase = 'settled';
+        probe.hitAt = performance.timeOrigin + pausedAt;
+        settle(probe.result, { taken: true, state: 'taken', capturedIn: 'pause', exception: thrownException(event, probe.redactor) });
       }
-      settle(result, { stack: snapshot.stack, frames, expressions: snapshot.expressions, truncated, bytes: jsonBytes(snapshot.stack, frames, snapshot.expressions) });
-    };
+    } catch (error) {
+      if (probe !== undefined) this.markNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
+    } finally {
+      await this.session.resume(true);
+    }
+    if (probe === undefined || captured === null) return;
+    const settled = probe;
+    // One call served every armed throw probe: keep this one's own expressions.
+    const own = new Set(settled.arm.spec.expressions);
+    this.completeCapture(settled, { ...captured, expressions: captured.expressions.filter((e) => own.has(e.expr)) });
+    if (settled.hitAt !== undefined) settled.result.stoppedMs = round(performance.timeOrigin + performance.now() - settled.hitAt, 2);
+    const thrownAt = settled.result.stack?.[0];
+    if (thrownAt !== undefined) settle(settled.result, { location: { file: thrownAt.file, line: thrownAt.line } });
+    void this.inTurn(async () => {
+      await this.forget(settled);
+      this.publish(settled);
+    });
+  }
+
+  /** Pauses on every exception while throw probes are armed (V8 has no per-request condition for them). */
+  private async pauseOnExceptions(): Promise<void> {
+    if (this.pausingOnExceptions) return;
+    await this.session.post('Debugger.setPauseOnExceptions', { state: 'all' });
+    this.pausingOnExceptions = true;
+  }
+
+  /** Stops pausing on exceptions once no throw probe is left. */
+  private async stopPausingOnExceptionsWhenNoneLeft(): Promise<void> {
+    if (!this.pausingOnExceptions || [...this.probes.values()].some((probe) => probe.arm.spec.trigger === 'throw')) return;
+    this.pausingOnExceptions = false;
+    if (this.session.isEnabled) await this.session.post('Debugger.setPauseOnExceptions', { state: 'none' }).catch(() => {});
   }
 
   /** Logs a settled probe's one line (without values) and hands its result to waiters and listeners, once. */
@@ -251,7 +332,10 @@ export class ProbeService {
       const detail = result.kind === 'snapshot'
         ? `${result.stack?.length ?? 0} frames, ${((result.bytes ?? 0) / 1024).toFixed(1)} KB`
         : `${((result.bytes ?? 0) / 1024).toFixed(1)} KB`;
-      log(`${result.kind} ${result.id} taken at ${result.at} for ${result.request} (${detail}${result.truncated === true ? ', truncated' : ''}, stopped ${(result.stoppedMs ?? 0).toFixed(1)} ms)`);
+      const where = result.exception !== undefined && result.location !== undefined
+        ? `where ${result.exception.className} was thrown (${result.location.file}:${result.location.line})`
+        : `at ${result.at}`;
+      log(`${result.kind} ${result.id} taken ${where} for ${result.request} (${detail}${result.truncated === true ? ', truncated' : ''}, stopped ${(result.stoppedMs ?? 0).toFixed(1)} ms)`);
     } else {
       log(`${result.kind} ${result.id} at ${result.at} for ${result.request} ${result.reason ?? 'not taken'}`);
     }
@@ -324,6 +408,7 @@ export class ProbeService {
   private async forget(probe: ArmedProbe): Promise<void> {
     if (!this.probes.has(probe.arm.id)) return;
     this.probes.delete(probe.arm.id);
+    await this.stopPausingOnExceptionsWhenNoneLeft();
     const location = probe.location;
     probe.location = null;
     if (location !== null) {
@@ -357,6 +442,17 @@ export class ProbeService {
   private idle(): boolean {
     return this.locations.size === 0 && ![...this.probes.values()].some((probe) => probe.phase !== 'settled');
   }
+}
+
+/** The expressions every candidate throw probe asks for (one capture call serves whichever matches). */
+function expressionsOf(probes: readonly ArmedProbe[]): readonly string[] {
+  return [...new Set(probes.flatMap((probe) => probe.arm.spec.expressions))];
+}
+
+/** The redactor for a capture that may be any of `probes`': the first's names and every probe's knock. */
+function redactorOf(probes: readonly ArmedProbe[]): Redactor {
+  const [first] = probes;
+  return first === undefined ? new Redactor([], '') : first.redactor;
 }
 
 /** Fills in a result's fields (typed: a misspelt field does not compile). */

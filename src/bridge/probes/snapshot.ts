@@ -2,7 +2,7 @@ import type { CapturedValue } from '../../probes/captured-value.js';
 import { CAPTURE_LIMITS } from '../../probes/limits.js';
 import type { Redactor } from '../../probes/redaction.js';
 import type { CallFrame, Post } from './cdp.js';
-import { captureOnPausedFrames, type EvaluatedExpression } from './pause-capture.js';
+import { type CaptureRequest, captureOnPausedFrames, type EvaluatedExpression } from './pause-capture.js';
 import type { ScriptRegistry } from './scripts.js';
 
 export { type EvaluatedExpression, PROBE_OBJECT_GROUP } from './pause-capture.js';
@@ -37,6 +37,8 @@ export interface PausedCapture {
   readonly truncated: boolean;
   /** When the main thread let the pause happen (epoch ms). */
   readonly hitAt: number;
+  /** The probe it was taken for (on an exception pause, the one whose request threw). */
+  readonly probeId: string;
 }
 
 /**
@@ -48,7 +50,7 @@ export interface PausedCapture {
  */
 export async function captureSnapshot(
   post: Post,
-  probeId: string,
+  probeId: CaptureRequest['probeId'],
   callFrames: readonly CallFrame[],
   expressions: readonly string[],
   redactor: Redactor,
@@ -59,7 +61,7 @@ export async function captureSnapshot(
   const frames = callFrames.slice(0, CAPTURE_LIMITS.framesWithLocals);
   const captured = await captureOnPausedFrames(post, top, { probeId, frames, expressions, valueDepth: CAPTURE_LIMITS.maxDepth, deadline }, redactor);
   if (captured === null) return null;
-  return { callFrames, locals: captured.locals, expressions: captured.expressions, truncated: captured.truncated, hitAt: captured.hitAt };
+  return { callFrames, locals: captured.locals, expressions: captured.expressions, truncated: captured.truncated, hitAt: captured.hitAt, probeId: captured.probeId };
 }
 
 /** The snapshot of a capture: its stack (up to 20 frames) and the top frames with their locals. */

@@ -5,7 +5,10 @@ import { parseLocation, ProbeSpecError } from '../../probes/spec.js';
 /** `epdb snapshot`'s command line, checked. */
 export interface SnapshotArgs {
   readonly url: URL;
+  /** `--at FILE:LINE`, or `throw` for `--on-throw`. */
   readonly at: string;
+  /** `--on-throw`: a snapshot where the request first throws, instead of at a line. */
+  readonly onThrow: boolean;
   readonly expressions: readonly string[];
   /** `--log MESSAGE`: a logpoint instead of a snapshot. */
   readonly logMessage: string | null;
@@ -26,8 +29,8 @@ const VALUE_OPTIONS: Readonly<Record<string, string>> = {
 const REPEATABLE: ReadonlySet<string> = new Set(['expr', 'header']);
 
 /**
- * Parses `epdb snapshot URL --at FILE:LINE [--expr E]... [--log MESSAGE] [-X METHOD]
- * [-H 'K: V']... [-d BODY] [--json] [--bridge [HOST:]PORT]`.
+ * Parses `epdb snapshot URL (--at FILE:LINE | --on-throw) [--expr E]... [--log MESSAGE]
+ * [-X METHOD] [-H 'K: V']... [-d BODY] [--json] [--bridge [HOST:]PORT]`.
  *
  * @throws {UsageError} naming what is wrong.
  */
@@ -35,6 +38,7 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
   const values = new Map<string, string[]>();
   const positionals: string[] = [];
   let json = false;
+  let onThrow = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -44,6 +48,10 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
     }
     if (arg === '--json') {
       json = true;
+      continue;
+    }
+    if (arg === '--on-throw') {
+      onThrow = true;
       continue;
     }
     if (arg === '--') {
@@ -66,20 +74,24 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
     values.set(name, list);
   }
   const one = (name: string): string | undefined => values.get(name)?.[0];
-  if (help) return { url: new URL('http://127.0.0.1/'), at: '', expressions: [], logMessage: null, method: 'GET', headers: [], body: null, json, bridge: null, help };
+  if (help) return { url: new URL('http://127.0.0.1/'), at: '', onThrow, expressions: [], logMessage: null, method: 'GET', headers: [], body: null, json, bridge: null, help };
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'snapshot: the URL to request is missing' : `snapshot: unexpected argument "${positionals[1]}"`);
   }
   const url = parseUrl(positionals[0] as string);
-  const at = one('at');
-  if (at === undefined) throw new UsageError('snapshot: --at FILE:LINE is required');
-  try {
-    parseLocation(at);
-  } catch (error) {
-    if (error instanceof ProbeSpecError) throw new UsageError(`snapshot: --at ${error.message}`);
-    throw error;
+  const at = onThrow ? 'throw' : one('at');
+  if (onThrow && one('at') !== undefined) throw new UsageError('snapshot: --at and --on-throw do not go together (--on-throw is taken where the request throws)');
+  if (at === undefined) throw new UsageError('snapshot: --at FILE:LINE (or --on-throw) is required');
+  if (!onThrow) {
+    try {
+      parseLocation(at);
+    } catch (error) {
+      if (error instanceof ProbeSpecError) throw new UsageError(`snapshot: --at ${error.message}`);
+      throw error;
+    }
   }
   const logMessage = one('log') ?? null;
+  if (onThrow && logMessage !== null) throw new UsageError('snapshot: --on-throw takes a snapshot; it does not go with --log');
   const expressions = values.get('expr') ?? [];
   if (logMessage !== null && expressions.length > 0) throw new UsageError('snapshot: --log and --expr do not go together (put expressions in the message: "total is {order.total}")');
   const body = one('data') ?? null;
@@ -87,7 +99,7 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`snapshot: -X "${method}" is not an HTTP method`);
   const bridgeText = one('bridge');
   return {
-    url, at, expressions, logMessage, method, body, json, help,
+    url, at, onThrow, expressions, logMessage, method, body, json, help,
     headers: (values.get('header') ?? []).map(parseHeader),
     bridge: bridgeText === undefined ? null : parseBridgeAddress(bridgeText),
   };

@@ -14,8 +14,8 @@ const EXIT_NOT_REACHED = 3;
 /** `epdb snapshot URL --at FILE:LINE ...`: one request, its state at one line, the process never held. */
 export const snapshotCommand: Command = {
   name: 'snapshot',
-  summary: 'send one request and show its locals at FILE:LINE (the process does not stop)',
-  help: `Usage: epdb snapshot URL --at FILE:LINE [--expr E]... [--log MESSAGE]
+  summary: 'send one request and show its locals at FILE:LINE or where it throws (the process does not stop)',
+  help: `Usage: epdb snapshot URL (--at FILE:LINE | --on-throw) [--expr E]... [--log MESSAGE]
                      [-X METHOD] [-H 'K: V']... [-d BODY] [--json] [--bridge [HOST:]PORT]
 
 Sends one request to URL with an X-EPDB knock (made with EPDB_BACKEND and EPDB_KEY, as
@@ -27,8 +27,14 @@ effects), then lets it go on. Prints the response's status line, then the snapsh
 FILE is a path suffix (routes/orders.js, src/orders.ts: TypeScript and other compiled
 files are found through their source maps); LINE counts from 1.
 
+With --on-throw, the snapshot is taken where the request first throws (caught or not, in
+the app's code or a library's; not in Node's own): the exception (class, message, stack),
+the frames' arguments and locals at the throw site, and each --expr evaluated there. Other
+requests' exceptions are never captured.
+
 Options:
-  --at FILE:LINE        where to capture (required)
+  --at FILE:LINE        where to capture (this, or --on-throw, is required)
+  --on-throw            capture where the request first throws instead
   -e, --expr E          an expression to evaluate there (repeat for more)
   --log MESSAGE         a logpoint instead: print MESSAGE with its {expr}s filled in
   -X, --request METHOD  the request's method (default GET, POST with -d)
@@ -47,8 +53,11 @@ Example:
     req: IncomingMessage {30}
     ...
 
+  epdb snapshot http://127.0.0.1:3000/orders/42 --on-throw --expr order
+
 Environment: EPDB_BACKEND, EPDB_KEY, EPDB_MAX_AGE, EPDB_HOST, EPDB_PORT (the app's values).
-Exit status: 0 taken, 3 the request never reached the line, 2 bad usage, 1 anything else.
+Exit status: 0 taken, 3 the request never reached the line (or, with --on-throw, never
+threw), 2 bad usage, 1 anything else.
 `,
   async run(argv, io) {
     const args = parseSnapshotArgs(argv);
@@ -60,7 +69,7 @@ Exit status: 0 taken, 3 the request never reached the line, 2 bad usage, 1 anyth
     const id = randomBytes(8).toString('hex');
     const probe = args.logMessage !== null
       ? { log: { at: args.at, message: args.logMessage, id } }
-      : { snapshot: { at: args.at, expr: args.expressions, id } };
+      : { snapshot: { ...(args.onThrow ? { on: 'throw' } : { at: args.at }), expr: args.expressions, id } };
     const knock = `${backend.scheme} ${await backend.encode({ epdb: probe })}`;
     const statusLine = await sendKnockedRequest({ url: args.url, method: args.method, headers: args.headers, body: args.body, knock });
     (args.json ? io.stderr : io.stdout).write(`${statusLine}\n`);

@@ -16,6 +16,8 @@ interface Expression {
 
 /** What of a result the tree shows. */
 export interface SnapshotView {
+  /** An on-throw snapshot's exception. */
+  readonly exception?: { readonly className: string; readonly message: string; readonly uncaught: boolean };
   readonly stack?: readonly Frame[];
   readonly frames?: readonly Frame[];
   readonly expressions?: readonly Expression[];
@@ -42,6 +44,11 @@ const INDENT = '  ';
  */
 export function snapshotTree(view: SnapshotView): string {
   const lines: string[] = [];
+  if (view.exception !== undefined) {
+    const where = view.stack?.[0];
+    lines.push(`thrown: ${view.exception.className}${view.exception.message !== '' ? `: ${view.exception.message}` : ''}${view.exception.uncaught ? ' (uncaught)' : ''}`);
+    if (where !== undefined) lines.push(`${INDENT}at ${where.function} (${where.file}:${where.line}:${where.column})`);
+  }
   if ((view.expressions ?? []).length > 0) {
     lines.push('expressions');
     for (const expression of view.expressions ?? []) {
