@@ -1,7 +1,10 @@
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { log } from '../log.js';
 import type { ClientHold } from './client-hold.js';
+import { changesChildEnvironment, runsClientSource } from './environment/injection.js';
+import { EnvironmentKeeper } from './environment/keeper.js';
 import { SelfHider } from './hide-self.js';
 import { PauseLimit } from './pause-limit.js';
 
@@ -52,6 +55,8 @@ export interface RelayOptions {
  */
 export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEvents, options: RelayOptions): RelayedClient {
   const self = new SelfHider(SELF_URL);
+  // Before the client's first command: the environment as it was when it came.
+  const environment = new EnvironmentKeeper();
   const session = new Session();
   session.connectToMainThread();
 
@@ -85,6 +90,7 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
     detach() {
       events.pausedTooLong?.(options.maxPauseMs);
       ws.close(1000, 'paused longer than EPDB_MAX_PAUSE');
+      environment.close();
       // Resumes the main thread now, whatever the socket's closing handshake does.
       session.disconnect();
     },
@@ -141,6 +147,13 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
       send({ id, error: { code: -32602, message: 'No such worker session' } });
       return;
     }
+    if (changesChildEnvironment(method, params as object | undefined)) {
+      // An error answer, not a thrown exception: js-debug gives up at once on an error, but
+      // retries an exception for 10 s. The session goes on.
+      log(`refused a debugger's ${method} that would change NODE_OPTIONS or VSCODE_INSPECTOR_OPTIONS of this process (the app's child processes would fail to start; VS Code: set "autoAttachChildProcesses": false); the session goes on`);
+      send({ id, error: { code: -32000, message: ENVIRONMENT_REFUSAL } });
+      return;
+    }
     try {
       session.post(method, params as object | undefined, (error, result) => {
         if (error !== null) {
@@ -149,6 +162,7 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
         }
         send({ id, result: result ?? {} });
         noteSuccess(method);
+        if (runsClientSource(method)) environment.check();
       });
     } catch (error) {
       send({ id, error: protocolErrorOf(error) });
@@ -158,12 +172,18 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
   ws.on('close', () => {
     stopListening();
     pauseLimit.clear();
+    // Posted before the client's session lets a paused main thread go, so it is restored first.
+    environment.close();
     session.disconnect();
     events.closed(attached);
   });
   ws.on('error', () => ws.terminate());
   return { warn };
 }
+
+/** The error a client gets for a command that would change the children's environment. */
+const ENVIRONMENT_REFUSAL = 'epdb: a debugger may not change NODE_OPTIONS or VSCODE_INSPECTOR_OPTIONS of this process: '
+  + 'it runs on another machine, and every node child it spawned would fail to start (VS Code: "autoAttachChildProcesses": false)';
 
 /** Node wraps CDP errors as `Inspector error <code>: <message>`; give the client the original. */
 function protocolErrorOf(error: unknown): { code: number; message: string } {
