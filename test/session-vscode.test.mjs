@@ -2,12 +2,12 @@
 // defaults (autoAttachChildProcesses: NodeWorker.enable, then its evaluate that appends
 // `--require <its bootloader>` to NODE_OPTIONS) cannot break the `node` children the app spawns,
 // before, while and after it is attached, through the bridge and through `epdb listen`; a
-// variant the refusal does not recognise is put back.
+// variant the refusal does not recognise is put back. The stop reads as epdb's breakpoint.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { base64Knock, freePortBelowEphemeralRange, startApp } from './helpers/index.mjs';
-import { get } from './fixtures/session/debugger.mjs';
+import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { attachAsJsDebug } from './fixtures/session/js-debug-client.mjs';
 import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
 
@@ -38,7 +38,10 @@ async function jsDebugScenario(t, app, { knock, targetUrl }) {
   const telemetry = await client.telemetry;
   assert.equal(telemetry.result?.result?.value?.processId, app.process.pid, JSON.stringify(telemetry));
   const pause = await client.next('Debugger.paused');
-  assert.ok(pause.callFrames.length > 0);
+  // The walk's stop reads as epdb's breakpoint, not as a `debugger;` statement.
+  assert.equal(pause.reason, 'other');
+  assert.deepEqual(pause.hitBreakpoints, ['epdb:first-statement']);
+  assert.deepEqual(pause.data, { epdb: { stop: 'app', request: 'GET /hello' } });
   assert.ok((await client.send('Debugger.resume')).result);
   assert.equal((await knocked).status, 200);
   await childStarts(app, 'while attached');
@@ -78,4 +81,27 @@ test('js-debug\'s attach through epdb listen (reverse connect): the same', async
       return target.webSocketDebuggerUrl;
     },
   });
+});
+
+test('epdb outside node_modules (npm link): a client with no ignore list never steps into epdb\'s own files', async (t) => {
+  // The fixtures resolve `epdb/register` to this repository's dist/, as an `npm link`ed epdb would be.
+  const ownDir = pathToFileURL(fileURLToPath(new URL('../dist/', import.meta.url))).href;
+  const appUrl = pathToFileURL(SPAWN_APP).href;
+  const bridgePort = await freePortBelowEphemeralRange();
+  const app = await startApp(t, { app: SPAWN_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort) } });
+  const knocked = get(app.port, '/hello?linked', { 'X-EPDB': base64Knock('{"epdb": {"stop": "entry"}}') });
+  await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
+  const dbg = await attachDebugger(bridgePort, t);
+  const pause = await dbg.nextPause();
+  // The entry pause itself still happens, in epdb.
+  assert.ok(dbg.topUrl(pause).startsWith(ownDir), dbg.topUrl(pause));
+  const visited = [];
+  const { steps } = await dbg.stepIntoUntil((url) => {
+    visited.push(url);
+    return url === appUrl;
+  }, 2_000);
+  t.diagnostic(`steps from the entry pause to the handler with no ignore list: ${steps}`);
+  assert.deepEqual(visited.filter((url) => url.startsWith(ownDir)), [], 'no step stopped in epdb\'s own files');
+  await dbg.client.Debugger.resume();
+  assert.equal((await knocked).status, 200);
 });

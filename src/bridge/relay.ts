@@ -6,10 +6,18 @@ import type { ClientHold } from './client-hold.js';
 import { changesChildEnvironment, runsClientSource } from './environment/injection.js';
 import { EnvironmentKeeper } from './environment/keeper.js';
 import { SelfHider } from './hide-self.js';
+import { withOwnScripts } from './own-scripts.js';
+import type { StopLabel } from './walk/stop-label.js';
 import { PauseLimit } from './pause-limit.js';
 
 /** The bridge worker's script, hidden from clients (this file sits beside it). */
 const SELF_URL = pathToFileURL(join(__dirname, 'worker.js')).href;
+
+/** A CDP notification on its way to the client. */
+interface Notification {
+  readonly method: string;
+  readonly params?: unknown;
+}
 
 /** What a relay tells the worker about its client. */
 export interface RelayEvents {
@@ -45,6 +53,8 @@ export interface RelaySocket {
 export interface RelayOptions {
   /** `EPDB_MAX_PAUSE` in ms; 0: no limit. */
   readonly maxPauseMs: number;
+  /** Marks the walk's stop, so the client's copy of it reads as epdb's breakpoint. */
+  readonly stopLabel: StopLabel;
 }
 
 /**
@@ -63,17 +73,22 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
   // Notifications wait while the bridge's own sessions hold them (a pause must reach the client
   // only once they are out of the way); replies never wait, so a client's command sent during
   // the walk is answered at once instead of stalling the client until the walk ends.
-  const heldNotifications: string[] = [];
+  const heldNotifications: Notification[] = [];
   const flush = (): void => {
-    while (heldNotifications.length > 0 && !hold.holding) ws.send(heldNotifications.shift() as string);
+    while (heldNotifications.length > 0 && !hold.holding) ws.send(JSON.stringify(labelled(heldNotifications.shift() as Notification)));
+  };
+  // Relabelled as it goes out: the walk marks its stop before it lets the client's copy through.
+  const labelled = (notification: Notification): Notification => {
+    if (notification.method === 'Debugger.resumed') options.stopLabel.clear();
+    if (notification.method !== 'Debugger.paused') return notification;
+    return { ...notification, params: options.stopLabel.relabel(notification.params as object) };
   };
   const send = (message: object): void => {
-    const text = JSON.stringify(message);
     if ('id' in message) {
-      ws.send(text);
+      ws.send(JSON.stringify(message));
       return;
     }
-    heldNotifications.push(text);
+    heldNotifications.push(message as Notification);
     flush();
   };
   const stopListening = hold.onRelease(flush);
@@ -105,6 +120,8 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
     if (self.passes(notification)) send(notification);
   });
 
+  /** The client's latest `Debugger.setBlackboxPatterns` params, to which epdb's own scripts are added. */
+  let clientIgnoreList: object | undefined;
   let debuggerEnabled = false;
   let runRequested = false;
   let attached = false;
@@ -154,13 +171,20 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
       send({ id, error: { code: -32000, message: ENVIRONMENT_REFUSAL } });
       return;
     }
+    let forwarded = params as object | undefined;
+    if (method === 'Debugger.setBlackboxPatterns') {
+      clientIgnoreList = forwarded;
+      forwarded = withOwnScripts(forwarded);
+    }
     try {
-      session.post(method, params as object | undefined, (error, result) => {
+      session.post(method, forwarded, (error, result) => {
         if (error !== null) {
           send({ id, error: protocolErrorOf(error) });
           return;
         }
         send({ id, result: result ?? {} });
+        // With the client's own list, if it sent one already (its later ones are merged too).
+        if (method === 'Debugger.enable') session.post('Debugger.setBlackboxPatterns', withOwnScripts(clientIgnoreList), () => {});
         noteSuccess(method);
         if (runsClientSource(method)) environment.check();
       });
