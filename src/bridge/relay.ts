@@ -1,7 +1,7 @@
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { log } from '../log.js';
+import { log, RateLimitedLog } from '../log.js';
 import type { ClientHold } from './client-hold.js';
 import { changesChildEnvironment, runsClientSource } from './environment/injection.js';
 import { EnvironmentKeeper } from './environment/keeper.js';
@@ -67,6 +67,8 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
   const self = new SelfHider(SELF_URL);
   // Before the client's first command: the environment as it was when it came.
   const environment = new EnvironmentKeeper();
+  // js-debug tries once per attach; a client that keeps trying must not fill the log.
+  const refusals = new RateLimitedLog(5, 60_000, log, Date.now, 'refused environment changes');
   const session = new Session();
   session.connectToMainThread();
 
@@ -167,7 +169,7 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
     if (changesChildEnvironment(method, params as object | undefined)) {
       // An error answer, not a thrown exception: js-debug gives up at once on an error, but
       // retries an exception for 10 s. The session goes on.
-      log(`refused a debugger's ${method} that would change NODE_OPTIONS or VSCODE_INSPECTOR_OPTIONS of this process (the app's child processes would fail to start; VS Code: set "autoAttachChildProcesses": false); the session goes on`);
+      refusals.log(`refused a debugger's ${method} that would change NODE_OPTIONS or VSCODE_INSPECTOR_OPTIONS of this process (the app's child processes would fail to start; VS Code: set "autoAttachChildProcesses": false); the session goes on`);
       send({ id, error: { code: -32000, message: ENVIRONMENT_REFUSAL } });
       return;
     }

@@ -15,6 +15,9 @@ const SOURCE_PARAMETER: Readonly<Record<string, string>> = {
   'Runtime.compileScript': 'expression',
 };
 
+/** The commands that leave a client's source text to run later, at a breakpoint (its condition; VS Code's logpoints are conditions). */
+const CONDITION_METHODS: ReadonlySet<string> = new Set(['Debugger.setBreakpoint', 'Debugger.setBreakpointByUrl', 'Debugger.setBreakpointOnFunctionCall']);
+
 const NAMES = GUARDED_VARIABLES.join('|');
 /**
  * An assignment to a guarded variable: `process.env["NODE_OPTIONS"]=`, `process.env.NODE_OPTIONS +=`
@@ -27,7 +30,7 @@ const ASSIGNMENT = new RegExp(`process\\s*\\.\\s*env\\s*(?:\\[\\s*(["'\`])(?:${N
  * process: js-debug's child-process injection, or anything written like it.
  */
 export function changesChildEnvironment(method: string, params: object | undefined): boolean {
-  const parameter = SOURCE_PARAMETER[method];
+  const parameter = SOURCE_PARAMETER[method] ?? (CONDITION_METHODS.has(method) ? 'condition' : undefined);
   if (parameter === undefined || params === undefined) return false;
   const source = (params as Record<string, unknown>)[parameter];
   return typeof source === 'string' && ASSIGNMENT.test(source);
