@@ -1,7 +1,8 @@
 // VS Code's debugger as people run it: a client that attaches exactly as js-debug does with its
 // defaults (autoAttachChildProcesses: NodeWorker.enable, then its evaluate that appends
 // `--require <its bootloader>` to NODE_OPTIONS) cannot break the `node` children the app spawns,
-// before, while and after it is attached, through the bridge and through `epdb listen`; a
+// before, while and after it is attached, through the bridge, attached first through
+// `epdb connect`, and through `epdb listen`; a
 // variant the refusal does not recognise is put back. The stop reads as epdb's breakpoint.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,6 +11,7 @@ import { base64Knock, freePortBelowEphemeralRange, startApp } from './helpers/in
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { attachAsJsDebug } from './fixtures/session/js-debug-client.mjs';
 import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
+import { startConnect } from './fixtures/cli/cli.mjs';
 
 const SPAWN_APP = fileURLToPath(new URL('./fixtures/session/spawn-app.cjs', import.meta.url));
 const REFUSED = /^epdb: refused a debugger's Runtime\.evaluate that would change NODE_OPTIONS or VSCODE_INSPECTOR_OPTIONS/;
@@ -24,10 +26,12 @@ async function childStarts(app, when) {
  * The whole scenario, once the app is up: `knock` makes the knocked request, `targetUrl()`
  * finds the target's WebSocket once it is there.
  */
-async function jsDebugScenario(t, app, { knock, targetUrl }) {
+async function jsDebugScenario(t, app, { knock, targetUrl, attachFirst = false }) {
   await childStarts(app, 'before any debugger');
+  // Attached first, as VS Code is when started before the knock: everything it sends waits.
+  const early = attachFirst ? await attachAsJsDebug(await targetUrl(), t) : null;
   const knocked = get(app.port, '/hello?vscode', { 'X-EPDB': await knock() }, { timeoutMs: 30_000 });
-  const client = await attachAsJsDebug(await targetUrl(), t);
+  const client = early ?? await attachAsJsDebug(await targetUrl(), t);
 
   const refusal = await client.environment;
   assert.equal(refusal.error?.code, -32000, `js-debug's injection gets an error answer: ${JSON.stringify(refusal)}`);
@@ -66,6 +70,23 @@ test('js-debug\'s attach through the bridge: its NODE_OPTIONS injection is refus
     targetUrl: async () => {
       await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 });
       return JSON.parse((await get(bridgePort, '/json/list')).body)[0].webSocketDebuggerUrl;
+    },
+  });
+});
+
+test('js-debug attached first to epdb connect\'s stand-in, then the knock (jwt): the same', async (t) => {
+  const bridgePort = await freePortBelowEphemeralRange();
+  const localPort = await freePortBelowEphemeralRange();
+  const app = await startApp(t, { app: SPAWN_APP, env: { ...JWT_ENV, EPDB_PORT: String(bridgePort) } });
+  const connect = startConnect(t, [String(bridgePort), '--port', String(localPort)], JWT_ENV);
+  await connect.stdout.waitForLine(new RegExp(`^\\s+node inspect 127\\.0\\.0\\.1:${localPort}$`), { timeoutMs: 10_000 });
+  await jsDebugScenario(t, app, {
+    attachFirst: true,
+    knock: () => knockWith(JWT_ENV),
+    targetUrl: async () => {
+      const [target] = JSON.parse((await get(localPort, '/json/list')).body);
+      assert.equal(target.id, 'waiting-for-a-knock');
+      return target.webSocketDebuggerUrl;
     },
   });
 });
