@@ -5,6 +5,7 @@
 // `epdb connect`, and through `epdb listen`; a
 // variant the refusal does not recognise is put back. The stop reads as epdb's breakpoint.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { base64Knock, freePortBelowEphemeralRange, startApp } from './helpers/index.mjs';
@@ -49,6 +50,16 @@ async function jsDebugScenario(t, app, { knock, targetUrl, attachFirst = false }
   assert.ok((await client.send('Debugger.resume')).result);
   assert.equal((await knocked).status, 200);
   await childStarts(app, 'while attached');
+
+  // A breakpoint of the client's own stops as such: only the walk's stop is relabelled.
+  const envLine = readFileSync(SPAWN_APP, 'utf8').split('\n').findIndex((line) => line.includes("req.url === '/env'")) + 1;
+  const { result: { breakpointId } } = await client.send('Debugger.setBreakpointByUrl', { urlRegex: 'spawn-app\\.cjs$', lineNumber: envLine });
+  const envAnswer = get(app.port, '/env');
+  const own = await client.next('Debugger.paused');
+  assert.deepEqual([own.hitBreakpoints, own.data], [[breakpointId], undefined]);
+  await client.send('Debugger.removeBreakpoint', { breakpointId });
+  await client.send('Debugger.resume');
+  assert.equal((await envAnswer).status, 200);
 
   // A variant the refusal does not know goes through, and is put back at once.
   const variant = await client.send('Runtime.evaluate', { expression: 'Object.assign(process.env, { NODE_OPTIONS: "--require /nowhere/bootloader.js" }), 1', returnByValue: true });
