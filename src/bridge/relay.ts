@@ -1,12 +1,23 @@
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { log, RateLimitedLog } from '../log.js';
 import type { ClientHold } from './client-hold.js';
+import { changesChildEnvironment, runsClientSource } from './environment/injection.js';
+import { EnvironmentKeeper } from './environment/keeper.js';
 import { SelfHider } from './hide-self.js';
+import { withOwnScripts } from './own-scripts.js';
+import type { StopLabel } from './walk/stop-label.js';
 import { PauseLimit } from './pause-limit.js';
 
 /** The bridge worker's script, hidden from clients (this file sits beside it). */
 const SELF_URL = pathToFileURL(join(__dirname, 'worker.js')).href;
+
+/** A CDP notification on its way to the client. */
+interface Notification {
+  readonly method: string;
+  readonly params?: unknown;
+}
 
 /** What a relay tells the worker about its client. */
 export interface RelayEvents {
@@ -42,6 +53,8 @@ export interface RelaySocket {
 export interface RelayOptions {
   /** `EPDB_MAX_PAUSE` in ms; 0: no limit. */
   readonly maxPauseMs: number;
+  /** Marks the walk's stop, so the client's copy of it reads as epdb's breakpoint. */
+  readonly stopLabel: StopLabel;
 }
 
 /**
@@ -52,23 +65,32 @@ export interface RelayOptions {
  */
 export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEvents, options: RelayOptions): RelayedClient {
   const self = new SelfHider(SELF_URL);
+  // Before the client's first command: the environment as it was when it came.
+  const environment = new EnvironmentKeeper();
+  // js-debug tries once per attach; a client that keeps trying must not fill the log.
+  const refusals = new RateLimitedLog(5, 60_000, log, Date.now, 'refused environment changes');
   const session = new Session();
   session.connectToMainThread();
 
   // Notifications wait while the bridge's own sessions hold them (a pause must reach the client
   // only once they are out of the way); replies never wait, so a client's command sent during
   // the walk is answered at once instead of stalling the client until the walk ends.
-  const heldNotifications: string[] = [];
+  const heldNotifications: Notification[] = [];
   const flush = (): void => {
-    while (heldNotifications.length > 0 && !hold.holding) ws.send(heldNotifications.shift() as string);
+    while (heldNotifications.length > 0 && !hold.holding) ws.send(JSON.stringify(labelled(heldNotifications.shift() as Notification)));
+  };
+  // Relabelled as it goes out: the walk marks its stop before it lets the client's copy through.
+  const labelled = (notification: Notification): Notification => {
+    if (notification.method === 'Debugger.resumed') options.stopLabel.clear();
+    if (notification.method !== 'Debugger.paused') return notification;
+    return { ...notification, params: options.stopLabel.relabel(notification.params as object) };
   };
   const send = (message: object): void => {
-    const text = JSON.stringify(message);
     if ('id' in message) {
-      ws.send(text);
+      ws.send(JSON.stringify(message));
       return;
     }
-    heldNotifications.push(text);
+    heldNotifications.push(message as Notification);
     flush();
   };
   const stopListening = hold.onRelease(flush);
@@ -85,6 +107,7 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
     detach() {
       events.pausedTooLong?.(options.maxPauseMs);
       ws.close(1000, 'paused longer than EPDB_MAX_PAUSE');
+      environment.close();
       // Resumes the main thread now, whatever the socket's closing handshake does.
       session.disconnect();
     },
@@ -99,6 +122,8 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
     if (self.passes(notification)) send(notification);
   });
 
+  /** The client's latest `Debugger.setBlackboxPatterns` params, to which epdb's own scripts are added. */
+  let clientIgnoreList: object | undefined;
   let debuggerEnabled = false;
   let runRequested = false;
   let attached = false;
@@ -141,14 +166,29 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
       send({ id, error: { code: -32602, message: 'No such worker session' } });
       return;
     }
+    if (changesChildEnvironment(method, params as object | undefined)) {
+      // An error answer, not a thrown exception: js-debug gives up at once on an error, but
+      // retries an exception for 10 s. The session goes on.
+      refusals.log(`refused a debugger's ${method} that would change NODE_OPTIONS or VSCODE_INSPECTOR_OPTIONS of this process (the app's child processes would fail to start; VS Code: set "autoAttachChildProcesses": false); the session goes on`);
+      send({ id, error: { code: -32000, message: ENVIRONMENT_REFUSAL } });
+      return;
+    }
+    let forwarded = params as object | undefined;
+    if (method === 'Debugger.setBlackboxPatterns') {
+      clientIgnoreList = forwarded;
+      forwarded = withOwnScripts(forwarded);
+    }
     try {
-      session.post(method, params as object | undefined, (error, result) => {
+      session.post(method, forwarded, (error, result) => {
         if (error !== null) {
           send({ id, error: protocolErrorOf(error) });
           return;
         }
         send({ id, result: result ?? {} });
+        // With the client's own list, if it sent one already (its later ones are merged too).
+        if (method === 'Debugger.enable') session.post('Debugger.setBlackboxPatterns', withOwnScripts(clientIgnoreList), () => {});
         noteSuccess(method);
+        if (runsClientSource(method)) environment.check();
       });
     } catch (error) {
       send({ id, error: protocolErrorOf(error) });
@@ -158,12 +198,18 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
   ws.on('close', () => {
     stopListening();
     pauseLimit.clear();
+    // Posted before the client's session lets a paused main thread go, so it is restored first.
+    environment.close();
     session.disconnect();
     events.closed(attached);
   });
   ws.on('error', () => ws.terminate());
   return { warn };
 }
+
+/** The error a client gets for a command that would change the children's environment. */
+const ENVIRONMENT_REFUSAL = 'epdb: a debugger may not change NODE_OPTIONS or VSCODE_INSPECTOR_OPTIONS of this process: '
+  + 'it runs on another machine, and every node child it spawned would fail to start (VS Code: "autoAttachChildProcesses": false)';
 
 /** Node wraps CDP errors as `Inspector error <code>: <message>`; give the client the original. */
 function protocolErrorOf(error: unknown): { code: number; message: string } {

@@ -19,6 +19,7 @@ import { dialListener } from './dial.js';
 import { formatSeconds } from './pause-limit.js';
 import { relayClient, type RelayedClient, type RelaySocket } from './relay.js';
 import { createBridgeServer } from './server.js';
+import { StopLabel } from './walk/stop-label.js';
 import { Walker } from './walk/walker.js';
 
 const data = workerData as BridgeWorkerData;
@@ -33,10 +34,11 @@ const armer = new PauseArmer(hold);
 let client: RelayedClient | null = null;
 let attached = false;
 let held: HeldSummary | null = null;
+const stopLabel = new StopLabel();
 const walker = new Walker(hold, {
   done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
   warnClient: (text) => client?.warn(text),
-});
+}, stopLabel);
 const probes = new ProbeService({
   clientAttached: () => attached,
   hiddenScript: (url) => url.startsWith(BRIDGE_DIR_URL),
@@ -64,7 +66,7 @@ function serveClient(ws: RelaySocket): void {
     pausedTooLong(limitMs) {
       log(`paused for ${formatSeconds(limitMs)} (EPDB_MAX_PAUSE); resumed and detached the debugger`);
     },
-  }, { maxPauseMs: data.maxPauseMs });
+  }, { maxPauseMs: data.maxPauseMs, stopLabel });
 }
 
 // The transport: dial an `epdb listen` (no port opened here), or listen as `node --inspect` does.

@@ -6,6 +6,7 @@ import { postAsync } from '../session-post.js';
 import { disableWhilePaused } from '../session-release.js';
 import { isAppScript } from './app-code.js';
 import { functionEntries, type FunctionEntry } from './function-entries.js';
+import type { PauseLocation, StopLabel } from './stop-label.js';
 
 /** How long the walk may look for the app's code before it gives up and lets the request go. */
 export const WALK_BUDGET_MS = 10_000;
@@ -58,7 +59,7 @@ export class Walker {
   /** scriptId -> its function entries, parsed once per script. */
   private readonly entries = new Map<string, Promise<readonly FunctionEntry[]>>();
 
-  constructor(private readonly hold: ClientHold, private readonly events: WalkerEvents) {}
+  constructor(private readonly hold: ClientHold, private readonly events: WalkerEvents, private readonly label: StopLabel) {}
 
   /** Whether a walk is armed: its request runs towards the breakpoints now. */
   get armed(): boolean {
@@ -138,16 +139,18 @@ export class Walker {
     const session = new Session();
     session.connectToMainThread();
     session.on('Debugger.scriptParsed', ({ params }) => this.scripts.set(params.scriptId, params.url));
-    session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? []));
+    session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? [], params.callFrames[0]?.location));
     session.on('Debugger.resumed', () => this.onResumed());
     this.session = session;
     return session;
   }
 
-  private onPaused(hitBreakpoints: readonly string[]): void {
+  private onPaused(hitBreakpoints: readonly string[], top: PauseLocation | undefined): void {
     const walk = this.walk;
     if (walk === null || walk.phase === 'arming') return;
     if (hitBreakpoints.some((id) => walk.breakpoints.has(id))) {
+      // Before the client's copy of this pause is let through (finish releases the hold).
+      if (top !== undefined) this.label.mark(top, walk.request.summary);
       this.finish('stopped');
       return;
     }

@@ -1,10 +1,9 @@
-import WebSocket from 'ws';
 import { log } from '../../log.js';
 import { portsOf, type PortRange } from '../../port-range.js';
-import { TargetRefusal, type HubTarget, type TargetConnection, type TargetSink, type TargetSource } from '../hub/target.js';
-import { webSocketConnection } from '../hub/websocket-connection.js';
+import type { HubTarget, TargetSink, TargetSource } from '../hub/target.js';
 import { authorityOf } from './bridge-address.js';
-import { probeBridge, describeSocketError } from './bridge-probe.js';
+import { probeBridge } from './bridge-probe.js';
+import { bridgeEntry, dialBridgeTarget, type BridgeEntry } from './bridge-socket.js';
 
 /** Where the bridges are and how to knock on them. */
 export interface BridgeRangeOptions {
@@ -26,14 +25,6 @@ interface FoundBridge {
   readonly target: HubTarget;
   /** `127.0.0.1:9003 (pid 4242, worker 3)`, for log lines. */
   readonly where: string;
-}
-
-/** The part of a bridge's `/json/list` entry this source reads (`epdb` is the bridge's own key). */
-interface BridgeEntry {
-  readonly id?: unknown;
-  readonly title?: unknown;
-  readonly url?: unknown;
-  readonly epdb?: { readonly pid?: unknown; readonly worker?: unknown; readonly heldSince?: unknown };
 }
 
 /**
@@ -151,45 +142,8 @@ export class BridgeRangeSource implements TargetSource {
         title: typeof entry.title === 'string' ? entry.title : authority,
         url: typeof entry.url === 'string' ? entry.url : '',
         heldSince: typeof heldSince === 'number' ? heldSince : null,
-        connect: () => this.connect(authority, entry.id),
+        connect: async () => dialBridgeTarget(authority, entry.id, await this.options.knock()),
       },
     };
   }
-
-  /** Dials the bridge's WebSocket for one debugger, with a fresh knock and the bridge's own Host. */
-  private async connect(authority: string, id: string): Promise<TargetConnection> {
-    const knock = await this.options.knock();
-    const headers: Record<string, string> = knock === null ? {} : { 'x-epdb': knock };
-    const socket = new WebSocket(`ws://${authority}/${id}`, { headers, perMessageDeflate: false, handshakeTimeout: 5000 });
-    return new Promise((resolve, reject) => {
-      socket.once('open', () => resolve(webSocketConnection(socket)));
-      socket.once('unexpected-response', (_request, response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          const reason = Buffer.concat(chunks).toString('utf8').split('\n', 1)[0]?.slice(0, 200) ?? '';
-          reject(new TargetRefusal(response.statusCode ?? 502, reason !== '' ? reason : `the bridge on ${authority} answered ${response.statusCode}`));
-          socket.terminate();
-        });
-      });
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        reject(new TargetRefusal(502, `the bridge on ${authority} did not answer (${describeSocketError(error.code ?? error.message)})`));
-      });
-    });
-  }
-}
-
-/** The one target of a bridge's `/json/list` answer, or `null` when it is not one. */
-function bridgeEntry(body: string): (BridgeEntry & { readonly id: string }) | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return null;
-  }
-  const first: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
-  if (typeof first !== 'object' || first === null) return null;
-  const entry = first as BridgeEntry;
-  // The id becomes a path on the hub: only what a bridge makes (a UUID) is taken.
-  return typeof entry.id === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(entry.id) ? { ...entry, id: entry.id } : null;
 }

@@ -42,6 +42,11 @@ export class BridgeWatch {
     this.authority = authorityOf(options.target);
   }
 
+  /** Whether the bridge answers now (as far as the watch knows). */
+  get up(): boolean {
+    return this.state === 'up';
+  }
+
   /** Starts looking for the bridge. */
   start(): void {
     if (this.state === 'idle') this.lookForBridge(false);

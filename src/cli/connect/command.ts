@@ -36,7 +36,9 @@ the forward, so these work unchanged:
   a VS Code "attach" configuration on port ${DEFAULT_LOCAL_PORT}
 
 The bridge only starts on the app's first valid knock: until then connect keeps retrying,
-for up to --wait SECONDS (default ${DEFAULT_WAIT_SECONDS}; 0 waits forever).
+for up to --wait SECONDS (default ${DEFAULT_WAIT_SECONDS}; 0 waits forever), and lists a
+stand-in target ("waiting for a knock: HOST:PORT"): a debugger may attach to it first, and
+gets the knocked request's pause once the bridge is up (a range does the same).
 
 A cluster (node:cluster, pm2 cluster mode) gives each worker a bridge of its own on a range
 of ports (a single EPDB_PORT=9000 means 9001-9100 in a worker). Give connect the range and

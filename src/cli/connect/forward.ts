@@ -6,6 +6,7 @@ import { describeSocketError } from './bridge-probe.js';
 import { isDiscoveryPath, rewriteDiscoveryBody } from './discovery-rewrite.js';
 import { CommandError } from '../errors.js';
 import type { ForwardContext } from './forward-context.js';
+import { ForwardEarlyAttach } from './forward-early.js';
 import { bridgeRequestHeaders, clientResponseHeaders } from './forward-headers.js';
 import { forwardUpgrade, refuseUpgrade } from './websocket-pipe.js';
 
@@ -28,13 +29,16 @@ export async function startForward(context: ForwardContext, localPort: number): 
     warned = true;
     return true;
   };
+  const early = new ForwardEarlyAttach(context);
   const server = createServer((req, res) => {
     if (isForeign(req)) return answerPlain(res, 403, `epdb: ${FOREIGN_HOST_REASON}\n`);
+    if ((req.method === 'GET' || req.method === 'HEAD') && early.answerDiscovery(pathOf(req), req, res)) return;
     forwardRequest(context, req, res).catch(() => res.destroy());
   });
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (isForeign(req)) return refuseUpgrade(socket, 403, 'Forbidden', `epdb: ${FOREIGN_HOST_REASON}\n`);
+    if (early.acceptUpgrade(pathOf(req), req, socket, head)) return;
     forwardUpgrade(context, req, socket, head).catch(() => socket.destroy());
   });
   server.on('clientError', (_error, socket) => socket.destroy());
@@ -43,6 +47,12 @@ export async function startForward(context: ForwardContext, localPort: number): 
     server.listen(localPort, LOCAL_HOST, () => resolve());
   });
   return server;
+}
+
+/** A request's path without its query or a trailing slash. */
+function pathOf(req: IncomingMessage): string {
+  const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 /** The one-line error for a local port the forward cannot listen on. */

@@ -28,7 +28,10 @@ export function debuggerSteps(step: number, localPort: number): string {
          "name": "epdb",
          "address": "127.0.0.1",
          "port": ${localPort},
+         "timeout": 60000,
+         "autoAttachChildProcesses": false,
          "skipFiles": ["<node_internals>/**", "**/node_modules/**"]
        }
+     (attaching before the knock works: the debugger waits for it)
 `;
 }

@@ -22,7 +22,12 @@ export interface RangeForwardOptions {
 export async function runRangeForward(options: RangeForwardOptions, io: CommandIO): Promise<number> {
   const { range, localPort, knock, authenticated } = options;
   const source = new BridgeRangeSource({ host: range.host, ports: range.ports, knock });
-  const hub = new TargetHub({ port: localPort, sources: [source], describeListenError: (error) => listenError(error, localPort) });
+  const hub = new TargetHub({
+    port: localPort,
+    sources: [source],
+    describeListenError: (error) => listenError(error, localPort),
+    waitingTitle: `waiting for a knock: ${rangeAuthorityOf(range)}`,
+  });
   await hub.start();
   // Listening for the signals before saying so: one sent on the first line must end us gently.
   const stopped = new AbortController();

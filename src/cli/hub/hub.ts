@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { FOREIGN_HOST_REASON, isAllowedHost } from '../../bridge/host-check.js';
 import { log } from '../../log.js';
 import { listEntry, listOrder } from './discovery.js';
+import { EarlyAttach, WAITING_TARGET_ID } from './early-attach.js';
 import { TargetRefusal, type HubTarget, type TargetConnection, type TargetSink, type TargetSource } from './target.js';
 
 /** The hub only ever listens on loopback: what it hands out is a debugger on someone's process. */
@@ -18,6 +19,11 @@ export interface TargetHubOptions {
   readonly sources: readonly TargetSource[];
   /** Called when the hub cannot listen (`EADDRINUSE`...): the caller turns it into its own error. */
   readonly describeListenError?: (error: NodeJS.ErrnoException) => Error;
+  /**
+   * The title of the stand-in target listed while there is no other (`waiting for a knock: ...`),
+   * which a debugger may attach to first (see {@link EarlyAttach}); without one, nothing is listed then.
+   */
+  readonly waitingTitle?: string;
 }
 
 /**
@@ -33,8 +39,10 @@ export class TargetHub implements TargetSink {
   private readonly sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly server: Server;
   private warnedForeignHost = false;
+  private readonly early: EarlyAttach | null;
 
   constructor(private readonly options: TargetHubOptions) {
+    this.early = options.waitingTitle === undefined ? null : new EarlyAttach(options.waitingTitle);
     this.server = createServer((req, res) => {
       this.answerHttp(req, res).catch(() => res.destroy());
     });
@@ -62,14 +70,23 @@ export class TargetHub implements TargetSink {
     this.server.close();
   }
 
-  /** The targets as `/json/list` orders them. */
+  /** The targets as `/json/list` orders them; the stand-in while there is none. */
   list(): HubTarget[] {
+    if (this.targets.size === 0) return this.early === null ? [] : [this.early.target];
     return listOrder(this.targets.values());
   }
 
-  /** Lists `target`, or replaces the target with its id (see {@link TargetSink.add}). */
+  /** Lists `target`, or replaces the target with its id (see {@link TargetSink.add}); debuggers that attached first join it. */
   add(target: HubTarget): void {
     this.targets.set(target.id, target);
+    if (this.early === null || !this.early.anyWaiting) return;
+    // Theirs now: unlisting the target disconnects them too.
+    const open = this.connections.get(target.id) ?? new Set<TargetConnection>();
+    this.connections.set(target.id, open);
+    for (const connection of this.early.joinAll(() => target.connect(), target.title)) {
+      open.add(connection);
+      connection.onClose(() => open.delete(connection));
+    }
   }
 
   /** Unlists a target and disconnects its debuggers. */
@@ -103,7 +120,8 @@ export class TargetHub implements TargetSink {
   private async answerUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     if (this.isForeign(req)) return refuseUpgrade(socket, 403, `epdb: ${FOREIGN_HOST_REASON}`);
     const id = ((req.url ?? '/').split('?', 1)[0] ?? '/').slice(1);
-    const target = this.targets.get(id);
+    // The stand-in is whatever /json/list shows first now: itself, or the target that came meanwhile.
+    const target = id === WAITING_TARGET_ID && this.early !== null ? this.list()[0] : this.targets.get(id);
     if (target === undefined) return refuseUpgrade(socket, 404, 'Unknown target (it may have gone; ask /json/list again)');
     let connection: TargetConnection;
     try {
@@ -113,7 +131,7 @@ export class TargetHub implements TargetSink {
       log(`${target.title} turned a debugger away: ${refusal.status} ${refusal.message}`);
       return refuseUpgrade(socket, refusal.status, refusal.message);
     }
-    if (socket.destroyed || !this.targets.has(id)) {
+    if (socket.destroyed || (target !== this.early?.target && !this.targets.has(target.id))) {
       connection.close();
       return;
     }

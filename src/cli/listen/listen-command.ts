@@ -65,6 +65,7 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
     const hub = new TargetHub({
       port: localPort,
       sources: [source],
+      waitingTitle: 'waiting for a knock: no process has dialled in yet',
       describeListenError: (error) => new CommandError(error.code === 'EADDRINUSE'
         ? `listen --port: 127.0.0.1:${localPort} is already in use (a debugger, node --inspect or epdb connect?); choose another with --port`
         : `listen --port: cannot listen on 127.0.0.1:${localPort}: ${error.message}`),
