@@ -31,12 +31,12 @@ async function getJson(port, path, headers = {}) {
   return response.json();
 }
 
-/** Main-thread stops of `count` captures of `kind`, in ms, as the app measured them. */
-async function stops(port, kind, spec, count) {
+/** Main-thread stops of `count` captures of `kind`, in ms, as the app measured them (on `route`: /orders or /throw). */
+async function stops(port, kind, spec, count, route = '/orders') {
   const values = [];
   for (let i = 0; i < count; i++) {
     const started = Date.now();
-    const body = await getJson(port, `/orders/${i}`, { 'X-EPDB': knock(kind, spec) });
+    const body = await getJson(port, `${route}/${i}`, { 'X-EPDB': knock(kind, spec) });
     values.push(body.stoppedMs);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, CAPTURE_SPACING_MS - (Date.now() - started))));
   }
@@ -84,6 +84,8 @@ export async function probes({ captures, rounds, durationS, connections }) {
     await stops(port, 'log', { at, message: 'x' }, 5);
     const taken = await stops(port, 'snapshot', { at, expr: ['total', 'order.items.length'] }, captures);
     const logged = await stops(port, 'log', { at, message: 'order {order.id} total {total}' }, captures);
+    await stops(port, 'snapshot', { on: 'throw' }, 5, '/throw');
+    const thrown = await stops(port, 'snapshot', { on: 'throw', expr: ['order.id'] }, captures, '/throw');
     const kept = (await getJson(bridgePort, '/epdb/probes')).probes;
     const loggedInCondition = kept.filter((result) => result.kind === 'log' && result.capturedIn === 'condition').length;
     const loggedOnPause = kept.filter((result) => result.kind === 'log' && result.capturedIn === 'pause').length;
@@ -107,6 +109,21 @@ export async function probes({ captures, rounds, durationS, connections }) {
       await held;
       return rps;
     });
+    // Requests that throw, while an on-throw probe waits for another request (V8 pauses at each of
+    // their exceptions, and the worker asks whose it is), against the same with none waiting.
+    await requestsPerSecond(port, { path: '/throw/1', durationS: 1, connections });
+    const throwVariants = ['epdb, no probe', 'epdb, an on-throw probe waiting'];
+    const throwing = await interleave(throwVariants, rounds, async (variant) => {
+      if (variant === 'epdb, no probe') return requestsPerSecond(port, { path: '/throw/1', durationS, connections });
+      const holdMs = Math.round(durationS * 1000) + 1500;
+      const held = getJson(port, `/hold/${holdMs}`, { 'X-EPDB': knock('snapshot', { on: 'throw' }) }).catch(() => null);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // armed (it takes milliseconds)
+      const rps = await requestsPerSecond(port, { path: '/throw/1', durationS, connections });
+      await held;
+      return rps;
+    });
+    const throwingRatio = summarize(pairedRatios(throwing['epdb, no probe'], throwing['epdb, an on-throw probe waiting']));
+    const onThrow = summarize(thrown);
     const snapshot = summarize(taken);
     const log = summarize(logged);
     const unarmed = summarize(pairedRatios(results.unpatched, results['epdb, no probe armed']));
@@ -127,6 +144,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['measure', 'median', 'p99', 'spread'],
         ['main-thread stop per snapshot (ms)', snapshot.median.toFixed(2), p99(taken).toFixed(2), formatSummary(snapshot, 2)],
         ['main-thread stop per logpoint (ms)', log.median.toFixed(2), p99(logged).toFixed(2), formatSummary(log, 2)],
+        ['main-thread stop per on-throw snapshot (a caught throw in the handler) (ms)', onThrow.median.toFixed(2), p99(thrown).toFixed(2), formatSummary(onThrow, 2)],
         ['logpoints formatted in their condition / on a pause (of the last 100 results)', `${loggedInCondition} / ${loggedOnPause}`, '', ''],
         ['floor: a bare pause from a worker session, resumed at once (ms)', summarize(floor).median.toFixed(2), p99(floor).toFixed(2), formatSummary(summarize(floor), 2)],
         ['floor: the same, the request in an AsyncLocalStorage context (as a knocked one) (ms)', summarize(contextFloor).median.toFixed(2), p99(contextFloor).toFixed(2), formatSummary(summarize(contextFloor), 2)],
@@ -136,6 +154,8 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ['the same line without epdb (ms)', summarize(untouched).median.toFixed(4), p99(untouched).toFixed(4), ''],
         ['throughput, epdb no probe / unpatched', unarmed.median.toFixed(3), '', formatSummary(unarmed, 3)],
         ['throughput, probe armed / no probe', armed.median.toFixed(3), '', formatSummary(armed, 3)],
+        ['throughput of requests that each throw, an on-throw probe waiting / none', throwingRatio.median.toFixed(3), '', formatSummary(throwingRatio, 3)],
+        ...throwVariants.map((variant) => [`req/s of GET /throw, ${variant}`, summarize(throwing[variant]).median.toFixed(0), '', '']),
         ...variants.map((variant) => [`req/s, ${variant}`, summarize(results[variant]).median.toFixed(0), '', '']),
         ...Object.entries(conditionCost).map(([variant, micros]) => [`a call through an armed line, ${variant} (µs)`, micros.toFixed(2), '', '']),
       ],
@@ -160,13 +180,17 @@ export async function probes({ captures, rounds, durationS, connections }) {
         + `entering its debugger and evaluating the condition in the frame, even a condition that is just \`false\`; epdb's own condition `
         + `(a call into its probe-hit check, with one probe running for another request) costs more again. A request that runs the probed `
         + `line pays that once per run, only while a probe is armed there.`,
+        `On-throw: while an on-throw probe waits, the probe session pauses on every exception (V8 has no per-request condition for `
+        + `exceptions); the worker resumes one thrown in Node's own code at once, and for any other asks the main thread, in one call, whether `
+        + `it was thrown for the probed request (and captures there if so). Every exception of every other request pays that pause and `
+        + `call while the probe waits: the throughput row measures it on a route whose every request throws.`,
         `Arming: the stall rows are the longest event-loop gap of a server around one knock whose probe is never reached (armed, then `
         + `disarmed when the request ends), read from a 1 ms timer in the app. The first probe knock turns the probe session's debugger on, `
         + `and V8 reports every loaded script (\`Debugger.scriptParsed\`, ~280 for this Express app) on the main thread; the debugger then `
         + `stays on for a minute after the last probe (while no debugger client is attached), so the knocks that follow pay only for `
         + `setting and removing one breakpoint.`,
       ],
-      raw: { taken, logged, floor, contextFloor, conditionFloor, firstArming, arming, results },
+      raw: { taken, logged, thrown, throwing, floor, contextFloor, conditionFloor, firstArming, arming, results },
     };
   } finally {
     await Promise.all(Object.values(servers).map((server) => server.stop()));

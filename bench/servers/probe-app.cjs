@@ -3,6 +3,7 @@
 // `listening <port>`.
 //   GET /orders/:id  -> JSON with `stoppedMs`: the main thread's time across the probed line,
 //                       measured around it (a probe's pause stops the thread right there)
+//   GET /throw/:id   -> like /orders, the measured span being a throw caught in the handler
 //   GET /hold/:ms    -> answers after ms milliseconds (a knocked request that keeps a probe armed
 //                       on /orders's line without ever reaching it)
 //   GET /gap         -> with BENCH_GAP=1: the longest the event loop went without a turn (a 1 ms
@@ -27,6 +28,19 @@ app.get('/orders/:id', (req, res) => {
   const probed = total; // @probe bench
   const stoppedMs = performance.now() - before;
   res.json({ id: order.id, total: probed, stoppedMs });
+});
+// An on-throw probe's stop: its pause is at the throw, inside the measured span.
+app.get('/throw/:id', (req, res) => {
+  const order = { id: Number(req.params.id), items: [] };
+  const before = performance.now();
+  let caught = null;
+  try {
+    if (order.items.length === 0) throw new RangeError(`order ${order.id} has no items`);
+  } catch (error) {
+    caught = error.message;
+  }
+  const stoppedMs = performance.now() - before;
+  res.json({ id: order.id, caught, stoppedMs });
 });
 app.get('/gap', (req, res) => {
   res.json({ longestGapMs });

@@ -40,12 +40,15 @@ const SNAPSHOT = `(async () => {
     .map((button) => button.getAttribute('aria-label'));
   let url = null;
   let pauseId = null;
+  let line = null;
   if (selected) try {
     const SDK = await import('/devtools/core/sdk/sdk.js');
     const model = SDK.TargetManager.TargetManager.instance().models(SDK.DebuggerModel.DebuggerModel)[0];
     const details = model?.debuggerPausedDetails();
     if (details) {
       url = details.callFrames[0]?.script?.sourceURL ?? null;
+      const modelLine = details.callFrames[0]?.location?.()?.lineNumber;
+      line = typeof modelLine === 'number' ? modelLine + 1 : null;
       globalThis.__epdbPauseIds ??= new WeakMap();
       if (!globalThis.__epdbPauseIds.has(details)) globalThis.__epdbPauseIds.set(details, (globalThis.__epdbPauseCount = (globalThis.__epdbPauseCount ?? 0) + 1));
       pauseId = globalThis.__epdbPauseIds.get(details);
@@ -65,6 +68,7 @@ const SNAPSHOT = `(async () => {
     canStep: enabled.some((label) => label.startsWith('Step over next function call')),
     url,
     pauseId,
+    line,
   };
 })()`;
 
@@ -81,6 +85,7 @@ const SNAPSHOT = `(async () => {
  * @property {boolean} canStep
  * @property {string | null} url
  * @property {number | null} pauseId
+ * @property {number | null} line the top frame's 1-based line as DevTools' debugger model has it
  */
 
 /**
@@ -131,8 +136,11 @@ export async function openDevTools(chromium, webSocketDebuggerUrl, { width = 140
      * @param {{ after?: number | null, timeoutMs?: number }} [options]
      */
     waitForPause({ after = null, timeoutMs = 20_000 } = {}) {
+      // The model learns of a pause before the panel shows it: wait until the Call Stack's
+      // location is the model's top frame (a loaded machine showed the step's old line).
       return waitFor((v) => v.paused && v.pauseId !== null && v.pauseId !== after && v.executionLine !== ''
-        && v.openFiles.length > 0 && v.canResume && v.canStep, after === null ? 'a pause' : `a pause after pause ${after}`, timeoutMs);
+        && v.openFiles.length > 0 && v.canResume && v.canStep && (v.line === null || v.location.endsWith(`:${v.line}`)),
+      after === null ? 'a pause' : `a pause after pause ${after}`, timeoutMs);
     },
     /** Waits until the Call Stack says it is not paused. @param {number} [timeoutMs] */
     waitForResumed(timeoutMs = 20_000) {
