@@ -176,3 +176,13 @@ test('epdb connect without an address goes to EPDB_HOST:EPDB_PORT\'s defaults, 1
   await connect.stderr.waitForLine(/^epdb: the bridge on 127\.0\.0\.1:9000 is up$/, { timeoutMs: WAIT_MS });
   assert.ok(bridge.seen.length >= 1, 'it asked the bridge on 9000');
 });
+
+test('epdb connect without --port forwards on 127.0.0.1:9229, the port node inspect and DevTools try first', async (t) => {
+  if (await portIsOpen(9229)) return t.skip('port 9229 is in use here');
+  const bridgePort = await freePortBelowEphemeralRange();
+  const connect = startConnect(t, [String(bridgePort)], { EPDB_BACKEND: 'base64' });
+  await connect.stdout.waitForLine(/^epdb connect: forwarding 127\.0\.0\.1:9229 to the debug bridge/, { timeoutMs: WAIT_MS });
+  assert.equal(await portIsOpen(9229), true);
+  connect.process.kill('SIGINT');
+  assert.deepEqual(await within(connect.exited, WAIT_MS, 'connect to exit on SIGINT'), { code: 0, signal: null });
+});

@@ -228,3 +228,16 @@ test('EPDB_EXEMPT_METHODS=GET,OPTIONS: neither method is checked', { concurrency
     assert.deepEqual(app.stderr.matching(/^epdb: (knock accepted|waiting for a debugger)/), []);
   })));
 });
+
+test('EPDB_EXEMPT_METHODS set but empty: no method is exempt, OPTIONS knocks included', async (t) => {
+  const app = await startApp(t, {
+    app: KINDS[0].app,
+    env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(await freePortBelowEphemeralRange()), EPDB_WAIT_TIMEOUT: '1', EPDB_EXEMPT_METHODS: '' },
+  });
+  const from = app.stderr.lines.length;
+  // Held until EPDB_WAIT_TIMEOUT (no debugger comes), then served: it was looked at and accepted.
+  const knocked = await send(KINDS[0].protocol, app.port, { method: 'OPTIONS', headers: { 'X-EPDB': VALID_KNOCK } });
+  assert.equal(knocked.status, 204);
+  await app.stderr.waitForLine(/^epdb: knock accepted \(Base64\) OPTIONS \//, { from, timeoutMs: 10_000 });
+  await app.stderr.waitForLine(/^epdb: no debugger after 1 s; going on$/, { from, timeoutMs: 10_000 });
+});
