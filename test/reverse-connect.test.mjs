@@ -204,6 +204,16 @@ test('wss://: the listener\'s certificate is verified; trusted through NODE_EXTR
   await dbg.close();
 });
 
+test('wss://: a trusted certificate for another name is refused (the name is checked, not only the CA)', async (t) => {
+  const cert = await makeSelfSignedCert(t, { names: 'DNS:debug.example.invalid' });
+  const listen = await startListen(t, { args: ['--cert', cert.certPath, '--key', cert.keyPath] });
+  const replica = await startApp(t, { app: REPLICA_APP, env: { ...JWT_ENV, NODE_EXTRA_CA_CERTS: cert.certPath } });
+  const knock = { 'X-EPDB': await knockWith(JWT_ENV, listen.connect) };
+  assert.equal((await get(replica.port, '/hello?wrong-name', knock, { timeoutMs: 10_000 })).status, 200);
+  await replica.stderr.waitForLine(/^epdb: refused the TLS certificate of epdb listen at 127\.0\.0\.1:\d+: [^;]+ \(ERR_TLS_CERT_ALTNAME_INVALID\); give its CA in NODE_EXTRA_CA_CERTS if you trust it; the request goes on undebugged$/, { timeoutMs: 10_000 });
+  assert.deepEqual(await listedTargets(listen.localPort), []);
+});
+
 test('Ctrl-C on epdb listen: every process it holds resumes, and it exits 0', async (t) => {
   const listen = await startListen(t);
   const replica = await startApp(t, { app: REPLICA_APP, env: { ...JWT_ENV, EPDB_WAIT_TIMEOUT: '60' } });

@@ -17,9 +17,11 @@ import { runToCompletion } from './child.mjs';
  * Makes a self-signed certificate with `openssl req -x509` (a P-256 key: fast to make) in a
  * fresh temp dir. The dir is removed by `t.after` when `t` is given, else call `remove()`.
  * @param {{ after: (fn: () => any) => void }} [t]
+ * @param {{ names?: string }} [options] `names`: its subjectAltName (default: this machine's
+ *   loopback, `IP:127.0.0.1,DNS:localhost`)
  * @returns {Promise<TestCertificate>}
  */
-export async function makeSelfSignedCert(t) {
+export async function makeSelfSignedCert(t, { names = 'IP:127.0.0.1,DNS:localhost' } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'epdb-test-cert-'));
   const remove = () => rm(dir, { recursive: true, force: true });
   t?.after(remove);
@@ -27,8 +29,8 @@ export async function makeSelfSignedCert(t) {
   const keyPath = join(dir, 'key.pem');
   await runToCompletion('openssl', [
     'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=epdb-test',
+    '-addext', `subjectAltName=${names}`,
   ], { cwd: dir });
   const [cert, key] = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]);
   return { certPath, keyPath, cert, key, remove };
