@@ -123,7 +123,8 @@ test('a bridge bound to an address other machines may reach says so once it list
 });
 
 test('a debugger stays attached after its knock expires (SECURITY.md): the bridge refuses the old knock, the session goes on', async (t) => {
-  const env = { EPDB_BACKEND: 'jwt', EPDB_KEY: 'e'.repeat(64), EPDB_MAX_AGE: '2' };
+  // Long enough to knock and attach on a loaded machine (2 s was not, once), short enough to wait out.
+  const env = { EPDB_BACKEND: 'jwt', EPDB_KEY: 'e'.repeat(64), EPDB_MAX_AGE: '6' };
   const backend = createBackend(readConfig(env));
   const knockNow = async () => `JWT ${await backend.encode({ epdb: {} })}`;
   const bridgePort = await freePortBelowEphemeralRange();
@@ -135,7 +136,7 @@ test('a debugger stays attached after its knock expires (SECURITY.md): the bridg
   const client = await attachAndResume(t, bridgePort, knock);
   assert.deepEqual(await within(first, WAIT_MS, 'the first request'), { status: 200, body: 'first /first' });
 
-  // No event says a token expired: ask the bridge until it refuses the knock (EPDB_MAX_AGE=2 s).
+  // No event says a token expired: ask the bridge until it refuses the knock (EPDB_MAX_AGE=6 s).
   await within((async () => {
     while ((await rawGet(bridgePort, '/json/version', [['Host', '127.0.0.1'], ['X-EPDB', knock]])).status !== 401) {
       await new Promise((resolve) => setTimeout(resolve, 200));

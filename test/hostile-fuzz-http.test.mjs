@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { freePortBelowEphemeralRange as freePort, runPythonJson, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange as freePort, portIsOpen, runPythonJson, startApp } from './helpers/index.mjs';
 import { referenceVerdict } from './fixtures/hostile/reference.mjs';
 import {
   anyString, fernetAttack, fuzzRuns, jwtAttack, MAX_AGE_SECONDS, mutationOf, schemeAndJunk,
@@ -67,15 +67,6 @@ function get(port, agent, headers = {}, path = '/hello') {
   });
 }
 
-/** Resolves true when something accepts TCP connections on `port`, false on ECONNREFUSED. */
-function portIsOpen(port) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(5000, () => { socket.destroy(); reject(new Error(`connect to ${port} hung`)); });
-    socket.on('connect', () => { socket.destroy(); resolve(true); });
-    socket.on('error', (error) => (error.code === 'ECONNREFUSED' ? resolve(false) : reject(error)));
-  });
-}
 
 /** Runs `work` on every item with at most `limit` at a time. */
 async function eachLimited(items, limit, work) {

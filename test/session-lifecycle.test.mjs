@@ -6,20 +6,12 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { base64Knock, freePortBelowEphemeralRange, REPO_ROOT, startApp } from './helpers/index.mjs';
+import { base64Knock, freePortBelowEphemeralRange, portIsOpen, REPO_ROOT, startApp } from './helpers/index.mjs';
 import { attachDebugger, get, within } from './fixtures/session/debugger.mjs';
 
 const ONE_SHOT_APP = fileURLToPath(new URL('./fixtures/session/one-shot-app.cjs', import.meta.url));
 const KNOCK = { 'X-EPDB': base64Knock() };
 
-/** Resolves true when something accepts connections on the port, false when refused. */
-function isListening(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * A knocked `'request'` as the instrumentation hands it to the gate (KnockedRequest in
@@ -36,7 +28,7 @@ function knockedRequest(path, proceed) {
 test('the app exits on its own after a knocked request timed out: an idle bridge holds nothing', async (t) => {
   const bridgePort = await freePortBelowEphemeralRange();
   const app = await startApp(t, { app: ONE_SHOT_APP, env: { EPDB_BACKEND: 'base64', EPDB_PORT: String(bridgePort), EPDB_WAIT_TIMEOUT: '0.3' } });
-  assert.equal(await isListening(bridgePort), false, 'the bridge listens before any knock');
+  assert.equal(await portIsOpen(bridgePort), false, 'the bridge listens before any knock');
   assert.deepEqual(await get(app.port, '/hello?once', KNOCK), { status: 200, body: 'once /hello?once' });
   assert.deepEqual(await within(app.exited, 10_000, 'the app to exit'), { code: 0, signal: null });
 });
@@ -80,12 +72,12 @@ test('close() lets a held request go on undebugged and frees the bridge port', a
   const request = (path) => knockedRequest(path, () => { proceeded++; });
   gate.handler(request('/held'));
   await logged(new RegExp(`^epdb: waiting for a debugger on 127\\.0\\.0\\.1:${port} \\(pid \\d+\\)\\n$`));
-  assert.equal(await isListening(port), true);
+  assert.equal(await portIsOpen(port), true);
   assert.equal(proceeded, 0);
 
   await gate.close();
   assert.equal(proceeded, 1);
-  assert.equal(await isListening(port), false);
+  assert.equal(await portIsOpen(port), false);
   gate.handler(request('/after-close'));
   assert.equal(proceeded, 2, 'a knock after close() goes on at once');
 });
@@ -127,12 +119,12 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
   await started[0].terminate();
   await logged(/^epdb: debug bridge stopped \(exit code \d+\); held requests go on undebugged\n$/);
   assert.equal(proceeded, 1);
-  assert.equal(await isListening(port), false);
+  assert.equal(await portIsOpen(port), false);
 
   gate.handler(request('/second'));
   await logged(/^epdb: waiting for a debugger on /, 2);
   assert.equal(started.length, 2);
-  assert.equal(await isListening(port), true);
+  assert.equal(await portIsOpen(port), true);
   assert.equal(proceeded, 1);
 });
 

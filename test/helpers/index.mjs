@@ -52,7 +52,7 @@ export { REPO_ROOT, FIXTURE_APPS_DIR, fixtureApp, SYSTEM_PYTHON } from './paths.
 export { spawnChild, cleanEnv, runToCompletion } from './child.mjs';
 export { LineLog } from './lines.mjs';
 export { startApp, preloadArgs, PRELOADS } from './app.mjs';
-export { freePort, freePortBelowEphemeralRange } from './ports.mjs';
+export { canListen, freePort, freePortBelowEphemeralRange, portIsOpen } from './ports.mjs';
 export { makeSelfSignedCert } from './tls.mjs';
 export { get, rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
 export { allStarted, within } from './within.mjs';

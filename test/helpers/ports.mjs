@@ -99,12 +99,29 @@ export async function freePortBelowEphemeralRange() {
   return freePort();
 }
 
-/** @param {number} port */
-function canListen(port) {
+/**
+ * Whether nothing listens on `127.0.0.1:port`: a bind there succeeds (and is closed at once).
+ * @param {number} port @returns {Promise<boolean>}
+ */
+export function canListen(port) {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Whether something accepts TCP connections on `127.0.0.1:port` (false on ECONNREFUSED); any
+ * other error, or no answer within 5 s, rejects.
+ * @param {number} port @returns {Promise<boolean>}
+ */
+export function portIsOpen(port) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    socket.setTimeout(5000, () => { socket.destroy(); reject(new Error(`a connection to ${port} hung`)); });
+    socket.on('connect', () => { socket.destroy(); resolve(true); });
+    socket.on('error', (error) => (error.code === 'ECONNREFUSED' ? resolve(false) : reject(error)));
   });
 }
