@@ -4,30 +4,14 @@
 // gets no knock; without `follow` only A is debugged. Every wait has a timeout; every child is
 // stopped by t.after.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { test } from 'node:test';
 import { startApp, within } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { runCli } from './fixtures/cli/cli.mjs';
 import { JWT_ENV, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
+import { startRecorder } from './fixtures/follow/recorder.mjs';
 
 const SERVICE = new URL('./fixtures/follow/service.mjs', import.meta.url).pathname;
-
-/**
- * A plain server (no epdb) that answers `recorder` and keeps the headers of every request.
- * @param {{ after: (fn: () => any) => void }} t
- */
-export async function startRecorder(t) {
-  /** @type {{ path: string, headers: Record<string, any>, rawHeaders: string[] }[]} */
-  const seen = [];
-  const server = http.createServer((req, res) => {
-    seen.push({ path: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders });
-    res.end('recorder');
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
-  return { port: /** @type {import('node:net').AddressInfo} */ (server.address()).port, seen };
-}
 
 /**
  * Starts A (checkout) -> B (billing, over node:http) -> C (inventory, over fetch); A also calls
@@ -102,7 +86,7 @@ test('one knock with --follow --connect pauses A, B and C in turn through one ep
   assert.equal(recorder.seen.length, 1);
   assert.equal(recorder.seen[0].path, '/audit/42');
   assert.equal(recorder.seen[0].headers['x-epdb'], undefined);
-  await a.stderr.waitForLine(/^epdb: GET \/orders\/42 \[hop 1: checkout\]: GET to 127\.0\.0\.1:\d+ gets no knock \(not in EPDB_FOLLOW\)$/, { timeoutMs: 5_000 });
+  await a.stderr.waitForLine(/^epdb: GET \/orders\/42 \[hop 1: checkout\]: GET \/audit\/42 to 127\.0\.0\.1:\d+ gets no knock \(not in EPDB_FOLLOW\)$/, { timeoutMs: 5_000 });
   // Each later hop said where it came from.
   await b.stderr.waitForLine(/^epdb: knock accepted \(JWT\) GET \/bill\/42 \(followed: GET \/bill\/42 \[hop 2: checkout → billing\], from GET \/orders\/42 on checkout\)$/, { timeoutMs: 5_000 });
   await c.stderr.waitForLine(/^epdb: knock accepted \(JWT\) GET \/stock\/42 \(followed: GET \/stock\/42 \[hop 3: billing → inventory\], from GET \/orders\/42 on checkout\)$/, { timeoutMs: 5_000 });

@@ -37,6 +37,8 @@ export class Follower {
   private readonly nonces = new NonceLedger();
   /** Anyone can make the app send requests: lines about them are rate-limited. */
   private readonly lines = new RateLimitedLog(10, 60_000, log, Date.now, 'lines about followed requests');
+  /** A proxy copying headers strips on every knocked request: saying so once in a while is enough. */
+  private readonly strips = new RateLimitedLog(1, 600_000, log, Date.now, 'knock headers taken off outgoing requests');
 
   constructor(private readonly settings: FollowSettings) {}
 
@@ -66,7 +68,7 @@ export class Follower {
    * saying why) when it must go without one.
    */
   hopKnockFor(followed: FollowedRequest, target: OutgoingTarget): string | undefined {
-    const where = `${printable(target.method, 20)} to ${printable(target.host, 100)}:${target.port}`;
+    const where = `${printable(target.method, 20)} ${printable(target.path.split('?', 1)[0] ?? '/', 100)} to ${printable(target.host, 100)}:${target.port}`;
     if (!this.settings.hosts.allows(target.host, target.port)) {
       this.lines.log(`${followed.title}: ${where} gets no knock (not in EPDB_FOLLOW)`);
       return undefined;
@@ -81,7 +83,7 @@ export class Follower {
     try {
       const payload = backend.encodeNow?.({ epdb: options }, HOP_KNOCK_TTL_SECONDS);
       if (payload === undefined) return undefined;
-      this.lines.log(`${followed.title}: ${printable(bind, 200)} ${where} carries the knock for hop ${followed.place.hop + 1}`);
+      this.lines.log(`${followed.title}: ${where} carries the knock for hop ${followed.place.hop + 1}`);
       return `${backend.scheme} ${payload}`;
     } catch (error) {
       this.lines.log(`${followed.title}: could not make the knock for ${where} (${error instanceof Error ? error.message : String(error)})`);
@@ -91,7 +93,7 @@ export class Follower {
 
   /** One line saying an incoming knock header was taken off a request the app sent. */
   stripped(where: string): void {
-    this.lines.log(`took an X-EPDB header off ${where} the app sent (a knock is never passed on as it came)`);
+    this.strips.log(`took an X-EPDB header off ${where} the app sent (a knock is never passed on as it came)`);
   }
 }
 

@@ -56,5 +56,5 @@ function strip(request: UndiciRequest, follower: Follower): void {
       return '';
     });
   }
-  if (removed > 0) follower.stripped(`${printable(String(request.method ?? '?'), 20)} to ${printable(String(request.origin ?? '?'), 100)}`);
+  if (removed > 0) follower.stripped(`${printable(String(request.method ?? '?'), 20)} ${printable(String(request.path ?? '/').split('?', 1)[0] ?? '/', 100)} to ${printable(String(request.origin ?? '?'), 100)}`);
 }

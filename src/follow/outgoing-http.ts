@@ -73,7 +73,7 @@ export class HttpClientHooks {
     const { url, options, rest } = split;
     const headers = options?.['headers'];
     const hadKnock = hasKnockHeader(headers);
-    if (hadKnock) this.follower.stripped(`a request to ${printable(String(options?.['hostname'] ?? options?.['host'] ?? url?.hostname ?? '?'), 100)}`);
+    if (hadKnock) this.follower.stripped(`a request to ${printable(String(options?.['hostname'] ?? options?.['host'] ?? url?.hostname ?? 'localhost'), 100)}`);
     const target = followed === undefined ? undefined : targetOf(url, options, protocol);
     const knock = followed === undefined || target === undefined ? undefined : this.follower.hopKnockFor(followed, target);
     if (!hadKnock && knock === undefined) return original.apply(self, args);
