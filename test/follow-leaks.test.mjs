@@ -173,3 +173,15 @@ test('EPDB_FOLLOW: host, host:port and *.domain match where the request goes, ca
   assert.equal(ledger.record('c', 10, 5), 'full', 'live nonces are never forgotten to make room');
   assert.equal(ledger.record('c', 30, 11), 'fresh', 'expired ones are');
 });
+
+test('epdb knock --follow makes a followed knock; --help says what it does', async () => {
+  const options = await optionsOf(await knock(['--follow', '--connect', '127.0.0.1:9230']));
+  assert.deepEqual(options, { connect: '127.0.0.1:9230', follow: true });
+  const help = await runCli(['knock', '--help'], { env: JWT_ENV });
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: epdb knock \[--connect \[ws:\/\/\|wss:\/\/\]HOST:PORT\] \[--follow\]$/m);
+  assert.match(help.stdout, /With --follow \(fernet, jwt\), the request is followed downstream/);
+  const misuse = await runCli(['knock', '--follow=yes'], { env: JWT_ENV });
+  assert.equal(misuse.code, 2);
+  assert.match(misuse.stderr, /knock: --follow takes no value/);
+});
