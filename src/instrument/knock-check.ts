@@ -112,7 +112,7 @@ export class KnockCheck {
           proceed();
           return;
         }
-        this.acceptances.log(`knock accepted (${knock.scheme}) ${method} ${path}${followed === undefined ? '' : ` (followed: ${followed.title}, from ${followed.origin})`}`);
+        this.acceptances.log(`knock accepted (${knock.scheme}) ${method} ${path}${followed === undefined ? '' : ` (followed: ${followed.title}${followed.place.hop === 1 ? '' : `, from ${followed.origin}`})`}`);
         try {
           this.knockHandler()(this.followedOrNot(knocked, { knock, method, path, proceed }, followed));
         } catch (error) {
