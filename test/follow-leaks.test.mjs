@@ -185,3 +185,24 @@ test('epdb knock --follow makes a followed knock; --help says what it does', asy
   assert.equal(misuse.code, 2);
   assert.match(misuse.stderr, /knock: --follow takes no value/);
 });
+
+test('fernet: the hop knock is a Fernet token of the same key, and the next hop accepts it once', async (t) => {
+  const { FernetBackend } = await import('../dist/src/backends/fernet.js');
+  const key = 'TluiKbFqt0Pc3Rg7eHMfS7sWcJ7Y1SRCBXcStRL1Yh8=';
+  const env = { EPDB_BACKEND: 'fernet', EPDB_KEY: key };
+  const recorder = await startRecorder(t);
+  const proxy = await startApp(t, { app: SERVICE, preload: 'none', env: { ...env, FIXTURE_API: '1', EPDB_SERVICE: 'checkout', EPDB_FOLLOW: `127.0.0.1:${recorder.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${recorder.port}/bill/42`, via: 'fetch' }]) } });
+  assert.equal((await get(proxy.port, '/orders/42', { 'X-EPDB': await knock(['--follow'], env) })).status, 200);
+  const hop = recorder.seen[0].headers['x-epdb'];
+  assert.match(hop, /^Fernet [A-Za-z0-9_-]+=*$/);
+  const options = /** @type {any} */ (new FernetBackend({ key, maxAgeSeconds: 60 }).decode(hop.slice('Fernet '.length))).epdb;
+  assert.equal(options.hop, 2);
+  assert.equal(options.bind, 'GET /bill/42');
+  // The next service (the same fixture, as billing) accepts it on the request it was made for, once.
+  const billing = await startApp(t, { app: SERVICE, preload: 'none', env: { ...env, FIXTURE_API: '1', EPDB_SERVICE: 'billing' } });
+  assert.equal((await get(billing.port, '/bill/42', { 'X-EPDB': hop })).body, 'billing');
+  await billing.stderr.waitForLine(/^epdb: knock accepted \(Fernet\) GET \/bill\/42 \(followed: GET \/bill\/42 \[hop 2: checkout → billing\], from GET \/orders\/42 on checkout\)$/, { timeoutMs: 5_000 });
+  assert.equal((await get(billing.port, '/bill/42', { 'X-EPDB': hop })).body, 'billing');
+  await billing.stderr.waitForLine(/^epdb: knock refused on GET \/bill\/42: the hop knock was used before \(a replay\)$/, { timeoutMs: 5_000 });
+});
