@@ -206,3 +206,18 @@ test('fernet: the hop knock is a Fernet token of the same key, and the next hop 
   assert.equal((await get(billing.port, '/bill/42', { 'X-EPDB': hop })).body, 'billing');
   await billing.stderr.waitForLine(/^epdb: knock refused on GET \/bill\/42: the hop knock was used before \(a replay\)$/, { timeoutMs: 5_000 });
 });
+
+test('gRPC (@grpc/grpc-js): a followed call carries the hop knock as x-epdb metadata; copied metadata never passes the knock on', async (t) => {
+  const GREETER = new URL('./fixtures/follow/greeter-server.cjs', import.meta.url).pathname;
+  const greeter = await startApp(t, { app: GREETER, preload: 'none', env: { ...JWT_ENV, EPDB_SERVICE: 'greeter' } });
+  const gateway = await startApp(t, { app: SERVICE, preload: 'none', env: {
+    ...JWT_ENV, FIXTURE_API: '1', EPDB_SERVICE: 'gateway', EPDB_FOLLOW: `127.0.0.1:${greeter.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `grpc://127.0.0.1:${greeter.port}`, via: 'grpc', copyHeaders: true }]),
+  } });
+  // Not followed: the knock copied into the metadata is taken off.
+  assert.equal((await get(gateway.port, '/plain', { 'X-EPDB': await knock([]) })).body, 'gateway<hello gateway; knock: none>');
+  assert.equal(greeter.stderr.matching(/^epdb: knock/).length, 0);
+  // Followed: one knock, epdb's, made for this call, which the greeter accepts as hop 2.
+  assert.equal((await get(gateway.port, '/orders/42', { 'X-EPDB': await knock(['--follow']) })).body, 'gateway<hello gateway; knock: 1>');
+  await greeter.stderr.waitForLine(/^epdb: knock accepted \(JWT\) POST \/epdbtest\.Greeter\/SayHello \(followed: POST \/epdbtest\.Greeter\/SayHello \[hop 2: gateway → greeter\], from GET \/orders\/42 on gateway\)$/, { timeoutMs: 5_000 });
+});

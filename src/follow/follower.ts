@@ -40,7 +40,28 @@ export class Follower {
   /** A proxy copying headers strips on every knocked request: saying so once in a while is enough. */
   private readonly strips = new RateLimitedLog(1, 600_000, log, Date.now, 'knock headers taken off outgoing requests');
 
+  /** What hooks client libraries loaded since (gRPC's): run when knocks come in. */
+  private readonly clientLookups: (() => void)[] = [];
+  /** When the lookups last ran for a knock header (ms): anyone can send those, so at most once a second. */
+  private lastLookup = -Infinity;
+
   constructor(private readonly settings: FollowSettings) {}
+
+  /** Registers `lookup`, which hooks client libraries that are loaded but not hooked yet. */
+  onLookForClients(lookup: () => void): void {
+    this.clientLookups.push(lookup);
+  }
+
+  /**
+   * A knock header came in (valid or not): the lookups run, at most once a second. A knock can
+   * only be copied onto an outgoing call after one came in, so clients need hooking no earlier.
+   */
+  knockHeaderArrived(): void {
+    const now = performance.now();
+    if (now - this.lastLookup < 1000) return;
+    this.lastLookup = now;
+    this.lookForClients();
+  }
 
   /**
    * The followed request for an accepted knock, counted as living until {@link ended}; undefined
@@ -54,6 +75,7 @@ export class Follower {
     if (knock.options['follow'] !== true) return undefined;
     const place = hopPlaceOf(knock.options, method, url, this.nonces, Date.now() / 1000);
     const followed = new FollowedRequest(knock.options, place, summary, this.settings.service);
+    this.lookForClients();
     this.context.add();
     return followed;
   }
@@ -89,6 +111,21 @@ export class Follower {
       this.lines.log(`${followed.title}: could not make the knock for ${where} (${error instanceof Error ? error.message : String(error)})`);
       return undefined;
     }
+  }
+
+  private lookForClients(): void {
+    for (const lookup of this.clientLookups) {
+      try {
+        lookup();
+      } catch (error) {
+        this.hookFailed('a client library', error);
+      }
+    }
+  }
+
+  /** One line saying a client library's hook failed (the request went on as the app made it). */
+  hookFailed(library: string, error: unknown): void {
+    this.lines.log(`could not follow a request through ${library} (${error instanceof Error ? error.message : String(error)})`);
   }
 
   /** One line saying an incoming knock header was taken off a request the app sent. */

@@ -5,6 +5,7 @@ import { appScript } from '../process-identity.js';
 import { Follower, type FollowSettings } from './follower.js';
 import { HttpClientHooks } from './outgoing-http.js';
 import { hookFetch } from './outgoing-fetch.js';
+import { GrpcClientHooks } from './outgoing-grpc.js';
 
 /** The outgoing side of epdb, while it is on: hop knocks for followed requests, and no knock ever passed on. */
 export interface Following {
@@ -16,8 +17,8 @@ export interface Following {
 }
 
 /**
- * Hooks every outgoing request of the process: node:http's and node:https's `request`/`get` and
- * `fetch`. ES modules that imported `request` by name see the wrapped one too
+ * Hooks every outgoing request of the process: node:http's and node:https's `request`/`get`,
+ * `fetch`, and `@grpc/grpc-js` calls (once knocks come in). ES modules that imported `request` by name see the wrapped one too
  * (`syncBuiltinESMExports`, as OpenTelemetry does).
  */
 export function startFollowing(settings: FollowSettings): Following {
@@ -26,6 +27,8 @@ export function startFollowing(settings: FollowSettings): Following {
   hooks.hookHttp(require('node:http') as typeof Http);
   syncBuiltinESMExports();
   const unhookFetch = hookFetch(follower);
+  const grpc = new GrpcClientHooks(follower);
+  follower.onLookForClients(() => grpc.hookLoadedCopies());
   let httpsHooked = false;
   return {
     follower,
@@ -37,6 +40,7 @@ export function startFollowing(settings: FollowSettings): Following {
     },
     stop() {
       unhookFetch();
+      grpc.unhook();
       hooks.unhook();
       syncBuiltinESMExports();
     },

@@ -72,6 +72,7 @@ export class KnockCheck {
   }
 
   private onKnockHeader(header: string | typeof DUPLICATE_KNOCK, event: EntryEventName, server: unknown, args: unknown[], emit: () => boolean): boolean {
+    this.follower.knockHeaderArrived();
     let entry: EntryEvent | undefined;
     try {
       entry = entryEventOf(event, server, args);
