@@ -121,6 +121,11 @@ test('a hop knock is refused replayed, on another request, beyond 8 hops, expire
   await refusedOn('/echo', hopKnock({ nonce: undefined }), 'a hop knock needs a "nonce"');
   await refusedOn('/echo', hopKnock({ follow: undefined }), '"hop" without "follow"');
 
+  // What a hop knock names never breaks a log line.
+  from = service.stderr.lines.length;
+  assert.equal((await get(service.port, '/echo', { 'X-EPDB': hopKnock({ origin: 'GET /x\nepdb: forged', from: 'a\rb' }) })).status, 200);
+  await service.stderr.waitForLine(/^epdb: knock accepted \(JWT\) GET \/echo \(followed: GET \/echo \[hop 2: a\?b → proxy\], from GET \/x\?epdb: forged\)$/, { timeoutMs: 5_000, from });
+
   // At hop 8 the request is still followed, but its own requests get no knock for a ninth.
   const before = recorder.seen.length;
   from = service.stderr.lines.length;

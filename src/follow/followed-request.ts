@@ -1,4 +1,3 @@
-import { printable } from '../loggable.js';
 import type { HopPlace } from './hop.js';
 
 /**
@@ -29,7 +28,7 @@ export class FollowedRequest {
 
   /** `GET /orders/42 on checkout`: the chain's first request, which every hop names. */
   get origin(): string {
-    return this.place.origin ?? `${this.summary} on ${this.service}`;
+    return this.place.origin === undefined ? `${this.summary} on ${this.service}` : oneLine(this.place.origin);
   }
 
   /**
@@ -37,7 +36,7 @@ export class FollowedRequest {
    * it (`GET /orders/42 [hop 1: checkout]` for the first).
    */
   get title(): string {
-    const from = this.place.from === undefined ? '' : `${printable(this.place.from, 60)} → `;
+    const from = this.place.from === undefined ? '' : `${oneLine(this.place.from).slice(0, 60)} → `;
     return `${this.summary} [hop ${this.place.hop}: ${from}${this.service}]`;
   }
 
@@ -52,4 +51,13 @@ export class FollowedRequest {
     this.current = 'over';
     return true;
   }
+}
+
+/**
+ * A label from a hop knock, for log lines and titles: the knock is authenticated, but what it
+ * names came from another service, so nothing in it may break a line (printable ASCII and the
+ * hop's arrow only).
+ */
+function oneLine(text: string): string {
+  return text.replace(/[^\x20-\x7e\u2192]/g, '?');
 }
