@@ -1,6 +1,6 @@
-// Follow one request across services, end to end: three services under epdb (A -> B over
-// node:http, B -> C over fetch), jwt, one `epdb knock --follow --connect` on A pauses A, B and C
-// in turn through one `epdb listen`, titled with their hops; a fourth host outside EPDB_FOLLOW
+// Follow one request across services, end to end: services under epdb (A -> B over node:http,
+// B -> C over fetch, C -> D a gRPC server over @grpc/grpc-js), jwt, one `epdb knock --follow
+// --connect` on A pauses A, B, C and D in turn through one `epdb listen`, titled with their hops; a fourth host outside EPDB_FOLLOW
 // gets no knock; without `follow` only A is debugged. Every wait has a timeout; every child is
 // stopped by t.after.
 import assert from 'node:assert/strict';
@@ -14,13 +14,18 @@ import { startRecorder } from './fixtures/follow/recorder.mjs';
 const SERVICE = new URL('./fixtures/follow/service.mjs', import.meta.url).pathname;
 
 /**
- * Starts A (checkout) -> B (billing, over node:http) -> C (inventory, over fetch); A also calls
- * `recorder` over fetch, which is not in A's EPDB_FOLLOW.
+ * Starts A (checkout) -> B (billing, over node:http) -> C (inventory, over fetch) -> D (greeter,
+ * a gRPC server, over @grpc/grpc-js); A also calls `recorder` over fetch, which is not in A's
+ * EPDB_FOLLOW.
  * @param {{ after: (fn: () => any) => void }} t @param {number} recorderPort
  */
 async function startChain(t, recorderPort) {
   const env = { ...JWT_ENV, EPDB_WAIT_TIMEOUT: '60' };
-  const c = await startApp(t, { app: SERVICE, env: { ...env, EPDB_SERVICE: 'inventory' } });
+  const d = await startApp(t, { app: 'grpc.cjs', env: { ...env, EPDB_SERVICE: 'greeter' } });
+  const c = await startApp(t, { app: SERVICE, env: {
+    ...env, EPDB_SERVICE: 'inventory', EPDB_FOLLOW: `127.0.0.1:${d.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `grpc://127.0.0.1:${d.port}`, via: 'grpc' }]),
+  } });
   const b = await startApp(t, { app: SERVICE, env: {
     ...env, EPDB_SERVICE: 'billing', EPDB_FOLLOW: `127.0.0.1:${c.port}`,
     FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${c.port}/stock/42?n=1`, via: 'fetch' }]),
@@ -32,7 +37,7 @@ async function startChain(t, recorderPort) {
       { url: `http://127.0.0.1:${recorderPort}/audit/42`, via: 'fetch' },
     ]),
   } });
-  return { a, b, c };
+  return { a, b, c, d };
 }
 
 /** An X-EPDB value made by the real `epdb knock` with `args`. @param {string[]} args */
@@ -59,10 +64,10 @@ async function targetTitled(localPort, pattern) {
   throw new Error(`no target titled ${pattern}: ${JSON.stringify(titles)}`);
 }
 
-test('one knock with --follow --connect pauses A, B and C in turn through one epdb listen, titled with their hops', async (t) => {
+test('one knock with --follow --connect pauses A, B, C and D in turn through one epdb listen, titled with their hops', async (t) => {
   const recorder = await startRecorder(t);
   const listen = await startListen(t);
-  const { a, b, c } = await startChain(t, recorder.port);
+  const { a, b, c, d } = await startChain(t, recorder.port);
   const response = get(a.port, '/orders/42?x=1', { 'X-EPDB': await knock(['--follow', '--connect', listen.connect]) }, { timeoutMs: 90_000 });
   response.catch(() => {});
 
@@ -70,18 +75,19 @@ test('one knock with --follow --connect pauses A, B and C in turn through one ep
     { pattern: /^GET \/orders\/42 \[hop 1: checkout\] on /, url: '/orders/42?x=1', app: a },
     { pattern: /^GET \/bill\/42 \[hop 2: checkout → billing\] on /, url: '/bill/42?n=1', app: b },
     { pattern: /^GET \/stock\/42 \[hop 3: billing → inventory\] on /, url: '/stock/42?n=1', app: c },
+    { pattern: /^POST \/epdbtest\.Greeter\/SayHello \[hop 4: inventory → greeter\] on /, expression: 'call.request.name', value: 'inventory', app: d },
   ];
   for (const hop of hops) {
     const target = await targetTitled(listen.localPort, hop.pattern);
     assert.match(target.title, new RegExp(`\\(pid ${hop.app.process.pid}\\)$`), 'the hop is the process it names');
     const dbg = await attachDebugger(listen.localPort, t, { target: target.id });
     const pause = await dbg.nextPause(20_000);
-    assert.equal(await dbg.evaluate(pause, 'req.url'), hop.url);
+    assert.equal(await dbg.evaluate(pause, hop.expression ?? 'req.url'), hop.value ?? hop.url);
     await dbg.client.Debugger.resume();
   }
   const { status, body } = await response;
   assert.equal(status, 200);
-  assert.equal(body, 'checkout<billing<inventory>,recorder>');
+  assert.equal(body, 'checkout<billing<inventory<hello from grpc: inventory>>,recorder>');
   // The fourth host, not in A's EPDB_FOLLOW, was called in the followed request but got no knock.
   assert.equal(recorder.seen.length, 1);
   assert.equal(recorder.seen[0].path, '/audit/42');
@@ -90,12 +96,13 @@ test('one knock with --follow --connect pauses A, B and C in turn through one ep
   // Each later hop said where it came from.
   await b.stderr.waitForLine(/^epdb: knock accepted \(JWT\) GET \/bill\/42 \(followed: GET \/bill\/42 \[hop 2: checkout → billing\], from GET \/orders\/42 on checkout\)$/, { timeoutMs: 5_000 });
   await c.stderr.waitForLine(/^epdb: knock accepted \(JWT\) GET \/stock\/42 \(followed: GET \/stock\/42 \[hop 3: billing → inventory\], from GET \/orders\/42 on checkout\)$/, { timeoutMs: 5_000 });
+  await d.stderr.waitForLine(/^epdb: knock accepted \(JWT\) POST \/epdbtest\.Greeter\/SayHello \(followed: .*\[hop 4: inventory → greeter\], from GET \/orders\/42 on checkout\)$/, { timeoutMs: 5_000 });
 });
 
-test('the same chain without --follow: only A is knocked and debugged; B and C see no knock', async (t) => {
+test('the same chain without --follow: only A is knocked and debugged; B, C and D see no knock', async (t) => {
   const recorder = await startRecorder(t);
   const listen = await startListen(t);
-  const { a, b, c } = await startChain(t, recorder.port);
+  const { a, b, c, d } = await startChain(t, recorder.port);
   const response = get(a.port, '/orders/42', { 'X-EPDB': await knock(['--connect', listen.connect]) }, { timeoutMs: 60_000 });
   response.catch(() => {});
   const target = await targetTitled(listen.localPort, /^GET \/orders\/42 on /);
@@ -104,8 +111,9 @@ test('the same chain without --follow: only A is knocked and debugged; B and C s
   await dbg.client.Debugger.resume();
   const { status, body } = await within(response, 60_000, 'the chain\'s answer');
   assert.equal(status, 200);
-  assert.equal(body, 'checkout<billing<inventory>,recorder>');
+  assert.equal(body, 'checkout<billing<inventory<hello from grpc: inventory>>,recorder>');
   assert.equal(listen.stderr.matching(/ connected from /).length, 1, 'one process dialled in');
+  assert.equal(d.stderr.matching(/knock/).length, 0, `D saw no knock: ${d.stderr.text()}`);
   assert.equal(b.stderr.matching(/knock/).length, 0, `B saw no knock: ${b.stderr.text()}`);
   assert.equal(c.stderr.matching(/knock/).length, 0, `C saw no knock: ${c.stderr.text()}`);
   assert.equal(recorder.seen[0].headers['x-epdb'], undefined);
