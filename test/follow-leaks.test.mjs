@@ -5,7 +5,7 @@
 // services run epdb in code with an onKnock that lets knocked requests go on at once (no debugger).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange, makeSelfSignedCert, startApp } from './helpers/index.mjs';
 import { get } from './fixtures/session/debugger.mjs';
 import { JWT_ENV } from './fixtures/reverse/listen.mjs';
 import { runCli } from './fixtures/cli/cli.mjs';
@@ -225,4 +225,28 @@ test('gRPC (@grpc/grpc-js): a followed call carries the hop knock as x-epdb meta
   // Followed: one knock, epdb's, made for this call, which the greeter accepts as hop 2.
   assert.equal((await get(gateway.port, '/orders/42', { 'X-EPDB': await knock(['--follow']) })).body, 'gateway<hello gateway; knock: 1>');
   await greeter.stderr.waitForLine(/^epdb: knock accepted \(JWT\) POST \/epdbtest\.Greeter\/SayHello \(followed: POST \/epdbtest\.Greeter\/SayHello \[hop 2: gateway → greeter\], from GET \/orders\/42 on gateway\)$/, { timeoutMs: 5_000 });
+});
+
+test('node:https and a by-name import of node:http\'s request are hooked too: stripped, or given the hop knock', async (t) => {
+  const cert = await makeSelfSignedCert(t);
+  const [plain, secure] = [await startRecorder(t), await startRecorder(t, cert)];
+  const calls = JSON.stringify([
+    { url: `http://127.0.0.1:${plain.port}/named`, via: 'named', copyHeaders: true },
+    { url: `https://127.0.0.1:${secure.port}/secure`, via: 'https', copyHeaders: true },
+  ]);
+  for (const preload of ['import', 'none']) {
+    // Under the preload (where the followed knock waits half a second for a debugger, then goes
+    // on undebugged, still followed), and with epdb started in code after the app imported its modules.
+    const api = preload === 'none' ? { FIXTURE_API: '1' } : { EPDB_WAIT_TIMEOUT: '0.5', EPDB_PORT: String(await freePortBelowEphemeralRange()) };
+    const proxy = await startApp(t, { app: SERVICE, preload, env: { ...JWT_ENV, ...api, EPDB_SERVICE: 'proxy', FIXTURE_CA: cert.certPath, FIXTURE_CALLS: calls, EPDB_FOLLOW: `127.0.0.1:${secure.port}` } });
+    const from = [plain.seen.length, secure.seen.length];
+    assert.equal((await get(proxy.port, '/plain', { 'X-EPDB': 'JWT not.a.token' })).body, 'proxy<recorder,recorder>');
+    assert.equal(plain.seen[from[0]].headers['x-epdb'], undefined, `${preload}: named request stripped`);
+    assert.equal(secure.seen[from[1]].headers['x-epdb'], undefined, `${preload}: https stripped`);
+    assert.equal((await get(proxy.port, '/followed', { 'X-EPDB': await knock(['--follow']) })).body, 'proxy<recorder,recorder>');
+    assert.equal(plain.seen[from[0] + 1].headers['x-epdb'], undefined, `${preload}: not in EPDB_FOLLOW`);
+    const options = await optionsOf(secure.seen[from[1] + 1].headers['x-epdb']);
+    assert.deepEqual([options.hop, options.bind], [2, 'GET /secure'], `${preload}: https carries the hop knock`);
+    await proxy.stop();
+  }
 });
