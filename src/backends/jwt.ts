@@ -1,4 +1,4 @@
-import { createHmac, type webcrypto } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import type { KnockError } from '../errors.js';
 import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
@@ -78,6 +78,8 @@ export class JWTBackend extends EPDBBackend {
     const now = Math.floor(Date.now() / 1000);
     const header = base64url({ alg: 'HS256', typ: 'JWT' });
     const payload = base64url({ ...value, iat: now, exp: now + ttlSeconds });
+    // node:crypto is loaded on the first hop knock, not with the preload (figure 6).
+    const { createHmac } = require('node:crypto') as typeof import('node:crypto');
     const signature = createHmac('sha256', this.secret).update(`${header}.${payload}`).digest('base64url');
     return `${header}.${payload}.${signature}`;
   }
