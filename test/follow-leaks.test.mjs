@@ -44,6 +44,7 @@ async function startProxy(t, recorderPort, env = {}) {
       { url: `http://127.0.0.1:${recorderPort}/echo`, via: 'http', copyHeaders: true },
       { url: `http://127.0.0.1:${recorderPort}/echo-get?q=1`, via: 'get', copyHeaders: true },
       { url: `http://127.0.0.1:${recorderPort}/echo-fetch`, via: 'fetch', copyHeaders: true },
+      { url: `http://127.0.0.1:${recorderPort}/echo-append`, via: 'append', copyHeaders: true },
     ]),
   } });
 }
@@ -60,9 +61,9 @@ test('a header-copying proxy never passes the incoming knock on: refused, plain 
     const from = recorder.seen.length;
     const { status, body } = await get(proxy.port, '/anything', { 'X-EPDB': value, 'X-Other': 'kept' });
     assert.equal(status, 200, what);
-    assert.equal(body, 'proxy<recorder,recorder,recorder>', what);
+    assert.equal(body, 'proxy<recorder,recorder,recorder,recorder>', what);
     const seen = recorder.seen.slice(from);
-    assert.deepEqual(seen.map((request) => request.path), ['/echo', '/echo-get?q=1', '/echo-fetch'], what);
+    assert.deepEqual(seen.map((request) => request.path), ['/echo', '/echo-get?q=1', '/echo-fetch', '/echo-append'], what);
     for (const request of seen) {
       assert.equal(request.headers['x-epdb'], undefined, `${what}: ${request.path} carried a knock`);
       assert.equal(request.headers['x-other'], 'kept', `${what}: the app's other headers go through`);
@@ -76,7 +77,7 @@ test('a followed proxy to a host in EPDB_FOLLOW sends a fresh hop knock, never t
   const proxy = await startProxy(t, recorder.port, { EPDB_FOLLOW: `127.0.0.1:${recorder.port}` });
   const incoming = await knock(['--follow', '--connect', '127.0.0.1:9']);
   assert.equal((await get(proxy.port, '/orders/42?x=1', { 'X-EPDB': incoming })).status, 200);
-  assert.equal(recorder.seen.length, 3);
+  assert.equal(recorder.seen.length, 4);
   const nonces = new Set();
   for (const request of recorder.seen) {
     const knocks = request.rawHeaders.filter((_, i) => i % 2 === 0 && request.rawHeaders[i].toLowerCase() === 'x-epdb');
@@ -95,7 +96,7 @@ test('a followed proxy to a host in EPDB_FOLLOW sends a fresh hop knock, never t
     assert.ok(claims.exp - claims.iat <= 60, 'a hop knock lives 60 s at most');
     assert.ok(options.expires - claims.iat <= 60);
   }
-  assert.equal(nonces.size, 3, 'each hop knock has its own nonce');
+  assert.equal(nonces.size, 4, 'each hop knock has its own nonce');
 });
 
 test('a hop knock is refused replayed, on another request, beyond 8 hops, expired, or without follow', async (t) => {

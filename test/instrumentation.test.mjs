@@ -46,7 +46,7 @@ test('onKnock receives each valid knock before the app, and proceed() hands it o
 
 test('disable() unwraps every prototype and lets a new instrumentation start', async (t) => {
   const before = http.Server.prototype.emit;
-  const client = { request: http.request, get: http.get, setHeader: http.ClientRequest.prototype.setHeader };
+  const client = { request: http.request, get: http.get, setHeader: http.ClientRequest.prototype.setHeader, appendHeader: http.ClientRequest.prototype.appendHeader };
   let knocks = 0;
   const epdb = instrument({ backend: new Base64Backend(), onKnock: (r) => { knocks++; r.proceed(); } });
   assert.notEqual(http.Server.prototype.emit, before);
@@ -54,8 +54,9 @@ test('disable() unwraps every prototype and lets a new instrumentation start', a
   await epdb.disable();
   await epdb.disable(); // idempotent
   assert.equal(http.Server.prototype.emit, before);
-  assert.deepEqual({ request: http.request, get: http.get, setHeader: http.ClientRequest.prototype.setHeader }, client);
+  assert.deepEqual({ request: http.request, get: http.get, setHeader: http.ClientRequest.prototype.setHeader, appendHeader: http.ClientRequest.prototype.appendHeader }, client);
   assert.equal(Object.hasOwn(http.ClientRequest.prototype, 'setHeader'), false, 'setHeader is inherited again, as before');
+  assert.equal(Object.hasOwn(http.ClientRequest.prototype, 'appendHeader'), false);
   assert.equal(isInstrumented(), false);
   const port = await serve(t, (req, res) => res.end('ok'));
   await get(port, { 'x-epdb': KNOCK });

@@ -24,16 +24,21 @@ export class HttpClientHooks {
 
   constructor(private readonly follower: Follower) {}
 
-  /** Wraps `setHeader` of every client request, and node:http's `request` and `get`. */
+  /** Wraps `setHeader` and `appendHeader` of every client request, and node:http's `request` and `get`. */
   hookHttp(http: ClientModule): void {
     const hooks = this;
-    this.unwraps.push(wrapMethod(ClientRequest.prototype as unknown as { setHeader: AnyFunction }, 'setHeader', (original) => function epdbSetHeader(this: unknown, name: unknown, value: unknown) {
-      if (!hooks.stopped && !hooks.addingOwnKnock && isKnockHeaderName(name)) {
-        hooks.follower.stripped(describe(this));
-        return this;
-      }
-      return original.call(this, name, value);
-    }));
+    const prototype = ClientRequest.prototype as unknown as Record<'setHeader' | 'appendHeader', AnyFunction | undefined>;
+    for (const name of ['setHeader', 'appendHeader'] as const) {
+      // appendHeader is Node 18.3+; both return the request, as the app expects.
+      if (typeof prototype[name] !== 'function') continue;
+      this.unwraps.push(wrapMethod(prototype as Record<string, AnyFunction>, name, (original) => function epdbSetHeader(this: unknown, header: unknown, value: unknown) {
+        if (!hooks.stopped && !hooks.addingOwnKnock && isKnockHeaderName(header)) {
+          hooks.follower.stripped(describe(this));
+          return this;
+        }
+        return original.call(this, header, value);
+      }));
+    }
     this.hookClient(http, 'http:');
   }
 
