@@ -34,8 +34,8 @@ function hopKnock(options) {
 }
 
 /**
- * A proxy under epdb (in code) that sends each request on to the recorder three times with the
- * incoming headers copied: http.request, http.get and fetch.
+ * A proxy under epdb (in code) that sends each request on to the recorder five times with the
+ * incoming headers copied: http.request, http.get, fetch, appendHeader and a raw header array.
  */
 async function startProxy(t, recorderPort, env = {}) {
   return startApp(t, { app: SERVICE, preload: 'none', env: {
@@ -45,11 +45,12 @@ async function startProxy(t, recorderPort, env = {}) {
       { url: `http://127.0.0.1:${recorderPort}/echo-get?q=1`, via: 'get', copyHeaders: true },
       { url: `http://127.0.0.1:${recorderPort}/echo-fetch`, via: 'fetch', copyHeaders: true },
       { url: `http://127.0.0.1:${recorderPort}/echo-append`, via: 'append', copyHeaders: true },
+      { url: `http://127.0.0.1:${recorderPort}/echo-raw`, via: 'raw', copyHeaders: true },
     ]),
   } });
 }
 
-test('a header-copying proxy never passes the incoming knock on: refused, plain or followed to a host outside EPDB_FOLLOW', async (t) => {
+test('a header-copying proxy (http.request with header objects, raw arrays or appendHeader, http.get, fetch) never passes the incoming knock on: refused, plain or followed to a host outside EPDB_FOLLOW', async (t) => {
   const recorder = await startRecorder(t);
   const proxy = await startProxy(t, recorder.port);
   const sent = [
@@ -61,9 +62,9 @@ test('a header-copying proxy never passes the incoming knock on: refused, plain 
     const from = recorder.seen.length;
     const { status, body } = await get(proxy.port, '/anything', { 'X-EPDB': value, 'X-Other': 'kept' });
     assert.equal(status, 200, what);
-    assert.equal(body, 'proxy<recorder,recorder,recorder,recorder>', what);
+    assert.equal(body, 'proxy<recorder,recorder,recorder,recorder,recorder>', what);
     const seen = recorder.seen.slice(from);
-    assert.deepEqual(seen.map((request) => request.path), ['/echo', '/echo-get?q=1', '/echo-fetch', '/echo-append'], what);
+    assert.deepEqual(seen.map((request) => request.path), ['/echo', '/echo-get?q=1', '/echo-fetch', '/echo-append', '/echo-raw'], what);
     for (const request of seen) {
       assert.equal(request.headers['x-epdb'], undefined, `${what}: ${request.path} carried a knock`);
       assert.equal(request.headers['x-other'], 'kept', `${what}: the app's other headers go through`);
@@ -77,7 +78,7 @@ test('a followed proxy to a host in EPDB_FOLLOW sends a fresh hop knock, never t
   const proxy = await startProxy(t, recorder.port, { EPDB_FOLLOW: `127.0.0.1:${recorder.port}` });
   const incoming = await knock(['--follow', '--connect', '127.0.0.1:9']);
   assert.equal((await get(proxy.port, '/orders/42?x=1', { 'X-EPDB': incoming })).status, 200);
-  assert.equal(recorder.seen.length, 4);
+  assert.equal(recorder.seen.length, 5);
   const nonces = new Set();
   for (const request of recorder.seen) {
     const knocks = request.rawHeaders.filter((_, i) => i % 2 === 0 && request.rawHeaders[i].toLowerCase() === 'x-epdb');
@@ -96,12 +97,16 @@ test('a followed proxy to a host in EPDB_FOLLOW sends a fresh hop knock, never t
     assert.ok(claims.exp - claims.iat <= 60, 'a hop knock lives 60 s at most');
     assert.ok(options.expires - claims.iat <= 60);
   }
-  assert.equal(nonces.size, 4, 'each hop knock has its own nonce');
+  assert.equal(nonces.size, 5, 'each hop knock has its own nonce');
 });
 
 test('a hop knock is refused replayed, on another request, beyond 8 hops, expired, or without follow', async (t) => {
   const recorder = await startRecorder(t);
-  const service = await startProxy(t, recorder.port, { EPDB_FOLLOW: `127.0.0.1:${recorder.port}` });
+  // One call a request: the lines about hops are rate-limited (10 a minute), and this test reads them.
+  const service = await startApp(t, { app: SERVICE, preload: 'none', env: {
+    ...JWT_ENV, FIXTURE_API: '1', EPDB_SERVICE: 'proxy', EPDB_FOLLOW: `127.0.0.1:${recorder.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${recorder.port}/echo`, via: 'http', copyHeaders: true }]),
+  } });
   const refusedOn = async (path, value, reason, method = 'GET') => {
     const from = service.stderr.lines.length;
     assert.equal((await get(service.port, path, { 'X-EPDB': value })).status, 200, 'served as if it had no header');

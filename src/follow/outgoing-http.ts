@@ -59,7 +59,8 @@ export class HttpClientHooks {
       // The path of every request the app sends: a counter and, for raw-header arrays only, a scan.
       if (hooks.stopped) return original.apply(this, arguments as unknown as unknown[]);
       const followed = hooks.follower.context.current();
-      if (followed === undefined && !hasRawKnockHeader(optionsOf(arguments))) return original.apply(this, arguments as unknown as unknown[]);
+      // The arguments are read one by one: handing `arguments` itself to a function would make V8 build it.
+      if (followed === undefined && !hasRawKnockHeader(arguments[0], arguments[1])) return original.apply(this, arguments as unknown as unknown[]);
       return hooks.send(original, this, Array.prototype.slice.call(arguments) as unknown[], protocol, followed);
     }));
     // `get` calls the module's own `request`, not the export: it is rebuilt on the wrapped one.
@@ -94,17 +95,14 @@ export class HttpClientHooks {
   }
 }
 
-/** The options object of `request(options[, cb])` or `request(url, options[, cb])`, if any. */
-function optionsOf(args: IArguments): Record<string, unknown> | undefined {
-  const first: unknown = args[0];
-  if (typeof first === 'object' && first !== null && !(first instanceof URL)) return first as Record<string, unknown>;
-  const second: unknown = args[1];
-  return typeof second === 'object' && second !== null ? second as Record<string, unknown> : undefined;
-}
-
-/** Whether `options.headers` is a raw `[name, value, ...]` array holding a knock (objects go through `setHeader`). */
-function hasRawKnockHeader(options: Record<string, unknown> | undefined): boolean {
-  const headers = options?.['headers'];
+/**
+ * Whether the options of `request(options[, cb])` or `request(url, options[, cb])` have raw
+ * `[name, value, ...]` headers holding a knock (header objects go through `setHeader`).
+ */
+function hasRawKnockHeader(first: unknown, second: unknown): boolean {
+  const options = typeof first === 'object' && first !== null && !(first instanceof URL) ? first : second;
+  if (typeof options !== 'object' || options === null) return false;
+  const headers = (options as { headers?: unknown }).headers;
   return Array.isArray(headers) && hasKnockHeader(headers);
 }
 
