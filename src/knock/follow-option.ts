@@ -1,5 +1,5 @@
 import type { EPDBBackend } from '../backends/backend.js';
-import { refusal } from '../knock/refusal.js';
+import { refusal } from './refusal.js';
 
 /**
  * Checks a knock's `"follow"` option (`{"epdb": {"follow": true}}`): it makes the process pass a
