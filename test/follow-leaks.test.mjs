@@ -5,7 +5,7 @@
 // services run epdb in code with an onKnock that lets knocked requests go on at once (no debugger).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freePortBelowEphemeralRange, makeSelfSignedCert, startApp } from './helpers/index.mjs';
+import { freePortBelowEphemeralRange, makeSelfSignedCert, startApp, within } from './helpers/index.mjs';
 import { get } from './fixtures/session/debugger.mjs';
 import { JWT_ENV } from './fixtures/reverse/listen.mjs';
 import { runCli } from './fixtures/cli/cli.mjs';
@@ -255,4 +255,21 @@ test('node:https and a by-name import of node:http\'s request are hooked too: st
     assert.deepEqual([options.hop, options.bind], [2, 'GET /secure'], `${preload}: https carries the hop knock`);
     await proxy.stop();
   }
+});
+
+test('a followed request that has answered is followed no more: what its context sends later gets no knock', async (t) => {
+  const recorder = await startRecorder(t);
+  const service = await startApp(t, { app: SERVICE, preload: 'none', env: {
+    ...JWT_ENV, FIXTURE_API: '1', EPDB_SERVICE: 'proxy', EPDB_FOLLOW: `127.0.0.1:${recorder.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${recorder.port}/during`, via: 'http' }]),
+    FIXTURE_LATE: `http://127.0.0.1:${recorder.port}/after`,
+  } });
+  assert.equal((await get(service.port, '/orders/42', { 'X-EPDB': await knock(['--follow']) })).body, 'proxy<recorder>');
+  await within(new Promise((resolve) => {
+    const check = () => (recorder.seen.some((request) => request.path === '/after') ? resolve() : setTimeout(check, 20));
+    check();
+  }), 10_000, 'the late call');
+  const [during, after] = ['/during', '/after'].map((path) => recorder.seen.find((request) => request.path === path));
+  assert.equal((await optionsOf(during.headers['x-epdb'])).hop, 2, 'followed while it ran');
+  assert.equal(after.headers['x-epdb'], undefined, 'not after it answered');
 });
