@@ -5,7 +5,7 @@
 // stopped by t.after.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startApp, within } from './helpers/index.mjs';
+import { cleanEnv, spawnChild, startApp, within } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { runCli } from './fixtures/cli/cli.mjs';
 import { JWT_ENV, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
@@ -126,4 +126,29 @@ test('epdb listen lists the processes of a followed request in hop order, before
   // Held in reverse order (a later hop may dial in first when an earlier one is slow to reach its listener).
   const order = listOrder([target('idle', null, null), target('hop3', 3, 1), target('hop2', 2, 2), target('plain', null, 3), target('hop1', 1, 4)]);
   assert.deepEqual(order.map((t) => t.id), ['plain', 'hop1', 'hop2', 'hop3', 'idle']);
+});
+
+test('node inspect on epdb listen takes the hops one after the other: each is the first target while it waits', async (t) => {
+  const listen = await startListen(t);
+  const env = { ...JWT_ENV, EPDB_WAIT_TIMEOUT: '60' };
+  const b = await startApp(t, { app: SERVICE, env: { ...env, EPDB_SERVICE: 'billing' } });
+  const a = await startApp(t, { app: SERVICE, env: {
+    ...env, EPDB_SERVICE: 'checkout', EPDB_FOLLOW: `127.0.0.1:${b.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${b.port}/bill/42`, via: 'http' }]),
+  } });
+  const response = get(a.port, '/orders/42', { 'X-EPDB': await knock(['--follow', '--connect', listen.connect]) }, { timeoutMs: 60_000 });
+  response.catch(() => {});
+  for (const [pattern, url] of [[/\[hop 1: checkout\]/, '/orders/42'], [/\[hop 2: checkout → billing\]/, '/bill/42']]) {
+    await targetTitled(listen.localPort, pattern);
+    const inspect = spawnChild(process.execPath, ['inspect', `127.0.0.1:${listen.localPort}`], { env: cleanEnv(), stdin: 'pipe', t });
+    // node inspect has no ignore list: it breaks in in the service's own handler.
+    await inspect.stdout.waitForLine(/break in \S*test\/fixtures\/follow\/service\.mjs:\d+$/, { timeoutMs: 20_000 });
+    inspect.stdin.write('exec req.url\n');
+    await inspect.stdout.waitForLine(new RegExp(`'${url.replace(/\//g, '\\/')}'`), { timeoutMs: 5_000 });
+    inspect.stdin.write('cont\n');
+    // Leaving closes this process's connection to the listener; its request goes on.
+    inspect.stdin.end('.exit\n');
+    await within(inspect.exited, 10_000, 'node inspect to exit');
+  }
+  assert.deepEqual(await response, { status: 200, body: 'checkout<billing>' });
 });
