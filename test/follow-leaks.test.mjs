@@ -1,8 +1,11 @@
 // Follow's leak cases, each refused: an app that copies incoming headers onto its outgoing
-// requests (node:http request and get, fetch) never passes the knock on, followed or not; a
-// followed request's next hop gets a fresh knock made for it alone; a hop knock replayed, used on
-// another path, past its hop limit or its 60 s, or under base64, is refused with a reason. The
-// services run epdb in code with an onKnock that lets knocked requests go on at once (no debugger).
+// requests (node:http request with header objects, raw arrays or appendHeader, http.get, a
+// by-name import of request, https, fetch, gRPC metadata) never passes the knock on, followed or
+// not; a followed request's next hop gets a fresh knock made for it alone (jwt and fernet), and
+// none once the request has answered; a hop knock replayed, used on another method or path, past
+// its hop limit or its 60 s, or under base64, is refused with a reason; a bad EPDB_FOLLOW leaves
+// the app unpatched. The services mostly run epdb in code with an onKnock that lets knocked
+// requests go on at once (no debugger).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePortBelowEphemeralRange, makeSelfSignedCert, startApp, within } from './helpers/index.mjs';
