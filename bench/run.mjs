@@ -24,6 +24,7 @@ import { walkLatency } from './figures/walk-latency.mjs';
 import { probes } from './figures/probes.mjs';
 import { startupMemory } from './figures/startup-memory.mjs';
 import { throughput } from './figures/throughput.mjs';
+import { outgoing } from './figures/outgoing.mjs';
 import { REPO_ROOT, runNodeTimed, benchEnv } from './lib/procs.mjs';
 
 const args = process.argv.slice(2);
@@ -48,6 +49,7 @@ const FIGURES = [
   [2, () => throughput(quick ? { rounds: 2, durationS: 1, connections: 10 } : { rounds: 9, durationS: 1.2, connections: 10 })],
   [7, () => cluster(quick ? { rounds: 2, durationS: 1, connections: 10, knocks: 4 } : { rounds: 7, durationS: 1.2, connections: 10, knocks: 12 })],
   [11, () => probes(quick ? { captures: 10, rounds: 2, durationS: 1, connections: 10 } : { captures: 60, rounds: 6, durationS: 1.5, connections: 10 })],
+  [12, () => outgoing(quick ? { rounds: 2, durationMs: 400, concurrency: 10 } : { rounds: 9, durationMs: 1000, concurrency: 10 })],
 ];
 
 /** What the first runs of this bench found, and what was changed because of it (kept by hand). */

@@ -3,6 +3,7 @@ import { ConfigError } from './errors.js';
 import { parseDialAddress, type DialAddress } from './reverse/address.js';
 import { clusterWorkerRange, formatPortRange, parsePortRange, type PortRange } from './port-range.js';
 import { isClusterWorker } from './process-identity.js';
+import { FollowHosts } from './follow/hosts.js';
 
 /** The backends that can be chosen with `EPDB_BACKEND`. */
 export type BackendName = 'base64' | 'fernet' | 'jwt';
@@ -34,6 +35,10 @@ export interface EpdbConfig {
   readonly maxPauseMs: number;
   /** `EPDB_REDACT`: extra names whose values probes replace by `[redacted]`. */
   readonly redact: readonly string[];
+  /** `EPDB_FOLLOW`: the hosts a followed knock may be passed on to; unset: nobody. */
+  readonly follow: FollowHosts;
+  /** `EPDB_SERVICE`: this service's name in a followed request's hops; absent: the app script's name. */
+  readonly service?: string;
 }
 
 /** `EPDB_STOP_AT`: `app` (the app's own first statement for the request) or `entry` (epdb's pause). */
@@ -74,7 +79,25 @@ export function readConfig(env: NodeJS.ProcessEnv, inClusterWorker: () => boolea
     stopAt: readStopAt(env['EPDB_STOP_AT']),
     maxPauseMs: readNumber(env, 'EPDB_MAX_PAUSE', 300, { min: 0 }) * 1000,
     redact: readRedactedNames(env['EPDB_REDACT']),
+    follow: readFollow(env['EPDB_FOLLOW']),
+    ...readService(env['EPDB_SERVICE']),
   };
+}
+
+function readFollow(value: string | undefined): FollowHosts {
+  const hosts = FollowHosts.parse(value);
+  if (typeof hosts === 'string') throw new ConfigError('EPDB_FOLLOW', hosts);
+  return hosts;
+}
+
+/** `EPDB_SERVICE`: a short printable name (it is shown in titles and log lines). */
+function readService(value: string | undefined): { service?: string } {
+  const service = (value ?? '').trim();
+  if (service === '') return {};
+  if (service.length > 60 || !/^[\x21-\x7e]+$/.test(service)) {
+    throw new ConfigError('EPDB_SERVICE', `"${service.slice(0, 60)}" is not a name (printable ASCII without spaces, at most 60 characters)`);
+  }
+  return { service };
 }
 
 /** `EPDB_CONNECT` as a `connect` field, or nothing when it is unset or empty. */

@@ -17,7 +17,9 @@ export type KnockErrorCode =
   | 'ERR_EPDB_KNOCK_BAD_SIGNATURE'
   | 'ERR_EPDB_KNOCK_EXPIRED'
   | 'ERR_EPDB_KNOCK_NOT_YET_VALID'
-  | 'ERR_EPDB_KNOCK_CONNECT';
+  | 'ERR_EPDB_KNOCK_CONNECT'
+  | 'ERR_EPDB_KNOCK_FOLLOW'
+  | 'ERR_EPDB_KNOCK_HOP';
 
 /**
  * A knock that must be ignored. Thrown by backends and by the knock parser; the message is

@@ -10,6 +10,7 @@ export { instrument, isInstrumented } from './instrument/index.js';
 export { instrumentFromEnvironment } from './install.js';
 export type { InstrumentOptions, Instrumentation } from './options.js';
 export { readConfig } from './config.js';
+export { FollowHosts } from './follow/hosts.js';
 export type { BackendName, EpdbConfig, StopAt } from './config.js';
 export type { PortRange } from './port-range.js';
 export { EPDBBackend } from './backends/backend.js';

@@ -29,6 +29,8 @@ export function instrumentFromEnvironment(env: NodeJS.ProcessEnv): Instrumentati
       stopAt: config.stopAt,
       maxPauseMs: config.maxPauseMs,
       redact: config.redact,
+      follow: config.follow,
+      ...(config.service !== undefined ? { service: config.service } : {}),
     });
   } catch (error) {
     if (error instanceof ConfigError) log(`${error.message}; epdb is off`);

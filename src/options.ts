@@ -2,6 +2,7 @@ import type { EPDBBackend } from './backends/backend.js';
 import type { PortRange } from './port-range.js';
 import type { StopAt } from './config.js';
 import type { KnockHandler } from './types.js';
+import type { FollowHosts } from './follow/hosts.js';
 
 /** How to instrument, for users who configure epdb in code instead of the environment. */
 export interface InstrumentOptions {
@@ -35,6 +36,13 @@ export interface InstrumentOptions {
   readonly maxPauseMs?: number;
   /** Extra names whose values snapshots and logpoints replace by `[redacted]` (`EPDB_REDACT`). */
   readonly redact?: Iterable<string>;
+  /**
+   * The hosts a followed knock (`{"epdb": {"follow": true}}`) may be passed on to, as
+   * `EPDB_FOLLOW` writes them (`host`, `host:port`, `*.domain`, comma-separated). Default: nobody.
+   */
+  readonly follow?: string | FollowHosts;
+  /** This service's name in a followed request's hops (`EPDB_SERVICE`). Default: the app script's file name. */
+  readonly service?: string;
   /**
    * What to do with each valid knock instead of holding it for a debugger (the debug gate).
    * It must call `proceed()` exactly once.

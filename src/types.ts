@@ -35,6 +35,11 @@ interface KnockedEntry {
   readonly method: string;
   readonly path: string;
   /**
+   * How debuggers and the log name it when not `method path`: a followed request's hop
+   * (`GET /bill/42 [hop 2: checkout → billing]`).
+   */
+  readonly title?: string;
+  /**
    * What "the client left" means for this entry point: it emits `'close'` then (the response,
    * the upgrade's socket, the HTTP/2 stream).
    */

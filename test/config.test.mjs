@@ -32,12 +32,16 @@ test('every variable is read', () => {
     EPDB_BACKEND: 'JWT', EPDB_KEY: JWT_SECRET, EPDB_PORT: '9123', EPDB_HOST: '0.0.0.0',
     EPDB_EXEMPT_METHODS: ' options, head ,', EPDB_WAIT_TIMEOUT: '0', EPDB_MAX_AGE: '60',
     EPDB_MAX_HELD: '3', EPDB_STOP_AT: ' Entry ', EPDB_MAX_PAUSE: '0', EPDB_REDACT: 'ssn',
+    EPDB_FOLLOW: 'billing:8080, *.svc.local', EPDB_SERVICE: ' checkout ',
   });
-  assert.deepEqual({ ...config, exemptMethods: [...config.exemptMethods] }, {
+  const { follow, ...rest } = config;
+  assert.deepEqual({ ...rest, exemptMethods: [...config.exemptMethods] }, {
     backend: 'jwt', key: JWT_SECRET, host: '0.0.0.0', port: { first: 9123, last: 9123 },
     exemptMethods: ['OPTIONS', 'HEAD'], waitTimeoutMs: 0, maxAgeSeconds: 60,
-    maxHeld: 3, stopAt: 'entry', maxPauseMs: 0, redact: ['ssn'],
+    maxHeld: 3, stopAt: 'entry', maxPauseMs: 0, redact: ['ssn'], service: 'checkout',
   });
+  assert.deepEqual([follow.allows('billing', 8080), follow.allows('billing', 80), follow.allows('a.svc.local', 1)], [true, false, true]);
+  assert.equal(readConfig({ EPDB_BACKEND: 'base64' }).follow.empty, true, 'EPDB_FOLLOW unset: follow to nobody');
   assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_MAX_PAUSE: '2.5' }).maxPauseMs, 2500);
   assert.equal(readConfig({ EPDB_BACKEND: 'fernet', EPDB_KEY: FERNET_KEY }).key, FERNET_KEY);
   assert.equal(readConfig({ EPDB_BACKEND: 'base64', EPDB_WAIT_TIMEOUT: '0.5' }).waitTimeoutMs, 500);
@@ -65,6 +69,10 @@ const BAD = [
   ['max held fractional', { EPDB_BACKEND: 'base64', EPDB_MAX_HELD: '2.5' }, 'EPDB_MAX_HELD', /^EPDB_MAX_HELD: "2.5"/],
   ['stop at elsewhere', { EPDB_BACKEND: 'base64', EPDB_STOP_AT: 'handler' }, 'EPDB_STOP_AT', /^EPDB_STOP_AT: "handler" is neither app nor entry$/],
   ['negative max pause', { EPDB_BACKEND: 'base64', EPDB_MAX_PAUSE: '-5' }, 'EPDB_MAX_PAUSE', /^EPDB_MAX_PAUSE: "-5" is not a number at least 0$/],
+  ['follow to everyone', { EPDB_BACKEND: 'jwt', EPDB_KEY: JWT_SECRET, EPDB_FOLLOW: 'billing, *' }, 'EPDB_FOLLOW', /^EPDB_FOLLOW: "\*": a bare \* would pass knocks to every host/],
+  ['follow to a URL', { EPDB_BACKEND: 'jwt', EPDB_KEY: JWT_SECRET, EPDB_FOLLOW: 'https://billing' }, 'EPDB_FOLLOW', /^EPDB_FOLLOW: "https:\/\/billing" is not host, host:port or \*\.domain$/],
+  ['follow to a top-level domain', { EPDB_BACKEND: 'jwt', EPDB_KEY: JWT_SECRET, EPDB_FOLLOW: '*.com' }, 'EPDB_FOLLOW', /^EPDB_FOLLOW: "\*\.com": \*\. needs a domain of at least two labels/],
+  ['service with a space', { EPDB_BACKEND: 'base64', EPDB_SERVICE: 'check out' }, 'EPDB_SERVICE', /^EPDB_SERVICE: "check out" is not a name/],
 ];
 
 for (const [name, env, variable, message] of BAD) {

@@ -1,10 +1,13 @@
 // The programmatic API, in-process: instrument() with a handler of its own and a backend of
-// its own, disable(), 100-continue requests, and the app's exceptions.
+// its own, disable(), 100-continue requests, and the app's exceptions. This process is under
+// epdb while a test runs, and epdb takes X-EPDB off every request a process under it sends
+// (a knock is never passed on): the knocks here go over raw sockets.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { Base64Backend, EPDBBackend, KnockError, instrument, isInstrumented } from 'epdb';
+import { parseRawResponse, rawRequest } from './helpers/http.mjs';
 
 const KNOCK = `Base64 ${Buffer.from('{"epdb": {"note": "hi"}}').toString('base64')}`;
 
@@ -18,14 +21,9 @@ async function serve(t, handler, setup = () => {}) {
   return server.address().port;
 }
 
-function get(port, headers = {}, path = '/x') {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, headers, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk) => { body += chunk; }).on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out'))).on('error', reject);
-  });
+async function get(port, headers = {}, path = '/x') {
+  const { status, body } = parseRawResponse(await rawRequest({ port, path, headers, timeoutMs: 5000 }));
+  return { status, body };
 }
 
 test('onKnock receives each valid knock before the app, and proceed() hands it on', async (t) => {
@@ -48,12 +46,17 @@ test('onKnock receives each valid knock before the app, and proceed() hands it o
 
 test('disable() unwraps every prototype and lets a new instrumentation start', async (t) => {
   const before = http.Server.prototype.emit;
+  const client = { request: http.request, get: http.get, setHeader: http.ClientRequest.prototype.setHeader, appendHeader: http.ClientRequest.prototype.appendHeader };
   let knocks = 0;
   const epdb = instrument({ backend: new Base64Backend(), onKnock: (r) => { knocks++; r.proceed(); } });
   assert.notEqual(http.Server.prototype.emit, before);
+  assert.notEqual(http.request, client.request, 'outgoing requests are hooked too');
   await epdb.disable();
   await epdb.disable(); // idempotent
   assert.equal(http.Server.prototype.emit, before);
+  assert.deepEqual({ request: http.request, get: http.get, setHeader: http.ClientRequest.prototype.setHeader, appendHeader: http.ClientRequest.prototype.appendHeader }, client);
+  assert.equal(Object.hasOwn(http.ClientRequest.prototype, 'setHeader'), false, 'setHeader is inherited again, as before');
+  assert.equal(Object.hasOwn(http.ClientRequest.prototype, 'appendHeader'), false);
   assert.equal(isInstrumented(), false);
   const port = await serve(t, (req, res) => res.end('ok'));
   await get(port, { 'x-epdb': KNOCK });
@@ -93,13 +96,11 @@ test('Expect: 100-continue requests are checked when the app listens for checkCo
     res.writeContinue();
     req.resume().on('end', () => res.end('continued'));
   }));
-  const body = await new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', headers: { expect: '100-continue', 'x-epdb': KNOCK }, timeout: 5000 });
-    req.on('continue', () => req.end('data'));
-    req.on('response', (res) => { let text = ''; res.on('data', (c) => { text += c; }).on('end', () => resolve(text)); });
-    req.on('timeout', () => req.destroy(new Error('timed out'))).on('error', reject);
-  });
-  assert.equal(body, 'continued');
+  const response = await rawRequest({ port, method: 'POST', path: '/upload', headers: { Expect: '100-continue', 'x-epdb': KNOCK }, body: 'data', timeoutMs: 5000 });
+  // The interim 100 Continue, then the app's answer.
+  const text = response.toString('latin1');
+  assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\n/);
+  assert.equal(parseRawResponse(Buffer.from(text.slice(text.indexOf('\r\n\r\n') + 4), 'latin1')).body, 'continued');
   assert.deepEqual(accepted, ['/upload']);
 });
 

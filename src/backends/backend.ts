@@ -45,6 +45,13 @@ export abstract class EPDBBackend {
   /** Makes a payload that {@link decode} accepts, carrying `value`; used by `epdb knock`. */
   abstract encode(value: Record<string, unknown>): string | Promise<string>;
   /**
+   * Makes, synchronously, a payload that {@link decode} accepts, carrying `value` and valid for
+   * at most `ttlSeconds` where the scheme can say so (a JWT's `exp`). Following a request
+   * downstream needs it: a hop's knock is made while the app's `http.request` call runs, and
+   * its headers cannot wait for a promise. A backend without it cannot follow.
+   */
+  encodeNow?(value: Record<string, unknown>, ttlSeconds: number): string;
+  /**
    * The secret a reverse connection's two ends prove they hold (`epdb listen`): both derive
    * their handshake key from these bytes. A backend without it cannot dial out with proof, so
    * its knocks' `connect` is refused.

@@ -1,4 +1,4 @@
-import { createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
 import { EPDBBackend, type BackendRecipe } from './backend.js';
@@ -63,6 +63,23 @@ export class FernetBackend extends EPDBBackend {
   encode(value: Record<string, unknown>): string {
     const fernet = fernetLibrary();
     return new fernet.Token({ secret: new fernet.Secret(this.options.key), ttl: 0 }).encode(JSON.stringify(value));
+  }
+
+  /**
+   * A Fernet token made now with node:crypto (synchronous, unlike nothing else here: npm fernet
+   * is synchronous too, but pulls crypto-js into the app). A Fernet token has no expiry of its
+   * own: `ttlSeconds` is enforced by whoever reads the payload (a hop knock carries `expires`).
+   */
+  override encodeNow(value: Record<string, unknown>, _ttlSeconds: number): string {
+    const header = Buffer.alloc(9);
+    header[0] = VERSION;
+    header.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000)), 1);
+    const iv = randomBytes(16);
+    const cipher = createCipheriv('aes-128-cbc', this.encryptionKey, iv);
+    const body = Buffer.concat([header, iv, cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    const mac = createHmac('sha256', this.signingKey).update(body).digest();
+    // Url-safe and padded, as Python's cryptography writes tokens.
+    return Buffer.concat([body, mac]).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   }
 
   /** The whole 32-byte key (signing and encryption halves); the handshake key is an HKDF of it. */

@@ -7,10 +7,14 @@ export interface ParsedArgs {
   readonly help: boolean;
 }
 
-/** One option a subcommand takes; every option takes a value (`--port 9229` or `--port=9229`). */
+/**
+ * One option a subcommand takes: it takes a value (`--port 9229` or `--port=9229`), unless it is
+ * a `flag` (`--follow`), which takes none and reads as `"true"`.
+ */
 export interface OptionSpec {
   readonly name: string;
   readonly short?: string;
+  readonly flag?: boolean;
 }
 
 /**
@@ -38,6 +42,11 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[],
     const [flag, inlineValue] = splitInlineValue(arg);
     const spec = specs.find((s) => `--${s.name}` === flag || (s.short !== undefined && `-${s.short}` === flag));
     if (spec === undefined) throw new UsageError(`${command}: unknown option ${flag}`);
+    if (spec.flag === true) {
+      if (inlineValue !== undefined) throw new UsageError(`${command}: ${flag} takes no value`);
+      options.set(spec.name, 'true');
+      continue;
+    }
     const value = inlineValue ?? argv[++i];
     if (value === undefined) throw new UsageError(`${command}: ${flag} needs a value`);
     options.set(spec.name, value);

@@ -8,7 +8,7 @@ import { parseDialAddress } from '../reverse/address.js';
 export const knockCommand: Command = {
   name: 'knock',
   summary: 'print a fresh X-EPDB header value for the configured backend',
-  help: `Usage: epdb knock [--connect [ws://|wss://]HOST:PORT]
+  help: `Usage: epdb knock [--connect [ws://|wss://]HOST:PORT] [--follow]
 
 Prints the value of an X-EPDB header that the app accepts, made now for the backend
 in EPDB_BACKEND with EPDB_KEY:
@@ -20,14 +20,22 @@ in EPDB_BACKEND with EPDB_KEY:
 With --connect (fernet, jwt), the knock asks the process that gets it to dial the
 epdb listen at HOST:PORT instead of opening a bridge port (see epdb listen --help).
 
+With --follow (fernet, jwt), the request is followed downstream: the requests its
+process sends while handling it (node:http/https, fetch) to hosts in that process's
+EPDB_FOLLOW carry a fresh knock for the next hop (valid 60 s, for that one request, up to
+8 hops), and every process of the chain under epdb with the same key does what the first
+does: with --connect, each dials the same epdb listen, which lists them in hop order
+("GET /bill/42 [hop 2: checkout → billing]").
+
 Example:
   curl -H "X-EPDB: $(npx epdb knock)" http://127.0.0.1:3000/some/path
   curl -H "X-EPDB: $(npx epdb knock --connect 10.0.0.5:9230)" https://app.example/orders/42
+  curl -H "X-EPDB: $(npx epdb knock --follow --connect 10.0.0.5:9230)" https://app.example/orders/42
 
 Environment: EPDB_BACKEND, EPDB_KEY, EPDB_MAX_AGE (the same values as the app's).
 `,
   async run(argv, io) {
-    const args = parseArgs(argv, [{ name: 'connect' }], 'knock');
+    const args = parseArgs(argv, [{ name: 'connect' }, { name: 'follow', flag: true }], 'knock');
     if (args.help) {
       io.stdout.write(this.help);
       return 0;
@@ -42,7 +50,12 @@ Environment: EPDB_BACKEND, EPDB_KEY, EPDB_MAX_AGE (the same values as the app's)
         throw new CommandError(`knock --connect: a ${backend.scheme} knock proves nothing, so the app refuses its "connect"; use fernet or jwt, or run the app with EPDB_CONNECT`);
       }
     }
-    io.stdout.write(`${await freshKnock(backend, connect === undefined ? {} : { connect })}\n`);
+    const follow = args.options.has('follow');
+    if (follow && !backend.authenticates) {
+      throw new CommandError(`knock --follow: a ${backend.scheme} knock proves nothing, so the app refuses to follow it; use fernet or jwt`);
+    }
+    const options = { ...(connect === undefined ? {} : { connect }), ...(follow ? { follow: true } : {}) };
+    io.stdout.write(`${await freshKnock(backend, options)}\n`);
     return 0;
   },
 };

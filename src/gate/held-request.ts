@@ -57,9 +57,9 @@ export class HeldRequest {
     return this.current;
   }
 
-  /** `GET /orders/42`: safe to log. */
+  /** `GET /orders/42` (with its hop when followed): safe to log. */
   get summary(): string {
-    return `${this.request.method} ${this.request.path}`;
+    return this.request.title ?? `${this.request.method} ${this.request.path}`;
   }
 
   /** Whether it counts against `EPDB_MAX_HELD`: it waits, is queued, or is being armed. */

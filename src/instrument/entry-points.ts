@@ -16,6 +16,8 @@ export interface AcceptedFields {
   readonly knock: AcceptedKnock;
   readonly method: string;
   readonly path: string;
+  /** How debuggers and the log name it, when not `method path` (a followed request's hop). */
+  readonly title?: string;
   proceed(): void;
 }
 

@@ -6,9 +6,11 @@ import { loggableMethod, loggablePath } from '../loggable.js';
 import type { InstrumentOptions } from '../options.js';
 import type { PortRange } from '../port-range.js';
 import { parseDialAddress, type DialAddress } from '../reverse/address.js';
-import type { AnyRequest, DebugGate, KnockHandler, SessionSettings } from '../types.js';
-import { entryEventOf, type EntryEvent, type EntryEventName } from './entry-points.js';
+import type { AnyRequest, DebugGate, KnockedRequest, KnockHandler, SessionSettings } from '../types.js';
+import { entryEventOf, type AcceptedFields, type EntryEvent, type EntryEventName } from './entry-points.js';
 import type { Emit } from './wrap-emit.js';
+import type { Follower } from '../follow/follower.js';
+import type { FollowedRequest } from '../follow/followed-request.js';
 
 /** The per-request behaviour behind the wrapped `emit`, apart from the wrapping itself. */
 export class KnockCheck {
@@ -24,7 +26,7 @@ export class KnockCheck {
   /** Set by `disable()`: a wrapper that cannot be unwrapped (another wrap is on top) passes through. */
   private stopped = false;
 
-  constructor(private readonly options: InstrumentOptions) {
+  constructor(private readonly options: InstrumentOptions, private readonly follower: Follower) {
     this.backend = options.backend;
     this.exemptMethods = new Set([...(options.exemptMethods ?? ['OPTIONS'])].map((method) => method.toUpperCase()));
     this.connect = options.connect === undefined ? undefined : dialAddressOption(options.connect);
@@ -70,6 +72,7 @@ export class KnockCheck {
   }
 
   private onKnockHeader(header: string | typeof DUPLICATE_KNOCK, event: EntryEventName, server: unknown, args: unknown[], emit: () => boolean): boolean {
+    this.follower.knockHeaderArrived();
     let entry: EntryEvent | undefined;
     try {
       entry = entryEventOf(event, server, args);
@@ -102,9 +105,17 @@ export class KnockCheck {
           proceed();
           return;
         }
-        this.acceptances.log(`knock accepted (${knock.scheme}) ${method} ${path}`);
+        let followed: FollowedRequest | undefined;
         try {
-          this.knockHandler()(knocked.knocked({ knock, method, path, proceed }));
+          followed = this.follower.accept(knock, knocked.method, knocked.url, `${method} ${path}`);
+        } catch (error) {
+          this.refusals.log(`knock refused on ${method} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+          proceed();
+          return;
+        }
+        this.acceptances.log(`knock accepted (${knock.scheme}) ${method} ${path}${followed === undefined ? '' : ` (followed: ${followed.title}${followed.place.hop === 1 ? '' : `, from ${followed.origin}`})`}`);
+        try {
+          this.knockHandler()(this.followedOrNot(knocked, { knock, method, path, proceed }, followed));
         } catch (error) {
           // Thrown from inside proceed() by the app's own handler: let it surface as it would have.
           if (emitted) throw error;
@@ -118,6 +129,20 @@ export class KnockCheck {
       }),
     );
     return true;
+  }
+
+  /**
+   * The knocked request as the gate and probes get it; a followed one is handed to the app in
+   * its follow context (so its outgoing requests are its hops), titled with its hop, and ends
+   * its follow when its exchange ends.
+   */
+  private followedOrNot(entry: EntryEvent, fields: AcceptedFields, followed: FollowedRequest | undefined): KnockedRequest {
+    if (followed === undefined) return entry.knocked(fields);
+    const { proceed } = fields;
+    const follower = this.follower;
+    const request = entry.knocked({ ...fields, title: followed.title, proceed: () => follower.context.run(followed, proceed) });
+    request.onEnd(() => follower.ended(followed));
+    return request;
   }
 
   /**

@@ -43,9 +43,11 @@ function builtinLoaded(name: string): boolean {
  * request (a server handed its sockets by hand is listened for by the one that accepts them);
  * that also covers ES `import`s, which no require hook sees.
  *
+ * `loaded` is told each module once its servers are wrapped (the https client is hooked then).
+ *
  * @returns what removes the hooks (they also remove themselves once every kind is wrapped).
  */
-export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void): () => void {
+export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void, loaded: (builtin: 'https' | 'http2') => void = () => {}): () => void {
   const pending = [...LATE_SERVER_KINDS];
   let unhook = (): void => {};
   const wrapLoadedKinds = (): void => {
@@ -54,6 +56,7 @@ export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void)
       if (!pending.includes(kind) || !builtinLoaded(kind.builtin)) continue;
       pending.splice(pending.indexOf(kind), 1);
       for (const prototype of kind.prototypes()) wrap(prototype);
+      loaded(kind.builtin);
     }
     if (pending.length === 0) unhook();
   };

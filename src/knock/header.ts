@@ -61,7 +61,7 @@ export function knockHeaderOfHeaders(headers: unknown): string | undefined | typ
 }
 
 /** `x-epdb` or `http-x-epdb` in any case; cheap rejection by length and first letter first. */
-function isKnockHeaderName(name: string): boolean {
+export function isKnockHeaderName(name: string): boolean {
   const length = name.length;
   if (length === 6) return (name.charCodeAt(0) | 0x20) === 0x78 /* x */ && name.toLowerCase() === 'x-epdb';
   if (length === 11) return (name.charCodeAt(0) | 0x20) === 0x68 /* h */ && name.toLowerCase() === 'http-x-epdb';

@@ -4,6 +4,7 @@ import { refusal } from './refusal.js';
 import type { AcceptedKnock } from '../types.js';
 import { parseKnock } from './parse.js';
 import { checkConnectOption } from './connect-option.js';
+import { checkFollowOption } from './follow-option.js';
 
 /** Every scheme epdb knows, so a knock for another one says "wrong", not "unknown". */
 const KNOWN_SCHEMES = new Map([['base64', 'Base64'], ['fernet', 'Fernet'], ['jwt', 'JWT']]);
@@ -25,6 +26,7 @@ export async function verifyKnock(value: string, backend: EPDBBackend): Promise<
   }
   const options = epdbOptionsOf(await backend.decode(payload));
   checkConnectOption(options, backend);
+  checkFollowOption(options, backend);
   return { scheme: backend.scheme, options };
 }
 

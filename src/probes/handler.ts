@@ -48,8 +48,10 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
   return (request, spec) => {
     const bridge = bridgeOf();
     const id = spec.id ?? randomBytes(4).toString('hex');
+    // A followed request's hop names itself in its result (`GET /bill/42 [hop 2: checkout → billing]`).
+    const summary = request.title ?? `${request.method} ${request.path}`;
     if (bridge === null) {
-      log(`${spec.kind} ${id} at ${spec.at} for ${request.method} ${request.path} not armed: the debug bridge is not available`);
+      log(`${spec.kind} ${id} at ${spec.at} for ${summary} not armed: the debug bridge is not available`);
       request.proceed();
       return;
     }
@@ -97,12 +99,12 @@ export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: r
       context.runInAsyncScope(() => runInRequestContext(contextId, request.proceed));
     };
     const armTimer = setTimeout(() => {
-      log(`${spec.kind} ${id}: the debug bridge did not arm it within ${ARM_TIMEOUT_MS / 1000} s; ${request.method} ${request.path} goes on`);
+      log(`${spec.kind} ${id}: the debug bridge did not arm it within ${ARM_TIMEOUT_MS / 1000} s; ${summary} goes on`);
       go('not armed in time');
     }, ARM_TIMEOUT_MS).unref();
     // Whatever the entry point: the response sent, the handshake answered, the stream closed.
     stopWatchingEnd = request.onEnd(end);
 
-    bridge.armProbe({ id, spec, request: `${request.method} ${request.path}`, knock, redact }, go);
+    bridge.armProbe({ id, spec, request: summary, knock, redact }, go);
   };
 }

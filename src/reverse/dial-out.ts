@@ -32,7 +32,7 @@ export function dialSettingsFor(request: KnockedRequest, dialOut: DialOutSetting
   const asked = request.knock.options['connect'];
   const parsed = typeof asked === 'string' ? parseDialAddress(asked) : null;
   const address = typeof parsed === 'object' && parsed !== null ? parsed : dialOut.connect;
-  return address === null ? null : dialSettingsTo(address, dialOut, `${request.method} ${request.path}`);
+  return address === null ? null : dialSettingsTo(address, dialOut, request.title ?? `${request.method} ${request.path}`);
 }
 
 /**

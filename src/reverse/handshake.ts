@@ -148,8 +148,11 @@ export function parseDebuggeeProcess(text: string): DebuggeeProcess | null {
   return { hostname: clip(hostname), pid, worker: worker as number | null, request: clip(request), script: clip(script), url: clip(url) };
 }
 
-/** Text from the other side, for titles and log lines: printable ASCII only, at most `max` characters. */
+/**
+ * Text from the other side, for titles and log lines: printable ASCII only (and the arrow of a
+ * followed request's hop, `checkout → billing`), at most `max` characters.
+ */
 export function clip(text: string, max = 200): string {
-  const printable = text.replace(/[^\x20-\x7e]/g, '?');
+  const printable = text.replace(/[^\x20-\x7e\u2192]/g, '?');
   return printable.length > max ? `${printable.slice(0, max)}...` : printable;
 }

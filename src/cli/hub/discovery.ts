@@ -19,10 +19,13 @@ export function listEntry(target: HubTarget, authority: string): Record<string, 
   };
 }
 
-/** The targets in the order debuggers see them: those holding a knocked request first (longest held first), then the rest as they came. */
+/**
+ * The targets in the order debuggers see them: those holding a knocked request first (in hop
+ * order for a followed request's processes, else the longest held first), then the rest as they came.
+ */
 export function listOrder(targets: Iterable<HubTarget>): HubTarget[] {
   const all = [...targets];
   const held = all.filter((target) => target.heldSince !== null)
-    .sort((a, b) => (a.heldSince as number) - (b.heldSince as number));
+    .sort((a, b) => ((a.hop ?? 0) - (b.hop ?? 0)) || ((a.heldSince as number) - (b.heldSince as number)));
   return [...held, ...all.filter((target) => target.heldSince === null)];
 }

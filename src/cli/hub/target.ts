@@ -27,6 +27,11 @@ export interface HubTarget {
    */
   readonly heldSince: number | null;
   /**
+   * The hop of the followed request it holds (1 for the knocked request, 2 for the one that sent
+   * on, ...), or `null`: targets holding one are listed in hop order.
+   */
+  readonly hop?: number | null;
+  /**
    * Opens a conversation with the target for one debugger.
    *
    * @throws {TargetRefusal} when the target turns the debugger away (the hub answers with its status).

@@ -57,6 +57,12 @@ export class DebuggeeTarget implements HubTarget {
     return this.held?.since ?? null;
   }
 
+  /** The hop of the followed request it holds, read from its title (`GET /bill/42 [hop 2: ...]`). */
+  get hop(): number | null {
+    const match = this.held === null ? null : /\[hop (\d+): /.exec(this.held.request);
+    return match === null ? null : Number(match[1]);
+  }
+
   /** The process's main script, as `node --inspect` shows it. */
   get url(): string {
     return this.process.url;

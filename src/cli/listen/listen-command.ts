@@ -30,6 +30,8 @@ request. Both ends prove they hold EPDB_KEY (fernet, jwt) before anything is rel
 
 Each connected process is a debugger target on 127.0.0.1:LOCAL (default ${DEFAULT_LOCAL_PORT}),
 titled with its held request, host name and pid, for node inspect, DevTools and VS Code.
+A request followed across services (epdb knock --follow --connect) brings every process of
+its chain here, listed in hop order: "GET /bill/42 [hop 2: checkout → billing] on ...".
 Ctrl-C stops listening; every process it holds resumes.
 
 Options:

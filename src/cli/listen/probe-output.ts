@@ -16,7 +16,8 @@ import type { DebuggeeTarget } from './debuggee-target.js';
  * ```
  */
 export function pushedProbeText(target: DebuggeeTarget, result: Readonly<Record<string, unknown>>): string {
-  const text = (value: unknown): string => (typeof value === 'string' ? value.replace(/[^\x20-\x7e]/g, '?') : '?');
+  // Printable ASCII, and the arrow of a followed request's hop.
+  const text = (value: unknown): string => (typeof value === 'string' ? value.replace(/[^\x20-\x7e\u2192]/g, '?') : '?');
   const where = `${text(result['request'])} on ${target.process.hostname} (${processLabel(target.process.pid, target.process.worker ?? undefined)})`;
   const what = `${text(result['kind'])} ${text(result['id'])}`;
   if (result['taken'] !== true) {

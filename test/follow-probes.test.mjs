@@ -1,0 +1,31 @@
+// Follow with a probe instead of a debugger: a logpoint knock with `follow` is passed on with its
+// probe, each hop takes it in its own process without holding the request, and every result,
+// pushed to the same `epdb listen` (EPDB_CONNECT), names its hop.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { startApp } from './helpers/index.mjs';
+import { get } from './helpers/http.mjs';
+import { lineOf, probeId } from './helpers/probes.mjs';
+import { JWT_ENV, startListen } from './fixtures/reverse/listen.mjs';
+
+const SERVICE = new URL('./fixtures/follow/service.mjs', import.meta.url).pathname;
+const LINE = lineOf(SERVICE, 'answer');
+const { JWTBackend } = await import('../dist/src/backends/jwt.js');
+const jwt = new JWTBackend({ secret: JWT_ENV.EPDB_KEY, maxAgeSeconds: 3600 });
+
+test('a followed logpoint is taken at every hop, and epdb listen prints each result with its hop', async (t) => {
+  const listen = await startListen(t);
+  const env = { ...JWT_ENV, EPDB_CONNECT: `ws://${listen.connect}` };
+  const b = await startApp(t, { app: SERVICE, env: { ...env, EPDB_SERVICE: 'billing' } });
+  const a = await startApp(t, { app: SERVICE, env: {
+    ...env, EPDB_SERVICE: 'checkout', EPDB_FOLLOW: `127.0.0.1:${b.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${b.port}/bill/42`, via: 'fetch' }]),
+  } });
+  const id = probeId();
+  const knock = `JWT ${await jwt.encode({ epdb: { follow: true, log: { at: `follow/service.mjs:${LINE}`, message: 'answers: {answers.length}', id } } })}`;
+  // Nobody attaches: the request is not held anywhere along the chain.
+  assert.equal((await get(a.port, '/orders/42', { 'X-EPDB': knock })).body, 'checkout<billing>');
+  const line = (hop, pid, count) => new RegExp(`^log ${id} at follow/service\\.mjs:${LINE} for ${hop} on \\S+ \\(pid ${pid}\\): answers: ${count}$`);
+  await listen.stdout.waitForLine(line('GET /bill/42 \\[hop 2: checkout → billing\\]', b.process.pid, 0), { timeoutMs: 15_000 });
+  await listen.stdout.waitForLine(line('GET /orders/42 \\[hop 1: checkout\\]', a.process.pid, 1), { timeoutMs: 15_000 });
+});
