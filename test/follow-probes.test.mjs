@@ -29,3 +29,28 @@ test('a followed logpoint is taken at every hop, and epdb listen prints each res
   await listen.stdout.waitForLine(line('GET /bill/42 \\[hop 2: checkout → billing\\]', b.process.pid, 0), { timeoutMs: 15_000 });
   await listen.stdout.waitForLine(line('GET /orders/42 \\[hop 1: checkout\\]', a.process.pid, 1), { timeoutMs: 15_000 });
 });
+
+test('--follow --on-throw: the hop that throws is captured where it threw, the others end without throwing', async (t) => {
+  const listen = await startListen(t);
+  const env = { ...JWT_ENV, EPDB_CONNECT: `ws://${listen.connect}` };
+  const c = await startApp(t, { app: SERVICE, env: { ...env, EPDB_SERVICE: 'inventory', FIXTURE_THROW: '1' } });
+  const b = await startApp(t, { app: SERVICE, env: {
+    ...env, EPDB_SERVICE: 'billing', EPDB_FOLLOW: `127.0.0.1:${c.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${c.port}/stock/tea`, via: 'http' }]),
+  } });
+  const a = await startApp(t, { app: SERVICE, env: {
+    ...env, EPDB_SERVICE: 'checkout', EPDB_FOLLOW: `127.0.0.1:${b.port}`,
+    FIXTURE_CALLS: JSON.stringify([{ url: `http://127.0.0.1:${b.port}/bill/42`, via: 'fetch' }]),
+  } });
+  const id = probeId();
+  const knock = `JWT ${await jwt.encode({ epdb: { follow: true, snapshot: { on: 'throw', expr: ['item'], id } } })}`;
+  assert.equal((await get(a.port, '/orders/42', { 'X-EPDB': knock })).body, 'checkout<billing<inventory<no-stock>>>');
+  const thrownAt = lineOf(SERVICE, 'stock-throw');
+  await listen.stdout.waitForLine(new RegExp(`^snapshot ${id} taken at throw for GET /stock/tea \\[hop 3: billing → inventory\\] on \\S+ \\(pid ${c.process.pid}\\)$`), { timeoutMs: 15_000 });
+  await listen.stdout.waitForLine(/^thrown: RangeError: tea is out of stock at inventory$/, { timeoutMs: 5_000 });
+  await listen.stdout.waitForLine(new RegExp(`^ {2}at checkStock \\(\\S+service\\.mjs:${thrownAt}:\\d+\\)$`), { timeoutMs: 5_000 });
+  await listen.stdout.waitForLine(/^ {2}item = "tea"$/, { timeoutMs: 5_000 });
+  for (const [hop, pid] of [['GET /bill/42 \\[hop 2: checkout → billing\\]', b.process.pid], ['GET /orders/42 \\[hop 1: checkout\\]', a.process.pid]]) {
+    await listen.stdout.waitForLine(new RegExp(`^snapshot ${id} at throw for ${hop} on \\S+ \\(pid ${pid}\\): not taken \\(not reached: the request ended without throwing\\)$`), { timeoutMs: 15_000 });
+  }
+});
