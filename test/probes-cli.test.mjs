@@ -127,3 +127,11 @@ for (const [name, env] of [['Fernet', FERNET_ENV], ['JWT', JWT_ENV]]) {
     }
   });
 }
+
+test('epdb snapshot where the preload reaches every node process (NODE_OPTIONS): the tool is not instrumented, its knock goes out', async (t) => {
+  const app = await startOrdersApp(t, JWT_ENV);
+  const taken = await runCli(['snapshot', app.url('/orders/6'), '--at', at('order')], { env: { ...app.cliEnv, NODE_OPTIONS: '--require epdb/register' } });
+  assert.equal(taken.code, 0, taken.stderr);
+  assert.doesNotMatch(taken.stderr, /took an X-EPDB header off/);
+  assert.match(taken.stdout, /^frame 0: /m);
+});

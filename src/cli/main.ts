@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { runningInstrumentation } from '../instrument/global-mark.js';
 import type { Command, CommandIO } from './command.js';
 import { connectCommand } from './connect/command.js';
 import { CommandError, UsageError } from './errors.js';
@@ -6,6 +7,11 @@ import { keygenCommand } from './keygen-command.js';
 import { knockCommand } from './knock-command.js';
 import { listenCommand } from './listen/listen-command.js';
 import { snapshotCommand } from './snapshot/command.js';
+
+// Where the preload reaches every node process (NODE_OPTIONS=--require epdb/register with
+// EPDB_BACKEND set, as in a container), it instruments epdb's own tool too: its outgoing knocks
+// would be stripped as if an app passed them on, and its servers gated. The tool is not an app.
+void runningInstrumentation()?.disable();
 
 /** Every `epdb` subcommand, in the order `--help` lists them. */
 const COMMANDS: readonly Command[] = [connectCommand, listenCommand, knockCommand, snapshotCommand, keygenCommand];

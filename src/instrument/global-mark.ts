@@ -18,3 +18,8 @@ export function markInstrumented(instrumentation: Instrumentation): void {
 export function clearInstrumentedMark(): void {
   delete (globalThis as GlobalWithMark)[ACTIVE];
 }
+
+/** The instrumentation running in this process (some copy of epdb's), if any. */
+export function runningInstrumentation(): Instrumentation | undefined {
+  return (globalThis as GlobalWithMark)[ACTIVE];
+}
