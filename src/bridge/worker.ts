@@ -33,7 +33,7 @@ const armer = new PauseArmer(hold);
 let client: RelayedClient | null = null;
 let attached = false;
 let held: HeldSummary | null = null;
-const walker = new Walker(hold, {
+const walker = new Walker(hold, data.walkSlot, {
   done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
   warnClient: (text) => client?.warn(text),
 });

@@ -48,6 +48,38 @@ export function untrack(id: RequestContextId): void {
 }
 
 /**
+ * The request the walk to the app's code looks for now (0: none), shared with the bridge worker,
+ * which writes it: the walk's breakpoints stay set between knocks with one condition for every
+ * request, and the worker turns them off the instant they stopped, while the main thread is
+ * still paused (so a step or resume cannot hit the next one).
+ */
+let walkSlot: Int32Array | null = null;
+
+/** The shared memory of the walked request's id, made on first use (for the bridge's worker data). */
+export function walkSlotBuffer(): SharedArrayBuffer {
+  walkSlot ??= new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  (globalThis as GlobalWithWalkHook)[WALK_CONDITION_HOOK] ??= isInWalkedRequest;
+  return walkSlot.buffer as SharedArrayBuffer;
+}
+
+/** Where the walk's breakpoint condition finds its check (see {@link WALK_CONDITION}). */
+export const WALK_CONDITION_HOOK = Symbol.for('epdb.inWalk');
+type GlobalWithWalkHook = typeof globalThis & { [WALK_CONDITION_HOOK]?: () => boolean };
+
+/** Whether the code running now works for the request the bridge's walk looks for. */
+export function isInWalkedRequest(): boolean {
+  if (walkSlot === null) return false;
+  const id = Atomics.load(walkSlot, 0);
+  return id !== 0 && tracked.has(id) && storage.getStore() === id;
+}
+
+/**
+ * The condition of every breakpoint of the walk: true only in the walked request's context. It
+ * never throws, even before the hook is installed.
+ */
+export const WALK_CONDITION = `(globalThis[Symbol.for('epdb.inWalk')]?.() === true)`;
+
+/**
  * The breakpoint condition that holds only in request `id`'s context. It never throws, even
  * before the hook is installed, so a breakpoint set with it cannot stop anything by mistake.
  */

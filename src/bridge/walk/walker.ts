@@ -1,11 +1,7 @@
 import { Session } from 'node:inspector';
-import { conditionFor } from '../../context/request-context.js';
 import type { ClientHold } from '../client-hold.js';
 import type { WalkOutcome } from '../messages.js';
-import { postAsync } from '../session-post.js';
-import { disableWhilePaused } from '../session-release.js';
-import { isAppScript } from './app-code.js';
-import { functionEntries, type FunctionEntry } from './function-entries.js';
+import { ArmedBreakpoints } from './armed-breakpoints.js';
 
 /** How long the walk may look for the app's code before it gives up and lets the request go. */
 export const WALK_BUDGET_MS = 10_000;
@@ -35,7 +31,6 @@ export interface WalkerEvents {
 interface ActiveWalk {
   readonly request: WalkRequest;
   phase: 'arming' | 'armed' | 'client-paused';
-  readonly breakpoints: Set<string>;
   readonly budget: NodeJS.Timeout;
   /** Whether this walk holds the client's messages now. */
   holding: boolean;
@@ -44,21 +39,28 @@ interface ActiveWalk {
 /**
  * Walks a knocked request to the first statement of the app's own code that runs for it
  * (`EPDB_STOP_AT=app`), without stepping: on a session of its own, a breakpoint at the start of
- * every function of every app script, each with a condition that holds only in that request's
- * async context (so code running for other requests never stops, and the walk follows the
- * request across `await`s and callbacks). The first one hit is the stop the client sees: the
- * client gets that one `Debugger.paused` (every enabled session is told of every pause), once
- * this session has disabled itself, which also removes the breakpoints.
+ * every function of every app script ({@link ArmedBreakpoints}), each with a condition that
+ * holds only in the walked request's async context (so code running for other requests never
+ * stops, and the walk follows the request across `await`s and callbacks). The walked request is
+ * named in memory shared with the main thread (`walkSlot`): the first breakpoint hit is the stop
+ * the client sees (every enabled session is told of every pause), and the walker clears the slot
+ * at once, so nothing of the walk's stops again. The breakpoints stay set for the next knock
+ * while the client stays attached, and go when it leaves.
  */
 export class Walker {
-  private session: Session | null = null;
+  private readonly session: Session;
+  private readonly breakpoints: ArmedBreakpoints;
   private walk: ActiveWalk | null = null;
-  /** scriptId -> url of every script V8 reported to this session. */
-  private readonly scripts = new Map<string, string>();
-  /** scriptId -> its function entries, parsed once per script. */
-  private readonly entries = new Map<string, Promise<readonly FunctionEntry[]>>();
+  private readonly slot: Int32Array;
 
-  constructor(private readonly hold: ClientHold, private readonly events: WalkerEvents) {}
+  constructor(private readonly hold: ClientHold, walkSlot: SharedArrayBuffer, private readonly events: WalkerEvents) {
+    this.slot = new Int32Array(walkSlot);
+    this.session = new Session();
+    this.session.connectToMainThread();
+    this.breakpoints = new ArmedBreakpoints(this.session);
+    this.session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? []));
+    this.session.on('Debugger.resumed', () => this.onResumed());
+  }
 
   /** Whether a walk is armed: its request runs towards the breakpoints now. */
   get armed(): boolean {
@@ -71,15 +73,16 @@ export class Walker {
     const walk: ActiveWalk = {
       request,
       phase: 'arming',
-      breakpoints: new Set(),
       budget: setTimeout(() => this.onBudgetSpent(walk), WALK_BUDGET_MS),
       holding: false,
     };
     this.walk = walk;
-    this.startHolding(walk);
-    this.setBreakpoints(walk).then(
+    this.breakpoints.arm().then(
       () => {
         if (this.walk !== walk) return done(false);
+        // From here on a pause may be the walk's: the client sees it only once it is sorted out.
+        this.startHolding(walk);
+        Atomics.store(this.slot, 0, request.context);
         walk.phase = 'armed';
         done(true);
       },
@@ -100,54 +103,16 @@ export class Walker {
     this.finish(outcome);
   }
 
-  /** The client went away: the walk has no one to stop for. */
+  /** The client went away: the walk has no one to stop for, and the breakpoints go. */
   clientGone(): void {
     if (this.walk !== null) this.finish('detached');
-  }
-
-  private async setBreakpoints(walk: ActiveWalk): Promise<void> {
-    const session = this.connected();
-    // Enabling reports every script again (Debugger.scriptParsed) before it answers.
-    await postAsync(session, 'Debugger.enable');
-    const condition = conditionFor(walk.request.context);
-    const appScripts = [...this.scripts].filter(([, url]) => isAppScript(url)).map(([scriptId]) => scriptId);
-    await Promise.all(appScripts.map(async (scriptId) => {
-      for (const { lineNumber, columnNumber } of await this.entriesOf(session, scriptId)) {
-        if (this.walk !== walk) return;
-        // Not awaited one by one: the inspector takes them in order, in one go.
-        void postAsync<{ breakpointId: string }>(session, 'Debugger.setBreakpoint', { location: { scriptId, lineNumber, columnNumber }, condition })
-          .then(({ breakpointId }) => walk.breakpoints.add(breakpointId), () => {});
-      }
-    }));
-    // A round trip behind every setBreakpoint: once it answers, they all have.
-    await postAsync(session, 'Runtime.evaluate', { expression: '0', silent: true });
-  }
-
-  private entriesOf(session: Session, scriptId: string): Promise<readonly FunctionEntry[]> {
-    let entries = this.entries.get(scriptId);
-    if (entries === undefined) {
-      entries = postAsync<{ scriptSource: string }>(session, 'Debugger.getScriptSource', { scriptId })
-        .then(({ scriptSource }) => functionEntries(scriptSource), () => []);
-      this.entries.set(scriptId, entries);
-    }
-    return entries;
-  }
-
-  private connected(): Session {
-    if (this.session !== null) return this.session;
-    const session = new Session();
-    session.connectToMainThread();
-    session.on('Debugger.scriptParsed', ({ params }) => this.scripts.set(params.scriptId, params.url));
-    session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? []));
-    session.on('Debugger.resumed', () => this.onResumed());
-    this.session = session;
-    return session;
+    this.breakpoints.release();
   }
 
   private onPaused(hitBreakpoints: readonly string[]): void {
     const walk = this.walk;
     if (walk === null || walk.phase === 'arming') return;
-    if (hitBreakpoints.some((id) => walk.breakpoints.has(id))) {
+    if (hitBreakpoints.some((id) => this.breakpoints.owns(id))) {
       this.finish('stopped');
       return;
     }
@@ -170,15 +135,18 @@ export class Walker {
     this.finish('budget');
   }
 
-  /** Ends the walk: disable the session (which removes its breakpoints), let the client see. */
+  /**
+   * Ends the walk: no breakpoint of the walk holds any more (cleared while the main thread may
+   * still be paused at the stop, so the client's next step or resume cannot hit another one),
+   * and the client sees what it was held back from seeing.
+   */
   private finish(outcome: WalkOutcome): void {
     const walk = this.walk;
     if (walk === null) return;
     this.walk = null;
+    Atomics.store(this.slot, 0, 0);
     clearTimeout(walk.budget);
-    const release = (): void => this.stopHolding(walk);
-    if (this.session !== null) disableWhilePaused(this.session, release);
-    else release();
+    this.stopHolding(walk);
     this.events.done(walk.request.id, outcome);
   }
 
