@@ -36,8 +36,8 @@ export interface BridgeWorkerData {
   readonly clusterWorkerId: number | undefined;
   /** `EPDB_MAX_PAUSE` in ms: the longest continuous stop before the debugger is detached; 0: none. */
   readonly maxPauseMs: number;
-  /** The id of the request the walk looks for (src/context/request-context.ts), written by the worker. */
-  readonly walkSlot: SharedArrayBuffer;
+  /** The walk's memory shared with the main thread (`WalkShared` in src/context/request-context.ts). */
+  readonly walkShared: SharedArrayBuffer;
 }
 
 /**

@@ -33,7 +33,7 @@ const armer = new PauseArmer(hold);
 let client: RelayedClient | null = null;
 let attached = false;
 let held: HeldSummary | null = null;
-const walker = new Walker(hold, data.walkSlot, {
+const walker = new Walker(hold, data.walkShared, {
   done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
   warnClient: (text) => client?.warn(text),
 });
@@ -48,6 +48,7 @@ function serveClient(ws: RelaySocket): void {
     attached() {
       attached = true;
       probes.clientAttached();
+      walker.clientAttached();
       tell({ type: 'attached' });
     },
     detached() {

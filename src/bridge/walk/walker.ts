@@ -1,7 +1,8 @@
 import { Session } from 'node:inspector';
 import type { ClientHold } from '../client-hold.js';
 import type { WalkOutcome } from '../messages.js';
-import { ArmedBreakpoints } from './armed-breakpoints.js';
+import { WalkShared } from '../../context/request-context.js';
+import { WalkBreakpoints } from './walk-breakpoints.js';
 
 /** How long the walk may look for the app's code before it gives up and lets the request go. */
 export const WALK_BUDGET_MS = 10_000;
@@ -39,25 +40,26 @@ interface ActiveWalk {
 /**
  * Walks a knocked request to the first statement of the app's own code that runs for it
  * (`EPDB_STOP_AT=app`), without stepping: on a session of its own, a breakpoint at the start of
- * every function of every app script ({@link ArmedBreakpoints}), each with a condition that
+ * every function of every app script ({@link WalkBreakpoints}), each with a condition that
  * holds only in the walked request's async context (so code running for other requests never
  * stops, and the walk follows the request across `await`s and callbacks). The walked request is
- * named in memory shared with the main thread (`walkSlot`): the first breakpoint hit is the stop
- * the client sees (every enabled session is told of every pause), and the walker clears the slot
- * at once, so nothing of the walk's stops again. The breakpoints stay set for the next knock
- * while the client stays attached, and go when it leaves.
+ * named in memory shared with the main thread (`WalkShared.WALKED`): the first breakpoint hit is
+ * the stop the client sees (every enabled session is told of every pause), and the walker clears
+ * that at once, so nothing of the walk's stops again. Most breakpoints stay set for the next
+ * knock while the client stays attached, and all go when it leaves.
  */
 export class Walker {
   private readonly session: Session;
-  private readonly breakpoints: ArmedBreakpoints;
+  private readonly breakpoints: WalkBreakpoints;
   private walk: ActiveWalk | null = null;
-  private readonly slot: Int32Array;
+  /** Memory shared with the main thread: which request the walk looks for (`WalkShared`). */
+  private readonly shared: Int32Array;
 
-  constructor(private readonly hold: ClientHold, walkSlot: SharedArrayBuffer, private readonly events: WalkerEvents) {
-    this.slot = new Int32Array(walkSlot);
+  constructor(private readonly hold: ClientHold, walkShared: SharedArrayBuffer, private readonly events: WalkerEvents) {
+    this.shared = new Int32Array(walkShared);
     this.session = new Session();
     this.session.connectToMainThread();
-    this.breakpoints = new ArmedBreakpoints(this.session);
+    this.breakpoints = new WalkBreakpoints(this.session, this.shared);
     this.session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? []));
     this.session.on('Debugger.resumed', () => this.onResumed());
   }
@@ -77,12 +79,12 @@ export class Walker {
       holding: false,
     };
     this.walk = walk;
-    this.breakpoints.arm().then(
+    this.breakpoints.prepareWalk().then(
       () => {
         if (this.walk !== walk) return done(false);
         // From here on a pause may be the walk's: the client sees it only once it is sorted out.
         this.startHolding(walk);
-        Atomics.store(this.slot, 0, request.context);
+        Atomics.store(this.shared, WalkShared.WALKED, request.context);
         walk.phase = 'armed';
         done(true);
       },
@@ -101,6 +103,11 @@ export class Walker {
       this.events.warnClient(`epdb: ${walk.request.summary} was answered without running any of the app's own code, so there was nothing of it to stop at.`);
     }
     this.finish(outcome);
+  }
+
+  /** A client attached: set the breakpoints now, ahead of its first knock. */
+  clientAttached(): void {
+    this.breakpoints.warm();
   }
 
   /** The client went away: the walk has no one to stop for, and the breakpoints go. */
@@ -144,8 +151,9 @@ export class Walker {
     const walk = this.walk;
     if (walk === null) return;
     this.walk = null;
-    Atomics.store(this.slot, 0, 0);
+    Atomics.store(this.shared, WalkShared.WALKED, 0);
     clearTimeout(walk.budget);
+    this.breakpoints.walkOver();
     this.stopHolding(walk);
     this.events.done(walk.request.id, outcome);
   }

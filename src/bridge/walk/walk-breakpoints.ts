@@ -1,0 +1,219 @@
+import type { Session } from 'node:inspector';
+import { walkConditionFor, WalkShared } from '../../context/request-context.js';
+import { postAsync } from '../session-post.js';
+import { isAppScript } from './app-code.js';
+import { functionEntries, type FunctionEntry } from './function-entries.js';
+import { postInSlices, type SlicedCommand } from './sliced-posts.js';
+
+/** Main-thread time one slice of breakpoint commands may take, ms. */
+const SLICE_MS = 4;
+/** How often, between knocks, the worker looks which breakpoints other requests passed. */
+const PASSES_CHECK_MS = 25;
+
+/** The start of one app function, where the walk may stop. */
+interface Spot {
+  /** Its number in conditions and in the passes the main thread reports (1-based). */
+  readonly index: number;
+  readonly scriptId: string;
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+  /** Its breakpoint now, if it has one, and when that was set (V8 removes the newest fastest). */
+  breakpoint: { readonly id: string; readonly setOrder: number } | null;
+  /** Code of other requests runs it: it has a breakpoint only while a walk is under way. */
+  hot: boolean;
+}
+
+/**
+ * The walk's breakpoints: one at the start of every function of the app's own code, each with a
+ * condition true only in the request the walk looks for (whichever it is), in two tiers:
+ *
+ * - **cold** functions (no other request ran them since the debugger attached) keep their
+ *   breakpoint from the attach until the debugger leaves: set once, in slices that never stop
+ *   the main thread for more than a few milliseconds, so a knock finds them set;
+ * - **hot** functions (the condition reported that another request passed them) get theirs only
+ *   for a walk: set when the knock comes (a few, set last, which V8 also removes fastest) and
+ *   removed once it stopped, because a breakpoint's condition costs every call hundreds of
+ *   microseconds.
+ *
+ * States: `off` (the session's debugger off, nothing set) and `on`; every main-thread command
+ * runs on one chain, one after another; {@link release} ends a generation and removes them all.
+ */
+export class WalkBreakpoints {
+  private state: 'off' | 'on' = 'off';
+  private generation = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private walking = false;
+  /** scriptId -> url, of every script reported while the debugger is on. */
+  private readonly scripts = new Map<string, string>();
+  /** Scripts whose spots exist (or that have none: not the app's). */
+  private readonly covered = new Set<string>();
+  private readonly spots: Spot[] = [];
+  private readonly byBreakpoint = new Map<string, Spot>();
+  /** scriptId -> its function entries, parsed here (off the main thread) once per script. */
+  private readonly entries = new Map<string, Promise<readonly FunctionEntry[]>>();
+  private setOrder = 0;
+  private passesRead = 0;
+  private passesCheck: NodeJS.Timeout | null = null;
+
+  constructor(private readonly session: Session, private readonly shared: Int32Array) {
+    session.on('Debugger.scriptParsed', ({ params }) => {
+      if (this.state === 'on') this.scripts.set(params.scriptId, params.url);
+    });
+  }
+
+  /** How many breakpoints are set now. */
+  get count(): number {
+    return this.byBreakpoint.size;
+  }
+
+  /** Whether `breakpointId` is one of the walk's. */
+  owns(breakpointId: string): boolean {
+    return this.byBreakpoint.has(breakpointId);
+  }
+
+  /** A debugger attached: cover the app's code now, ahead of the knocks. */
+  warm(): void {
+    void this.enqueue((generation) => this.cover(generation));
+  }
+
+  /** Before a walked request runs: resolves once every app function has its breakpoint. */
+  prepareWalk(): Promise<void> {
+    this.walking = true;
+    return this.enqueue(async (generation) => {
+      await this.cover(generation);
+      this.readPasses();
+      await this.post(generation, this.spots.filter((spot) => spot.hot && spot.breakpoint === null).map((spot) => this.setCommand(spot, generation)));
+    });
+  }
+
+  /** The walk is over: the hot functions' breakpoints go (the newest first, which is fastest). */
+  walkOver(): void {
+    this.walking = false;
+    void this.enqueue((generation) => this.removeHot(generation));
+  }
+
+  /** The debugger left: every breakpoint goes (the session's debugger is turned off). */
+  release(): void {
+    this.generation++;
+    this.walking = false;
+    if (this.passesCheck !== null) clearInterval(this.passesCheck);
+    this.passesCheck = null;
+    const wasOn = this.state === 'on';
+    this.state = 'off';
+    this.scripts.clear();
+    this.covered.clear();
+    this.spots.length = 0;
+    this.byBreakpoint.clear();
+    this.entries.clear();
+    if (!wasOn) return;
+    this.chain = this.chain.then(() => postAsync(this.session, 'Debugger.disable')).then(() => {}, () => {});
+  }
+
+  /** Runs `step` after every command posted before it, unless a release comes first. */
+  private enqueue(step: (generation: number) => Promise<void>): Promise<void> {
+    const generation = this.generation;
+    const run = this.chain.then(() => (this.generation === generation ? step(generation) : undefined));
+    this.chain = run.then(() => {}, () => {});
+    return run;
+  }
+
+  private async turnOn(): Promise<void> {
+    this.state = 'on';
+    // Enabling reports every script (Debugger.scriptParsed) before it answers. A pause this
+    // session takes part in must still heed the client's ignore list, which V8 applies only to
+    // scripts that every enabled session ignore-lists: this one ignore-lists them all.
+    await postAsync(this.session, 'Debugger.enable');
+    await postAsync(this.session, 'Debugger.setBlackboxPatterns', { patterns: ['.*'] });
+    this.passesRead = Atomics.load(this.shared, WalkShared.PASSES);
+    this.passesCheck = setInterval(() => this.checkPasses(), PASSES_CHECK_MS);
+    this.passesCheck.unref();
+  }
+
+  /** Makes spots for the app scripts not covered yet, and sets their (cold) breakpoints. */
+  private async cover(generation: number): Promise<void> {
+    if (this.state === 'off') await this.turnOn();
+    // Scripts may arrive while a slice is under way: go round until none is left.
+    for (;;) {
+      if (this.generation !== generation) return;
+      const pending = [...this.scripts].filter(([scriptId]) => !this.covered.has(scriptId));
+      if (pending.length === 0) return;
+      const fresh: Spot[] = [];
+      for (const [scriptId, url] of pending) {
+        this.covered.add(scriptId);
+        if (!isAppScript(url)) continue;
+        for (const { lineNumber, columnNumber } of await this.entriesOf(scriptId)) {
+          const spot: Spot = { index: this.spots.length + 1, scriptId, lineNumber, columnNumber, breakpoint: null, hot: false };
+          this.spots.push(spot);
+          fresh.push(spot);
+        }
+      }
+      await this.post(generation, fresh.map((spot) => this.setCommand(spot, generation)));
+    }
+  }
+
+  /** Marks hot every function whose breakpoint another request passed since the last look. */
+  private readPasses(): Spot[] {
+    const written = Atomics.load(this.shared, WalkShared.PASSES);
+    // The ring may have wrapped: what was overwritten is reported again on the next pass.
+    const from = Math.max(this.passesRead, written - WalkShared.RING_SIZE);
+    this.passesRead = written;
+    const fresh: Spot[] = [];
+    for (let pass = from; pass < written; pass++) {
+      const spot = this.spots[Atomics.load(this.shared, WalkShared.RING + (pass % WalkShared.RING_SIZE)) - 1];
+      if (spot === undefined || spot.hot) continue;
+      spot.hot = true;
+      fresh.push(spot);
+    }
+    return fresh;
+  }
+
+  /** Between walks: functions other requests run lose their breakpoint (until the next walk). */
+  private checkPasses(): void {
+    if (this.walking || Atomics.load(this.shared, WalkShared.PASSES) === this.passesRead) return;
+    void this.enqueue(async (generation) => {
+      if (this.walking) return;
+      this.readPasses();
+      await this.removeHot(generation);
+    });
+  }
+
+  private async removeHot(generation: number): Promise<void> {
+    this.readPasses();
+    const set = this.spots.filter((spot) => spot.hot && spot.breakpoint !== null);
+    set.sort((a, b) => (b.breakpoint?.setOrder ?? 0) - (a.breakpoint?.setOrder ?? 0));
+    await this.post(generation, set.map((spot) => {
+      const id = spot.breakpoint?.id ?? '';
+      // Forgotten at once: a pause there from now on is not the walk's.
+      spot.breakpoint = null;
+      this.byBreakpoint.delete(id);
+      return { method: 'Debugger.removeBreakpoint', params: { breakpointId: id } };
+    }));
+  }
+
+  private setCommand(spot: Spot, generation: number): SlicedCommand<{ breakpointId: string }> {
+    const { scriptId, lineNumber, columnNumber } = spot;
+    return {
+      method: 'Debugger.setBreakpoint',
+      params: { location: { scriptId, lineNumber, columnNumber }, condition: walkConditionFor(spot.index) },
+      answered: ({ breakpointId }) => {
+        if (this.generation !== generation) return;
+        spot.breakpoint = { id: breakpointId, setOrder: this.setOrder++ };
+        this.byBreakpoint.set(breakpointId, spot);
+      },
+    };
+  }
+
+  private post<T>(generation: number, commands: readonly SlicedCommand<T>[]): Promise<number> {
+    return postInSlices(this.session, commands, { sliceMs: SLICE_MS, cancelled: () => this.generation !== generation });
+  }
+
+  private entriesOf(scriptId: string): Promise<readonly FunctionEntry[]> {
+    let entries = this.entries.get(scriptId);
+    if (entries === undefined) {
+      entries = postAsync<{ scriptSource: string }>(this.session, 'Debugger.getScriptSource', { scriptId })
+        .then(({ scriptSource }) => functionEntries(scriptSource), () => []);
+      this.entries.set(scriptId, entries);
+    }
+    return entries;
+  }
+}
