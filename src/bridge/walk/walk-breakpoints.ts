@@ -2,7 +2,8 @@ import type { Session } from 'node:inspector';
 import { walkConditionFor, WalkShared } from '../../context/request-context.js';
 import { postAsync } from '../session-post.js';
 import { isAppScript } from './app-code.js';
-import { functionEntries, type FunctionEntry } from './function-entries.js';
+import { appEntries } from './app-entries.js';
+import type { FunctionEntry } from './function-entries.js';
 import { postInSlices, type SlicedCommand } from './sliced-posts.js';
 
 /** Main-thread time one slice of breakpoint commands may take, ms. */
@@ -43,8 +44,8 @@ export class WalkBreakpoints {
   private generation = 0;
   private chain: Promise<void> = Promise.resolve();
   private walking = false;
-  /** scriptId -> url, of every script reported while the debugger is on. */
-  private readonly scripts = new Map<string, string>();
+  /** scriptId -> where it came from, for every script reported while the debugger is on. */
+  private readonly scripts = new Map<string, { readonly url: string; readonly sourceMapURL: string }>();
   /** Scripts whose spots exist (or that have none: not the app's). */
   private readonly covered = new Set<string>();
   private readonly spots: Spot[] = [];
@@ -57,7 +58,7 @@ export class WalkBreakpoints {
 
   constructor(private readonly session: Session, private readonly shared: Int32Array) {
     session.on('Debugger.scriptParsed', ({ params }) => {
-      if (this.state === 'on') this.scripts.set(params.scriptId, params.url);
+      if (this.state === 'on') this.scripts.set(params.scriptId, { url: params.url, sourceMapURL: params.sourceMapURL ?? '' });
     });
   }
 
@@ -138,10 +139,10 @@ export class WalkBreakpoints {
       const pending = [...this.scripts].filter(([scriptId]) => !this.covered.has(scriptId));
       if (pending.length === 0) return;
       const fresh: Spot[] = [];
-      for (const [scriptId, url] of pending) {
+      for (const [scriptId, script] of pending) {
         this.covered.add(scriptId);
-        if (!isAppScript(url)) continue;
-        for (const { lineNumber, columnNumber } of await this.entriesOf(scriptId)) {
+        if (!isAppScript(script.url)) continue;
+        for (const { lineNumber, columnNumber } of await this.entriesOf(scriptId, script)) {
           const spot: Spot = { index: this.spots.length + 1, scriptId, lineNumber, columnNumber, breakpoint: null, hot: false };
           this.spots.push(spot);
           fresh.push(spot);
@@ -207,11 +208,11 @@ export class WalkBreakpoints {
     return postInSlices(this.session, commands, { sliceMs: SLICE_MS, cancelled: () => this.generation !== generation });
   }
 
-  private entriesOf(scriptId: string): Promise<readonly FunctionEntry[]> {
+  private entriesOf(scriptId: string, { url, sourceMapURL }: { url: string; sourceMapURL: string }): Promise<readonly FunctionEntry[]> {
     let entries = this.entries.get(scriptId);
     if (entries === undefined) {
       entries = postAsync<{ scriptSource: string }>(this.session, 'Debugger.getScriptSource', { scriptId })
-        .then(({ scriptSource }) => functionEntries(scriptSource), () => []);
+        .then(({ scriptSource }) => appEntries(url, sourceMapURL, scriptSource), () => []);
       this.entries.set(scriptId, entries);
     }
     return entries;
