@@ -1,4 +1,5 @@
 import type { Node, Options } from 'acorn';
+import { onlyCalledDirectly } from './direct-calls.js';
 
 /** A position as the inspector counts (0-based line and column). */
 export interface Position {
@@ -33,6 +34,9 @@ const ATTEMPTS: readonly Options[] = [
  * them whenever a framework or Node calls it, so a breakpoint on each catches the first
  * statement of the app that runs for a request, wherever the framework dispatches from.
  *
+ * Functions that only the script's own code can call are left out ({@link onlyCalledDirectly}):
+ * the request reaches the app through a function that Node or a framework holds.
+ *
  * Compiler output is read as its author wrote it: TypeScript's helpers (`var __awaiter = (this
  * && this.__awaiter) || function ...`) are not the app's, and an async function compiled to an
  * older target (`return __awaiter(this, ..., function* () { body })`) is entered at its
@@ -51,7 +55,7 @@ export function functionEntries(source: string): FunctionEntry[] {
       continue;
     }
     const entries: FunctionEntry[] = [];
-    collect(program, entries);
+    collect(program, entries, onlyCalledDirectly(program));
     return entries;
   }
   return [];
@@ -59,7 +63,7 @@ export function functionEntries(source: string): FunctionEntry[] {
 
 type AnyNode = Node & { body?: unknown; loc?: { start: { line: number; column: number } } };
 
-function collect(root: Node, entries: FunctionEntry[]): void {
+function collect(root: Node, entries: FunctionEntry[], skipped: ReadonlySet<Node>): void {
   // Iterative: generated code can nest deeper than the stack allows.
   const pending: unknown[] = [root];
   while (pending.length > 0) {
@@ -73,7 +77,7 @@ function collect(root: Node, entries: FunctionEntry[]): void {
     if (isCompilerHelper(typed)) continue;
     if (typed.type === 'FunctionDeclaration' || typed.type === 'FunctionExpression' || typed.type === 'ArrowFunctionExpression') {
       const body = typed.body as AnyNode | undefined;
-      if (body?.loc !== undefined && !isAwaiterWrapper(body)) {
+      if (body?.loc !== undefined && !skipped.has(typed) && !isAwaiterWrapper(body)) {
         const statements = Array.isArray(body.body) ? (body.body as AnyNode[]).slice(0, STATEMENTS_KEPT).flatMap((statement) => (statement.loc === undefined ? [] : [positionOf(statement.loc.start)])) : [];
         entries.push({ ...positionOf(body.loc.start), statements });
       }
