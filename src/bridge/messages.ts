@@ -38,6 +38,8 @@ export interface BridgeWorkerData {
   readonly maxPauseMs: number;
   /** The walk's memory shared with the main thread (`WalkShared` in src/context/request-context.ts). */
   readonly walkShared: SharedArrayBuffer;
+  /** Whether knocks stop at the app's code unless they say otherwise (`EPDB_STOP_AT=app`): the walk's breakpoints are then set as soon as a debugger attaches. */
+  readonly walkAhead: boolean;
 }
 
 /**

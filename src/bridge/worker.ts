@@ -48,7 +48,8 @@ function serveClient(ws: RelaySocket): void {
     attached() {
       attached = true;
       probes.clientAttached();
-      walker.clientAttached();
+      // With EPDB_STOP_AT=entry the walk's breakpoints wait for a knock that asks for the walk.
+      if (data.walkAhead) walker.clientAttached();
       tell({ type: 'attached' });
     },
     detached() {

@@ -58,6 +58,7 @@ export class BridgeHandle {
       clusterWorkerId: clusterWorkerId(),
       maxPauseMs: settings.maxPauseMs,
       walkShared: walkSharedBuffer(),
+      walkAhead: settings.stopAt === 'app',
       dial,
     };
     // No preload in the bridge: the register is a no-op off the main thread, but the bridge

@@ -60,10 +60,20 @@ export class WalkBreakpoints {
   private setOrder = 0;
   private passesRead = 0;
   private passesCheck: NodeJS.Timeout | null = null;
+  /** Whether the main thread is paused (as this session sees it), and who waits for it to run. */
+  private paused = false;
+  private readonly waitingToRun: (() => void)[] = [];
 
   constructor(private readonly session: Session, private readonly shared: Int32Array) {
     session.on('Debugger.scriptParsed', ({ params }) => {
       if (this.state === 'on') this.scripts.set(params.scriptId, { url: params.url, sourceMapURL: params.sourceMapURL ?? '' });
+    });
+    session.on('Debugger.paused', () => {
+      this.paused = true;
+    });
+    session.on('Debugger.resumed', () => {
+      this.paused = false;
+      for (const run of this.waitingToRun.splice(0)) run();
     });
   }
 
@@ -92,10 +102,17 @@ export class WalkBreakpoints {
     });
   }
 
-  /** The walk is over: the hot functions' breakpoints go. */
+  /**
+   * The walk is over: the hot functions' breakpoints go, once the main thread runs again (a
+   * removal can take milliseconds, and while it is paused at the walk's stop, the client's
+   * resume would wait behind them).
+   */
   walkOver(): void {
     this.walking = false;
-    void this.enqueue((generation) => this.removeHot(generation));
+    void this.enqueue(async (generation) => {
+      if (this.paused) await new Promise<void>((resolve) => this.waitingToRun.push(resolve));
+      await this.removeHot(generation);
+    });
   }
 
   /**
@@ -112,6 +129,8 @@ export class WalkBreakpoints {
     const wasOn = this.state === 'on';
     const removals = this.removals(this.spots);
     this.state = 'off';
+    this.paused = false;
+    for (const run of this.waitingToRun.splice(0)) run();
     this.scripts.clear();
     this.covered.clear();
     this.spots.length = 0;
@@ -192,23 +211,28 @@ export class WalkBreakpoints {
     });
   }
 
+  /** Removes the hot functions' breakpoints; a walk that starts meanwhile keeps the rest set. */
   private async removeHot(generation: number): Promise<void> {
     this.readPasses();
-    await this.post(generation, this.removals(this.spots.filter((spot) => spot.hot)));
+    const removals = this.removals(this.spots.filter((spot) => spot.hot));
+    await postInSlices(this.session, removals, { sliceMs: SLICE_MS, cancelled: () => this.generation !== generation || this.walking });
   }
 
   /**
-   * The commands that remove the breakpoints of `spots`, in the order V8 removes fastest. The
-   * spots forget them at once: a pause there from now on is not the walk's.
+   * The commands that remove the breakpoints of `spots`, in the order V8 removes fastest. A spot
+   * forgets its breakpoint as its removal is posted: a pause there from then on is not the walk's.
    */
   private removals(spots: readonly Spot[]): SlicedCommand<unknown>[] {
     const set = spots.flatMap((spot) => (spot.breakpoint === null ? [] : [{ spot, breakpoint: spot.breakpoint }]));
     set.sort((a, b) => a.breakpoint.setOrder - b.breakpoint.setOrder);
-    return inRemovalOrder(set, REMOVAL_ORDER).map(({ spot, breakpoint }) => {
-      spot.breakpoint = null;
-      this.byBreakpoint.delete(breakpoint.id);
-      return { method: 'Debugger.removeBreakpoint', params: { breakpointId: breakpoint.id } };
-    });
+    return inRemovalOrder(set, REMOVAL_ORDER).map(({ spot, breakpoint }) => ({
+      method: 'Debugger.removeBreakpoint',
+      params: { breakpointId: breakpoint.id },
+      posting: () => {
+        spot.breakpoint = null;
+        this.byBreakpoint.delete(breakpoint.id);
+      },
+    }));
   }
 
   private setCommand(spot: Spot, generation: number): SlicedCommand<{ breakpointId: string }> {

@@ -32,7 +32,8 @@ export interface WalkerEvents {
 interface ActiveWalk {
   readonly request: WalkRequest;
   phase: 'arming' | 'armed' | 'client-paused';
-  readonly budget: NodeJS.Timeout;
+  /** Runs from the moment the request is handed to the app (setting breakpoints is not its time). */
+  budget: NodeJS.Timeout | undefined;
   /** Whether this walk holds the client's messages now. */
   holding: boolean;
 }
@@ -75,7 +76,7 @@ export class Walker {
     const walk: ActiveWalk = {
       request,
       phase: 'arming',
-      budget: setTimeout(() => this.onBudgetSpent(walk), WALK_BUDGET_MS),
+      budget: undefined,
       holding: false,
     };
     this.walk = walk;
@@ -86,6 +87,7 @@ export class Walker {
         this.startHolding(walk);
         Atomics.store(this.shared, WalkShared.WALKED, request.context);
         walk.phase = 'armed';
+        walk.budget = setTimeout(() => this.onBudgetSpent(walk), WALK_BUDGET_MS);
         done(true);
       },
       () => {
