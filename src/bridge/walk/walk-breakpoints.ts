@@ -35,9 +35,8 @@ interface Spot {
  *   breakpoint from the attach until the debugger leaves: set once, in slices that never stop
  *   the main thread for more than a few milliseconds, so a knock finds them set;
  * - **hot** functions (the condition reported that another request passed them) get theirs only
- *   for a walk: set when the knock comes (a few, set last, which V8 also removes fastest) and
- *   removed once it stopped, because a breakpoint's condition costs every call hundreds of
- *   microseconds.
+ *   for a walk: set when the knock comes and removed once the process runs on after the stop,
+ *   because a breakpoint's condition costs every call tens to hundreds of microseconds.
  *
  * States: `off` (the session's debugger off, nothing set) and `on`; every main-thread command
  * runs on one chain, one after another; {@link release} ends a generation and removes them all.
@@ -75,11 +74,6 @@ export class WalkBreakpoints {
       this.paused = false;
       for (const run of this.waitingToRun.splice(0)) run();
     });
-  }
-
-  /** How many breakpoints are set now. */
-  get count(): number {
-    return this.byBreakpoint.size;
   }
 
   /** Whether `breakpointId` is one of the walk's. */
@@ -186,28 +180,22 @@ export class WalkBreakpoints {
   }
 
   /** Marks hot every function whose breakpoint another request passed since the last look. */
-  private readPasses(): Spot[] {
+  private readPasses(): void {
     const written = Atomics.load(this.shared, WalkShared.PASSES);
     // The ring may have wrapped: what was overwritten is reported again on the next pass.
     const from = Math.max(this.passesRead, written - WalkShared.RING_SIZE);
     this.passesRead = written;
-    const fresh: Spot[] = [];
     for (let pass = from; pass < written; pass++) {
       const spot = this.spots[Atomics.load(this.shared, WalkShared.RING + (pass % WalkShared.RING_SIZE)) - 1];
-      if (spot === undefined || spot.hot) continue;
-      spot.hot = true;
-      fresh.push(spot);
+      if (spot !== undefined) spot.hot = true;
     }
-    return fresh;
   }
 
   /** Between walks: functions other requests run lose their breakpoint (until the next walk). */
   private checkPasses(): void {
     if (this.walking || Atomics.load(this.shared, WalkShared.PASSES) === this.passesRead) return;
     void this.enqueue(async (generation) => {
-      if (this.walking) return;
-      this.readPasses();
-      await this.removeHot(generation);
+      if (!this.walking) await this.removeHot(generation);
     });
   }
 
