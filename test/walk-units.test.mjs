@@ -1,7 +1,7 @@
 // The walk's pure parts, on their own: which function entries of a script get a breakpoint
 // (functions only the script's own code calls are left out; tsc's helpers and __awaiter
-// wrappers too), how a source map classifies a bundle's functions, and the order in which V8
-// removes many breakpoints fastest.
+// wrappers too), how a source map classifies a bundle's functions, and how many breakpoint
+// commands are posted in slices (removals from the end V8 handles faster).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { REPO_ROOT } from './helpers/index.mjs';
 const require = createRequire(import.meta.url);
 const { functionEntries } = require('../dist/src/bridge/walk/function-entries.js');
 const { appEntries } = require('../dist/src/bridge/walk/app-entries.js');
-const { inRemovalOrder, removalOrderFor } = require('../dist/src/bridge/walk/removal-order.js');
+const { postFromCheaperEnd, postInSlices } = require('../dist/src/bridge/walk/sliced-posts.js');
 
 /** The 1-based lines of the function entries of `source` that get a breakpoint, in order. */
 const entryLines = (source) => functionEntries(source).map(({ lineNumber }) => lineNumber + 1).sort((a, b) => a - b);
@@ -81,14 +81,36 @@ test('a bundle with a source map: only functions whose original source is the ap
   assert.equal((await appEntries(pathToFileURL(`${dir}/out.js`).href, '', source)).length, all.length);
 });
 
-test('breakpoints are removed in the order each V8 finds fastest', () => {
-  assert.equal(removalOrderFor('11.3.244.8-node.38'), 'newest-first');
-  assert.equal(removalOrderFor('12.4.254.21-node.33'), 'oldest-first');
-  assert.equal(removalOrderFor('13.6.233.17-node.37'), 'oldest-then-newest-first');
-  assert.equal(removalOrderFor('14.1.146.11-node.20'), 'oldest-then-newest-first');
-  const setOrder = [1, 2, 3, 4, 5];
-  assert.deepEqual(inRemovalOrder(setOrder, 'newest-first'), [5, 4, 3, 2, 1]);
-  assert.deepEqual(inRemovalOrder(setOrder, 'oldest-first'), [1, 2, 3, 4, 5]);
-  assert.deepEqual(inRemovalOrder(setOrder, 'oldest-then-newest-first'), [1, 5, 4, 3, 2]);
-  assert.deepEqual(inRemovalOrder([], 'oldest-then-newest-first'), []);
+/**
+ * A stand-in for an inspector session: answers each command after `costMs(params.id)` ms, and
+ * records the order the commands came in.
+ */
+function fakeSession(costMs) {
+  const posted = [];
+  return {
+    posted,
+    post(method, params, callback) {
+      posted.push(params.id);
+      setTimeout(() => callback(null, {}), costMs(params.id));
+    },
+  };
+}
+
+test('many commands go in slices; removals are taken from the end that V8 handles faster', async () => {
+  const commands = Array.from({ length: 200 }, (_, id) => ({ method: 'Debugger.removeBreakpoint', params: { id } }));
+  // The oldest (first) 100 are slow to remove, as on Node 20: the newest end is taken.
+  const slowOld = fakeSession((id) => (id < 100 ? 4 : 0));
+  assert.equal(await postFromCheaperEnd(slowOld, commands, { sliceMs: 4, maxSlice: 16, cancelled: () => false }), 200);
+  assert.deepEqual([...slowOld.posted].sort((a, b) => a - b), commands.map((_, id) => id), 'each posted once');
+  const afterSamples = slowOld.posted.slice(2, 60);
+  assert.ok(afterSamples.filter((id) => id >= 100).length >= 50, `the newest first once measured: ${afterSamples.join(' ')}`);
+  // The newest are slow, as on Node 22: the oldest end is taken.
+  const slowNew = fakeSession((id) => (id >= 100 ? 4 : 0));
+  await postFromCheaperEnd(slowNew, commands, { sliceMs: 4, maxSlice: 16, cancelled: () => false });
+  assert.ok(slowNew.posted.slice(2, 60).filter((id) => id < 100).length >= 50, `the oldest first: ${slowNew.posted.slice(0, 60).join(' ')}`);
+  // Cancelled: stops at the next slice.
+  let slices = 0;
+  const stopped = fakeSession(() => 0);
+  const posted = await postInSlices(stopped, commands, { sliceMs: 4, cancelled: () => ++slices > 3 });
+  assert.ok(posted > 0 && posted < 200 && stopped.posted.length === posted);
 });
