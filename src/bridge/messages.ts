@@ -36,6 +36,10 @@ export interface BridgeWorkerData {
   readonly clusterWorkerId: number | undefined;
   /** `EPDB_MAX_PAUSE` in ms: the longest continuous stop before the debugger is detached; 0: none. */
   readonly maxPauseMs: number;
+  /** The walk's memory shared with the main thread (`WalkShared` in src/context/request-context.ts). */
+  readonly walkShared: SharedArrayBuffer;
+  /** Whether knocks stop at the app's code unless they say otherwise (`EPDB_STOP_AT=app`): the walk's breakpoints are then set as soon as a debugger attaches. */
+  readonly walkAhead: boolean;
 }
 
 /**

@@ -35,7 +35,7 @@ let client: RelayedClient | null = null;
 let attached = false;
 let held: HeldSummary | null = null;
 const stopLabel = new StopLabel();
-const walker = new Walker(hold, {
+const walker = new Walker(hold, data.walkShared, {
   done: (id, outcome) => tell({ type: 'walk-done', id, outcome }),
   warnClient: (text) => client?.warn(text),
 }, stopLabel);
@@ -50,6 +50,8 @@ function serveClient(ws: RelaySocket): void {
     attached() {
       attached = true;
       probes.clientAttached();
+      // With EPDB_STOP_AT=entry the walk's breakpoints wait for a knock that asks for the walk.
+      if (data.walkAhead) walker.clientAttached();
       tell({ type: 'attached' });
     },
     detached() {

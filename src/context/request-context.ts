@@ -48,6 +48,59 @@ export function untrack(id: RequestContextId): void {
 }
 
 /**
+ * Memory shared with the bridge worker for the walk to the app's code ({@link WalkShared}): the
+ * walk's breakpoints stay set between knocks with one condition for every request, so the id of
+ * the request the walk looks for lives here (the worker writes it, and clears it the instant the
+ * walk stopped, while the main thread is still paused); and each breakpoint another request
+ * passes is reported here, so the worker can take it away (a condition costs hundreds of
+ * microseconds a call, which the app's hot functions must not pay between knocks).
+ */
+let walkShared: Int32Array | null = null;
+
+/** Where the walk's shared memory keeps what (Int32 indices). */
+export const WalkShared = {
+  /** The walked request's context id, 0: none. */
+  WALKED: 0,
+  /** How many passes were reported so far (the ring's write count). */
+  PASSES: 1,
+  /** The first slot of the ring of breakpoint indices that other requests passed. */
+  RING: 2,
+  RING_SIZE: 4096,
+} as const;
+
+/** The walk's shared memory, made on first use (for the bridge's worker data). */
+export function walkSharedBuffer(): SharedArrayBuffer {
+  if (walkShared === null) {
+    walkShared = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (WalkShared.RING + WalkShared.RING_SIZE)));
+    (globalThis as GlobalWithWalkHook)[WALK_CONDITION_HOOK] ??= walkCondition;
+  }
+  return walkShared.buffer as SharedArrayBuffer;
+}
+
+/** Where the walk's breakpoint condition finds its check (see {@link walkConditionFor}). */
+export const WALK_CONDITION_HOOK = Symbol.for('epdb.inWalk');
+type GlobalWithWalkHook = typeof globalThis & { [WALK_CONDITION_HOOK]?: (index: number) => boolean };
+
+/**
+ * The condition of the walk's breakpoint number `index`: true only in the walked request's
+ * context; elsewhere false, and the pass is reported. It never throws, even before the hook is
+ * installed.
+ */
+export function walkConditionFor(index: number): string {
+  return `(globalThis[Symbol.for('epdb.inWalk')]?.(${Number(index)}) === true)`;
+}
+
+function walkCondition(index: number): boolean {
+  const shared = walkShared;
+  if (shared === null) return false;
+  const id = Atomics.load(shared, WalkShared.WALKED);
+  if (id !== 0 && tracked.has(id) && storage.getStore() === id) return true;
+  const pass = Atomics.add(shared, WalkShared.PASSES, 1);
+  Atomics.store(shared, WalkShared.RING + (pass % WalkShared.RING_SIZE), index);
+  return false;
+}
+
+/**
  * The breakpoint condition that holds only in request `id`'s context. It never throws, even
  * before the hook is installed, so a breakpoint set with it cannot stop anything by mistake.
  */

@@ -7,6 +7,7 @@ import type { BridgeWorkerData, DialSettings, FromBridge, ToBridge, WalkOutcome 
 import type { ArmedLocation } from '../probes/handler.js';
 import type { ProbeOutcome } from '../probes/probe-hits.js';
 import type { ProbeArm } from '../probes/spec.js';
+import { walkSharedBuffer } from '../context/request-context.js';
 import { appScript, clusterWorkerId, processLabel } from '../process-identity.js';
 import type { SessionSettings } from '../types.js';
 
@@ -56,6 +57,8 @@ export class BridgeHandle {
       pid: process.pid,
       clusterWorkerId: clusterWorkerId(),
       maxPauseMs: settings.maxPauseMs,
+      walkShared: walkSharedBuffer(),
+      walkAhead: settings.stopAt === 'app',
       dial,
     };
     // No preload in the bridge: the register is a no-op off the main thread, but the bridge

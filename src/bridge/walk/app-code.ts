@@ -16,6 +16,17 @@ export function isAppScript(url: string): boolean {
   return !path.startsWith(EPDB_DIST);
 }
 
+/**
+ * Whether an original source named by a script's source map is the app's own: as
+ * {@link isAppScript} for files; for a bundler's own scheme (`webpack://app/./src/a.js`),
+ * anything but a dependency (`/node_modules/`) or the bundler's runtime.
+ */
+export function isAppSource(url: string): boolean {
+  if (url.startsWith('file://') || url.startsWith(sep)) return isAppScript(url);
+  if (url.startsWith('node:') || url === '') return false;
+  return !url.includes('/node_modules/') && !url.includes('webpack/runtime') && !url.includes('(webpack)');
+}
+
 function pathOf(url: string): string | null {
   if (url.startsWith('file://')) {
     try {

@@ -1,12 +1,9 @@
 import { Session } from 'node:inspector';
-import { conditionFor } from '../../context/request-context.js';
 import type { ClientHold } from '../client-hold.js';
 import type { WalkOutcome } from '../messages.js';
-import { postAsync } from '../session-post.js';
-import { disableWhilePaused } from '../session-release.js';
-import { isAppScript } from './app-code.js';
-import { functionEntries, type FunctionEntry } from './function-entries.js';
+import { WalkShared } from '../../context/request-context.js';
 import type { PauseLocation, StopLabel } from './stop-label.js';
+import { WalkBreakpoints } from './walk-breakpoints.js';
 
 /** How long the walk may look for the app's code before it gives up and lets the request go. */
 export const WALK_BUDGET_MS = 10_000;
@@ -36,8 +33,8 @@ export interface WalkerEvents {
 interface ActiveWalk {
   readonly request: WalkRequest;
   phase: 'arming' | 'armed' | 'client-paused';
-  readonly breakpoints: Set<string>;
-  readonly budget: NodeJS.Timeout;
+  /** Runs from the moment the request is handed to the app (setting breakpoints is not its time). */
+  budget: NodeJS.Timeout | undefined;
   /** Whether this walk holds the client's messages now. */
   holding: boolean;
 }
@@ -45,21 +42,29 @@ interface ActiveWalk {
 /**
  * Walks a knocked request to the first statement of the app's own code that runs for it
  * (`EPDB_STOP_AT=app`), without stepping: on a session of its own, a breakpoint at the start of
- * every function of every app script, each with a condition that holds only in that request's
- * async context (so code running for other requests never stops, and the walk follows the
- * request across `await`s and callbacks). The first one hit is the stop the client sees: the
- * client gets that one `Debugger.paused` (every enabled session is told of every pause), once
- * this session has disabled itself, which also removes the breakpoints.
+ * every function of every app script ({@link WalkBreakpoints}), each with a condition that
+ * holds only in the walked request's async context (so code running for other requests never
+ * stops, and the walk follows the request across `await`s and callbacks). The walked request is
+ * named in memory shared with the main thread (`WalkShared.WALKED`): the first breakpoint hit is
+ * the stop the client sees (every enabled session is told of every pause), and the walker clears
+ * that at once, so nothing of the walk's stops again. Most breakpoints stay set for the next
+ * knock while the client stays attached, and all go when it leaves.
  */
 export class Walker {
-  private session: Session | null = null;
+  private readonly session: Session;
+  private readonly breakpoints: WalkBreakpoints;
   private walk: ActiveWalk | null = null;
-  /** scriptId -> url of every script V8 reported to this session. */
-  private readonly scripts = new Map<string, string>();
-  /** scriptId -> its function entries, parsed once per script. */
-  private readonly entries = new Map<string, Promise<readonly FunctionEntry[]>>();
+  /** Memory shared with the main thread: which request the walk looks for (`WalkShared`). */
+  private readonly shared: Int32Array;
 
-  constructor(private readonly hold: ClientHold, private readonly events: WalkerEvents, private readonly label: StopLabel) {}
+  constructor(private readonly hold: ClientHold, walkShared: SharedArrayBuffer, private readonly events: WalkerEvents, private readonly label: StopLabel) {
+    this.shared = new Int32Array(walkShared);
+    this.session = new Session();
+    this.session.connectToMainThread();
+    this.breakpoints = new WalkBreakpoints(this.session, this.shared);
+    this.session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? [], params.callFrames[0]?.location));
+    this.session.on('Debugger.resumed', () => this.onResumed());
+  }
 
   /** Whether a walk is armed: its request runs towards the breakpoints now. */
   get armed(): boolean {
@@ -72,16 +77,18 @@ export class Walker {
     const walk: ActiveWalk = {
       request,
       phase: 'arming',
-      breakpoints: new Set(),
-      budget: setTimeout(() => this.onBudgetSpent(walk), WALK_BUDGET_MS),
+      budget: undefined,
       holding: false,
     };
     this.walk = walk;
-    this.startHolding(walk);
-    this.setBreakpoints(walk).then(
+    this.breakpoints.prepareWalk().then(
       () => {
         if (this.walk !== walk) return done(false);
+        // From here on a pause may be the walk's: the client sees it only once it is sorted out.
+        this.startHolding(walk);
+        Atomics.store(this.shared, WalkShared.WALKED, request.context);
         walk.phase = 'armed';
+        walk.budget = setTimeout(() => this.onBudgetSpent(walk), WALK_BUDGET_MS);
         done(true);
       },
       () => {
@@ -101,54 +108,21 @@ export class Walker {
     this.finish(outcome);
   }
 
-  /** The client went away: the walk has no one to stop for. */
+  /** A client attached: set the breakpoints now, ahead of its first knock. */
+  clientAttached(): void {
+    this.breakpoints.warm();
+  }
+
+  /** The client went away: the walk has no one to stop for, and the breakpoints go. */
   clientGone(): void {
     if (this.walk !== null) this.finish('detached');
-  }
-
-  private async setBreakpoints(walk: ActiveWalk): Promise<void> {
-    const session = this.connected();
-    // Enabling reports every script again (Debugger.scriptParsed) before it answers.
-    await postAsync(session, 'Debugger.enable');
-    const condition = conditionFor(walk.request.context);
-    const appScripts = [...this.scripts].filter(([, url]) => isAppScript(url)).map(([scriptId]) => scriptId);
-    await Promise.all(appScripts.map(async (scriptId) => {
-      for (const { lineNumber, columnNumber } of await this.entriesOf(session, scriptId)) {
-        if (this.walk !== walk) return;
-        // Not awaited one by one: the inspector takes them in order, in one go.
-        void postAsync<{ breakpointId: string }>(session, 'Debugger.setBreakpoint', { location: { scriptId, lineNumber, columnNumber }, condition })
-          .then(({ breakpointId }) => walk.breakpoints.add(breakpointId), () => {});
-      }
-    }));
-    // A round trip behind every setBreakpoint: once it answers, they all have.
-    await postAsync(session, 'Runtime.evaluate', { expression: '0', silent: true });
-  }
-
-  private entriesOf(session: Session, scriptId: string): Promise<readonly FunctionEntry[]> {
-    let entries = this.entries.get(scriptId);
-    if (entries === undefined) {
-      entries = postAsync<{ scriptSource: string }>(session, 'Debugger.getScriptSource', { scriptId })
-        .then(({ scriptSource }) => functionEntries(scriptSource), () => []);
-      this.entries.set(scriptId, entries);
-    }
-    return entries;
-  }
-
-  private connected(): Session {
-    if (this.session !== null) return this.session;
-    const session = new Session();
-    session.connectToMainThread();
-    session.on('Debugger.scriptParsed', ({ params }) => this.scripts.set(params.scriptId, params.url));
-    session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? [], params.callFrames[0]?.location));
-    session.on('Debugger.resumed', () => this.onResumed());
-    this.session = session;
-    return session;
+    this.breakpoints.release();
   }
 
   private onPaused(hitBreakpoints: readonly string[], top: PauseLocation | undefined): void {
     const walk = this.walk;
     if (walk === null || walk.phase === 'arming') return;
-    if (hitBreakpoints.some((id) => walk.breakpoints.has(id))) {
+    if (hitBreakpoints.some((id) => this.breakpoints.owns(id))) {
       // Before the client's copy of this pause is let through (finish releases the hold).
       if (top !== undefined) this.label.mark(top, walk.request.summary);
       this.finish('stopped');
@@ -173,15 +147,19 @@ export class Walker {
     this.finish('budget');
   }
 
-  /** Ends the walk: disable the session (which removes its breakpoints), let the client see. */
+  /**
+   * Ends the walk: no breakpoint of the walk holds any more (cleared while the main thread may
+   * still be paused at the stop, so the client's next step or resume cannot hit another one),
+   * and the client sees what it was held back from seeing.
+   */
   private finish(outcome: WalkOutcome): void {
     const walk = this.walk;
     if (walk === null) return;
     this.walk = null;
+    Atomics.store(this.shared, WalkShared.WALKED, 0);
     clearTimeout(walk.budget);
-    const release = (): void => this.stopHolding(walk);
-    if (this.session !== null) disableWhilePaused(this.session, release);
-    else release();
+    this.breakpoints.walkOver();
+    this.stopHolding(walk);
     this.events.done(walk.request.id, outcome);
   }
 
