@@ -1,4 +1,4 @@
-/** A knock header longer than this is refused before any decoding (DESIGN.md: 8 KiB). */
+/** A knock header longer than this is refused before any decoding (README, "The knock": 8 KiB). */
 export const MAX_KNOCK_BYTES = 8 * 1024;
 
 /**

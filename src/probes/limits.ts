@@ -1,5 +1,5 @@
 /**
- * The bounds of one capture (as DESIGN.md's "Snapshots and logpoints" states them), and the
+ * The bounds of one capture (as README's "Snapshots and logpoints" states them), and the
  * per-process rate limit. One place, so the tests, the bench and the README quote one set.
  */
 export const CAPTURE_LIMITS = {
