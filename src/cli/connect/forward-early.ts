@@ -5,6 +5,7 @@ import { log } from '../../log.js';
 import { listEntry } from '../hub/discovery.js';
 import { EarlyAttach, WAITING_TARGET_ID } from '../hub/early-attach.js';
 import type { TargetConnection } from '../hub/target.js';
+import { relayDebugger } from '../hub/websocket-connection.js';
 import { authorityOf } from './bridge-address.js';
 import { probeBridge } from './bridge-probe.js';
 import { bridgeEntry, dialBridgeTarget } from './bridge-socket.js';
@@ -76,13 +77,5 @@ function pipe(client: WebSocket, connection: TargetConnection): void {
     connection.close();
     client.close();
   };
-  client.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) connection.send(data.toString('utf8'));
-  });
-  client.once('close', end);
-  client.once('error', end);
-  connection.onMessage((message) => {
-    if (client.readyState === client.OPEN) client.send(message);
-  });
-  connection.onClose(end);
+  relayDebugger(client, connection, end);
 }

@@ -6,6 +6,7 @@ import { log } from '../../log.js';
 import { listEntry, listOrder } from './discovery.js';
 import { EarlyAttach, WAITING_TARGET_ID } from './early-attach.js';
 import { TargetRefusal, type HubTarget, type TargetConnection, type TargetSink, type TargetSource } from './target.js';
+import { relayDebugger } from './websocket-connection.js';
 
 /** The hub only ever listens on loopback: what it hands out is a debugger on someone's process. */
 const LOCAL_HOST = '127.0.0.1';
@@ -154,15 +155,7 @@ export class TargetHub implements TargetSink {
       client.close();
       log(`the debugger of ${target.title} detached`);
     };
-    client.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) connection.send(data.toString('utf8'));
-    });
-    client.once('close', end);
-    client.once('error', end);
-    connection.onMessage((message) => {
-      if (client.readyState === client.OPEN) client.send(message);
-    });
-    connection.onClose(end);
+    relayDebugger(client, connection, end);
   }
 
   private async refreshSources(): Promise<void> {

@@ -21,3 +21,19 @@ export function webSocketConnection(socket: WebSocket): TargetConnection {
     },
   };
 }
+
+/**
+ * Relays text messages between a debugger's WebSocket and a target's conversation until either
+ * ends; `end` runs on the first end of either (it closes both).
+ */
+export function relayDebugger(client: WebSocket, connection: TargetConnection, end: () => void): void {
+  client.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary) connection.send(data.toString('utf8'));
+  });
+  client.once('close', end);
+  client.once('error', end);
+  connection.onMessage((message) => {
+    if (client.readyState === client.OPEN) client.send(message);
+  });
+  connection.onClose(end);
+}
