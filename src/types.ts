@@ -119,6 +119,10 @@ export interface DebugGate {
   readonly handler: KnockHandler;
   /** Stops the bridge worker, if it runs, and lets every held request go on. */
   close(): Promise<void>;
-  /** The bridge worker for probes, started if it is not running; null once the gate is closed. */
-  probeBridge?(): ProbeBridge | null;
+  /**
+   * The bridge worker for probes, started if it is not running (dialling the `epdb listen` the
+   * knock of `request` names, or EPDB_CONNECT's, so that results are pushed there); null once
+   * the gate is closed.
+   */
+  probeBridge?(request: KnockedRequest): ProbeBridge | null;
 }

@@ -77,10 +77,21 @@ class Gate implements DebugGate {
     this.describeHeld();
   };
 
-  /** The bridge worker for probes (src/probes), started if it is not running; null once closed. */
-  probeBridge(): BridgeHandle | null {
+  /**
+   * The bridge worker for probes (src/probes), started if it is not running: dialling the
+   * `epdb listen` the knock names (`epdb snapshot --follow` collects every hop's result that way)
+   * or EPDB_CONNECT's, else listening. Null once closed.
+   */
+  probeBridge(request: KnockedRequest): BridgeHandle | null {
     if (this.closed) return null;
-    if (this.bridge === null) this.bridge = this.startBridge(probeDialSettings(this.settings.dialOut));
+    const wanted = dialSettingsFor(request, this.settings.dialOut) ?? probeDialSettings(this.settings.dialOut);
+    if (this.bridge === null) {
+      this.bridge = this.startBridge(wanted);
+    } else {
+      // One transport a process: the results stay at the running bridge's GET /epdb/probes.
+      const conflict = transportConflict(this.bridge.handle.dial, wanted);
+      if (conflict !== null) this.lines.log(`${request.method} ${request.path}: its probe result stays on the running bridge: ${conflict}`);
+    }
     return this.bridge.handle;
   }
 

@@ -153,7 +153,7 @@ export class KnockCheck {
     if (this.options.onKnock !== undefined) return this.options.onKnock;
     this.router ??= (require('../probes/router.js') as typeof import('../probes/router.js')).routeKnocks({
       debug: () => this.debugGate().handler,
-      probeBridge: () => this.debugGate().probeBridge?.() ?? null,
+      probeBridge: (request) => this.debugGate().probeBridge?.(request) ?? null,
       redact: [...(this.options.redact ?? [])],
     });
     return this.router;

@@ -44,9 +44,9 @@ export type ProbeHandler = (request: KnockedRequest, spec: ProbeSpec) => void;
  * context of its own, which the breakpoint's condition recognises; when it ends, the worker
  * is told, so the probe is disarmed and a line never reached is reported as such.
  */
-export function createProbeHandler(bridgeOf: () => ProbeBridge | null, redact: readonly string[]): ProbeHandler {
+export function createProbeHandler(bridgeOf: (request: KnockedRequest) => ProbeBridge | null, redact: readonly string[]): ProbeHandler {
   return (request, spec) => {
-    const bridge = bridgeOf();
+    const bridge = bridgeOf(request);
     const id = spec.id ?? randomBytes(4).toString('hex');
     // A followed request's hop names itself in its result (`GET /bill/42 [hop 2: checkout → billing]`).
     const summary = request.title ?? `${request.method} ${request.path}`;

@@ -1,5 +1,5 @@
 import { log, RateLimitedLog } from '../log.js';
-import type { KnockHandler } from '../types.js';
+import type { KnockedRequest, KnockHandler } from '../types.js';
 import type { ProbeBridge, ProbeHandler } from './handler.js';
 import { probeSpecOf, type ProbeSpec } from './spec.js';
 
@@ -7,8 +7,8 @@ import { probeSpecOf, type ProbeSpec } from './spec.js';
 export interface KnockRoutes {
   /** The debug gate's handler, for knocks that ask for a debugger. */
   debug(): KnockHandler;
-  /** The bridge worker, started if it is not running; null when it cannot be. */
-  probeBridge(): ProbeBridge | null;
+  /** The bridge worker, started for `request` if it is not running; null when it cannot be. */
+  probeBridge(request: KnockedRequest): ProbeBridge | null;
   /** Extra names probes redact (`EPDB_REDACT`). */
   readonly redact: readonly string[];
 }
@@ -37,7 +37,7 @@ export function routeKnocks(routes: KnockRoutes): KnockHandler {
     }
     // Loaded on the first probe knock, not at start-up: the handler pulls in crypto and the
     // request context (node:crypto alone is ~10 ms of a preload's start-up).
-    probes ??= (require('./handler.js') as typeof import('./handler.js')).createProbeHandler(() => routes.probeBridge(), routes.redact);
+    probes ??= (require('./handler.js') as typeof import('./handler.js')).createProbeHandler((knocked) => routes.probeBridge(knocked), routes.redact);
     probes(request, spec);
   };
 }

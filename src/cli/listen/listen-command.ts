@@ -1,7 +1,5 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { networkInterfaces, hostname } from 'node:os';
-import { isIP } from 'node:net';
 import { log } from '../../log.js';
 import { deriveHandshakeKey } from '../../reverse/handshake.js';
 import { parseArgs, parsePort } from '../args.js';
@@ -11,6 +9,7 @@ import { CommandError, UsageError } from '../errors.js';
 import { debuggerSteps } from '../connect/next-steps.js';
 import { startAcceptServer } from './accept-server.js';
 import { TargetHub } from '../hub/hub.js';
+import { parseAccept, reachableHost } from './accept-address.js';
 import { pushedProbeText } from './probe-output.js';
 import { DebuggeeSource } from './debuggee-source.js';
 
@@ -56,7 +55,7 @@ Exit status: 0 after Ctrl-C, 1 on an error (port taken, unreadable certificate),
     }
     if (args.positionals.length > 0) throw new UsageError(`listen: unexpected argument "${args.positionals[0]}"`);
     const localPort = parsePort(args.options.get('port') ?? String(DEFAULT_LOCAL_PORT), 'listen --port');
-    const accept = parseAccept(args.options.get('accept') ?? DEFAULT_ACCEPT);
+    const accept = parseAccept(args.options.get('accept') ?? DEFAULT_ACCEPT, 'listen --accept');
     const tls = readTls(args.options.get('cert'), args.options.get('key'));
     const { backend } = configuredBackend(io.env);
     const sharedKey = backend.authenticates ? backend.sharedKey?.() : undefined;
@@ -136,32 +135,6 @@ function listenSteps(steps: StepsText): string {
 ${debuggerSteps(2, steps.localPort)}
 Ctrl-C stops listening; every process it holds resumes.
 `;
-}
-
-/** The accept address for a knock: this machine's first outside address when bound to all. */
-function reachableHost(host: string): string {
-  if (host !== '0.0.0.0' && host !== '::') return isIP(host) === 6 ? `[${host}]` : host;
-  for (const addresses of Object.values(networkInterfaces())) {
-    const outside = addresses?.find((address) => address.family === 'IPv4' && !address.internal);
-    if (outside !== undefined) return outside.address;
-  }
-  return hostname();
-}
-
-function parseAccept(text: string): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
-  if (bracketed) return { host: bracketed[1] as string, port: portOrZero(bracketed[2] as string, 'listen --accept') };
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) return { host: '0.0.0.0', port: portOrZero(text, 'listen --accept') };
-  const host = text.slice(0, colon);
-  if (host === '' || host.includes(':')) throw new UsageError(`listen --accept: "${text}" is not [HOST:]PORT (write an IPv6 address as [::]:9230)`);
-  return { host, port: portOrZero(text.slice(colon + 1), 'listen --accept') };
-}
-
-function portOrZero(text: string, what: string): number {
-  const port = Number(text);
-  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`${what}: "${text}" is not a port number (0-65535)`);
-  return port;
 }
 
 function readTls(certPath: string | undefined, keyPath: string | undefined): { cert: string; key: string } | null {

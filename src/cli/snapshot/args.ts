@@ -9,6 +9,10 @@ export interface SnapshotArgs {
   readonly at: string;
   /** `--on-throw`: a snapshot where the request first throws, instead of at a line. */
   readonly onThrow: boolean;
+  /** `--follow`: every process the request reaches (with `EPDB_FOLLOW`) takes the probe too. */
+  readonly follow: boolean;
+  /** `--accept [HOST:]PORT`: where the followed processes push their results (default 127.0.0.1, any port). */
+  readonly accept: string | null;
   readonly expressions: readonly string[];
   /** `--log MESSAGE`: a logpoint instead of a snapshot. */
   readonly logMessage: string | null;
@@ -24,13 +28,14 @@ export interface SnapshotArgs {
 /** Options that take a value, by every spelling; `expr` and `header` may repeat. */
 const VALUE_OPTIONS: Readonly<Record<string, string>> = {
   '--at': 'at', '--expr': 'expr', '-e': 'expr', '--log': 'log', '-X': 'method', '--request': 'method',
-  '-H': 'header', '--header': 'header', '-d': 'data', '--data': 'data', '--bridge': 'bridge',
+  '-H': 'header', '--header': 'header', '-d': 'data', '--data': 'data', '--bridge': 'bridge', '--accept': 'accept',
 };
 const REPEATABLE: ReadonlySet<string> = new Set(['expr', 'header']);
 
 /**
  * Parses `epdb snapshot URL (--at FILE:LINE | --on-throw) [--expr E]... [--log MESSAGE]
- * [-X METHOD] [-H 'K: V']... [-d BODY] [--json] [--bridge [HOST:]PORT]`.
+ * [--follow [--accept [HOST:]PORT]] [-X METHOD] [-H 'K: V']... [-d BODY] [--json]
+ * [--bridge [HOST:]PORT]`.
  *
  * @throws {UsageError} naming what is wrong.
  */
@@ -39,6 +44,7 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
   const positionals: string[] = [];
   let json = false;
   let onThrow = false;
+  let follow = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -52,6 +58,10 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
     }
     if (arg === '--on-throw') {
       onThrow = true;
+      continue;
+    }
+    if (arg === '--follow') {
+      follow = true;
       continue;
     }
     if (arg === '--') {
@@ -74,7 +84,7 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
     values.set(name, list);
   }
   const one = (name: string): string | undefined => values.get(name)?.[0];
-  if (help) return { url: new URL('http://127.0.0.1/'), at: '', onThrow, expressions: [], logMessage: null, method: 'GET', headers: [], body: null, json, bridge: null, help };
+  if (help) return { url: new URL('http://127.0.0.1/'), at: '', onThrow, follow, accept: null, expressions: [], logMessage: null, method: 'GET', headers: [], body: null, json, bridge: null, help };
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'snapshot: the URL to request is missing' : `snapshot: unexpected argument "${positionals[1]}"`);
   }
@@ -98,8 +108,11 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
   const method = (one('method') ?? (body !== null ? 'POST' : 'GET')).toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`snapshot: -X "${method}" is not an HTTP method`);
   const bridgeText = one('bridge');
+  const accept = one('accept') ?? null;
+  if (accept !== null && !follow) throw new UsageError('snapshot: --accept is where followed processes push their results: it goes with --follow');
+  if (follow && bridgeText !== undefined) throw new UsageError('snapshot: with --follow every process pushes its result here; --bridge is not asked');
   return {
-    url, at, onThrow, expressions, logMessage, method, body, json, help,
+    url, at, onThrow, follow, accept, expressions, logMessage, method, body, json, help,
     headers: (values.get('header') ?? []).map(parseHeader),
     bridge: bridgeText === undefined ? null : parseBridgeAddress(bridgeText),
   };
