@@ -35,7 +35,7 @@ async function probe(app, path, kind, spec, headers = {}) {
   for (let attempt = 1; ; attempt++) {
     const id = probeId();
     const response = await get(app.port, path, { 'X-EPDB': probeKnock(kind, { ...spec, id }), ...headers });
-    await app.stderr.waitForLine(/^epdb: waiting for a debugger on /, { timeoutMs: 10_000 }); // the bridge is up
+    await app.stderr.waitForLine(/^epdb: debug bridge listening on \S+ \(pid \d+\) for probes$/, { timeoutMs: 10_000 }); // the bridge is up
     const result = await fetchProbe(app.bridgePort, id);
     assert.equal(result.status, 200, `the bridge has result ${id}: ${JSON.stringify(result.body)}\n${app.stderr.text()}`);
     // A logpoint's message says nothing of what cut it: a cut one (truncated) is taken again too.

@@ -86,7 +86,7 @@ class Gate implements DebugGate {
     if (this.closed) return null;
     const wanted = dialSettingsFor(request, this.settings.dialOut) ?? probeDialSettings(this.settings.dialOut);
     if (this.bridge === null) {
-      this.bridge = this.startBridge(wanted);
+      this.bridge = this.startBridge(wanted, 'probes');
     } else {
       // One transport a process: the results stay at the running bridge's GET /epdb/probes.
       const conflict = transportConflict(this.bridge.handle.dial, wanted);
@@ -159,7 +159,12 @@ class Gate implements DebugGate {
     }, SERVER_CLOSING_CHECK_MS).unref();
   }
 
-  private startBridge(dial: DialSettings | null): BridgeState {
+  /**
+   * Starts the bridge worker. `purpose`: a debug knock's bridge says a debugger is awaited; a
+   * probe knock's holds no request, so its line says only where it listens (a debug knock later
+   * says "waiting for a debugger" on it).
+   */
+  private startBridge(dial: DialSettings | null, purpose: 'debugger' | 'probes' = 'debugger'): BridgeState {
     const state: BridgeState = {
       address: null,
       attached: false,
@@ -167,8 +172,9 @@ class Gate implements DebugGate {
         listening: (host, port) => {
           state.address = bridgeAddressOfProcess(host, port);
           // Always: even when the knock that started the bridge has already timed out, the
-          // person who knocked needs to know where to attach.
-          log(`waiting for a debugger on ${state.address}`);
+          // person who knocked needs to know where to attach (or, for probes, to ask for results).
+          const waiting = purpose === 'debugger' || [...this.requests].some((held) => held.state.name === 'waiting');
+          log(waiting ? `waiting for a debugger on ${state.address}` : `debug bridge listening on ${state.address} for probes`);
           const exposed = exposureWarning(host, this.settings.bridgeAuth !== null);
           if (exposed !== null) log(exposed);
         },
