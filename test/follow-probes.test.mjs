@@ -80,7 +80,7 @@ test('epdb snapshot --follow --on-throw: one command, every hop\'s result in hop
   assert.match(heads[2], new RegExp(`\\(pid ${c.process.pid}\\)$`));
   assert.match(run.stdout, /^thrown: RangeError: tea is out of stock at inventory\n {2}at checkStock \(\S+service\.mjs:\d+:\d+\)\nexpressions\n {2}item = "tea"$/m);
   // Each service dialled the command itself (the knock's connect), none an epdb listen of its own.
-  for (const app of [a, b, c]) assert.equal(app.stderr.matching(/^epdb: connected to epdb listen at 127\.0\.0\.1:\d+ /).length, 1);
+  for (const app of [a, b, c]) assert.equal(app.stderr.matching(/^epdb: connected to epdb listen at 127\.0\.0\.1:\d+ \(pid \d+\); probe results go there$/).length, 1);
 });
 
 test('epdb snapshot --follow: refused under base64 and --accept without --follow is bad usage', async () => {

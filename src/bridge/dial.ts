@@ -81,7 +81,7 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
     ws.on('error', () => {});
     handshake(ws, settings, where).then(
       (nonces) => {
-        log(`connected to ${where} (pid ${process.pid}); waiting for a debugger there`);
+        log(`connected to ${where} (pid ${process.pid}); ${settings.forProbes === true ? 'probe results go there' : 'waiting for a debugger there'}`);
         const key = settings.handshakeKey;
         sealed = new SealedSocket(ws, key === null ? null : sessionKeys(key, 'debuggee', nonces.debuggee, nonces.listener), () => {
           log(`a message from ${where} did not verify (altered or injected on the way?); closed the connection, nothing of it was relayed`);

@@ -11,6 +11,8 @@ export interface DialSettings {
   readonly handshakeKey: Uint8Array | null;
   /** What the listener shows about this process once it has proved the key. */
   readonly process: DebuggeeProcess;
+  /** Dialled for a probe knock: no request waits for a debugger, results are pushed there. */
+  readonly forProbes?: boolean;
 }
 import type { PortRange } from '../port-range.js';
 import type { ArmedLocation } from '../probes/handler.js';

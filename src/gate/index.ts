@@ -84,7 +84,8 @@ class Gate implements DebugGate {
    */
   probeBridge(request: KnockedRequest): BridgeHandle | null {
     if (this.closed) return null;
-    const wanted = dialSettingsFor(request, this.settings.dialOut) ?? probeDialSettings(this.settings.dialOut);
+    const dial = dialSettingsFor(request, this.settings.dialOut) ?? probeDialSettings(this.settings.dialOut);
+    const wanted = dial === null ? null : { ...dial, forProbes: true };
     if (this.bridge === null) {
       this.bridge = this.startBridge(wanted, 'probes');
     } else {
