@@ -179,8 +179,10 @@ export class ProbeService {
     }
     if (locations.length === 0) {
       // Not a probe's pause (a `debugger;` statement, the gate's own pause): the client's, if
-      // one is attached; else nobody's, and the main thread must not stay stopped for it.
-      if (!this.options.clientAttached()) await this.session.resume();
+      // one is attached; else nobody's, and the main thread must not stay stopped for it. Either
+      // way this session lets go of the frames V8 handed it, which it would keep for ever.
+      if (this.options.clientAttached()) await this.session.releasePausedObjects();
+      else await this.session.resume(true);
       return;
     }
     let probe: ArmedProbe | undefined;
@@ -275,7 +277,7 @@ export class ProbeService {
     const top = event.callFrames[0];
     const url = top === undefined ? undefined : this.session.scripts.urlOf(top.location.scriptId);
     if (top === undefined || url === undefined || url.startsWith('node:') || this.options.hiddenScript(url)) {
-      await this.session.resume();
+      await this.session.resume(true);
       return;
     }
     const deadline = performance.timeOrigin + pausedAt + CAPTURE_LIMITS.maxStopMs - RESUME_MARGIN_MS;

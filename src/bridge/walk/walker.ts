@@ -62,7 +62,14 @@ export class Walker {
     this.session = new Session();
     this.session.connectToMainThread();
     this.breakpoints = new WalkBreakpoints(this.session, this.shared);
-    this.session.on('Debugger.paused', ({ params }) => this.onPaused(params.hitBreakpoints ?? [], params.callFrames[0]?.location));
+    this.session.on('Debugger.paused', ({ params }) => {
+      // V8 gives every enabled session the paused frames' objects (group `backtrace`) and keeps
+      // them until that session releases them. This one stays enabled across every pause while a
+      // debugger is attached, and reads none: released at once, or each pause keeps its request
+      // (and whatever hangs on it) for good.
+      this.session.post('Runtime.releaseObjectGroup', { objectGroup: 'backtrace' }, () => {});
+      this.onPaused(params.hitBreakpoints ?? [], params.callFrames[0]?.location);
+    });
     this.session.on('Debugger.resumed', () => this.onResumed());
   }
 
