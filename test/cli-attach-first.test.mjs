@@ -47,12 +47,16 @@ function startJwtApp(t, ports) {
  * wait for their answers until the knock), the knock comes `KNOCK_AFTER_MS` later, and the
  * client gets its pause in the app's handler.
  */
-async function chromeRemoteInterfaceAttachesFirst(t, { localPort, forwarder, appPort, knock }) {
+async function chromeRemoteInterfaceAttachesFirst(t, { localPort, forwarder, appPort, knock, app }) {
   const attaching = attachDebugger(localPort, t);
   await forwarder.stderr.waitForLine(ATTACHED_EARLY, { timeoutMs: 10_000 });
   await delay(KNOCK_AFTER_MS);
   const response = get(appPort, '/hello?first', { 'X-EPDB': await knock() }, { timeoutMs: 30_000 });
-  const dbg = await within(attaching, 20_000, 'the attach to complete once the bridge is up');
+  // Failed once in CI (Node 26, four of these at once on a loaded machine): say what both ends
+  // printed, so a next failure explains itself.
+  const dbg = await within(attaching, 30_000, 'the attach to complete once the bridge is up').catch((error) => {
+    throw new Error(`${error.message}\nthe forwarder printed:\n${forwarder.stderr.text()}\nthe app printed:\n${app?.stderr.text() ?? '(not given)'}`);
+  });
   await forwarder.stderr.waitForLine(JOINED, { timeoutMs: 5_000 });
   const pause = await dbg.nextPause(20_000);
   assert.equal(dbg.topUrl(pause), APP_URL);
@@ -125,6 +129,7 @@ describe('attach first, knock 12 s later', { concurrency: true }, () => {
       localPort: listen.localPort,
       forwarder: listen,
       appPort: app.port,
+      app,
       knock: () => knockWith(JWT_ENV, listen.connect),
     });
   });
