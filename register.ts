@@ -2,7 +2,7 @@
  * The preload: `node --import epdb/register app.mjs` or `node --require epdb/register app.js`.
  * Reads `EPDB_*` and instruments the process; nothing else.
  */
-import { appEnvironment } from './src/app-environment.js';
+import { appEnvironment } from './src/main/app-environment.js';
 
 // Under pm2's cluster mode the app's EPDB_* arrive packed in pm2_env (see app-environment.ts).
 const env = appEnvironment(process.env);
@@ -14,5 +14,5 @@ const requested = !['', 'off'].includes((env['EPDB_BACKEND'] ?? '').trim().toLow
 // Worker threads inherit the preload; only the main thread serves the app's requests (and the
 // bridge's own worker must never gate itself).
 if (requested && (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread) {
-  (require('./src/install.js') as typeof import('./src/install.js')).instrumentFromEnvironment(env);
+  (require('./src/main/install.js') as typeof import('./src/main/install.js')).instrumentFromEnvironment(env);
 }

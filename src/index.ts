@@ -6,28 +6,29 @@
  *
  * @packageDocumentation
  */
-export { instrument, isInstrumented } from './instrument/index.js';
-export { instrumentFromEnvironment } from './install.js';
-export type { InstrumentOptions, Instrumentation } from './options.js';
-export { readConfig } from './config.js';
-export { FollowHosts } from './follow/hosts.js';
-export type { BackendName, EpdbConfig, StopAt } from './config.js';
-export type { PortRange } from './port-range.js';
-export { EPDBBackend } from './backends/backend.js';
-export type { BackendRecipe } from './backends/backend.js';
-export { Base64Backend } from './backends/base64.js';
-export { FernetBackend } from './backends/fernet.js';
-export type { FernetBackendOptions } from './backends/fernet.js';
-export { JWTBackend } from './backends/jwt.js';
-export type { JWTBackendOptions } from './backends/jwt.js';
-export { createBackend } from './backends/index.js';
-export { loadBackend } from './backends/load.js';
-export { verifyKnock } from './knock/verify.js';
-export { parseKnock } from './knock/parse.js';
-export type { ParsedKnock } from './knock/parse.js';
-export { MAX_KNOCK_BYTES } from './knock/limits.js';
-export { KnockError, ConfigError } from './errors.js';
-export type { KnockErrorCode } from './errors.js';
-export type {
-  AcceptedKnock, AnyRequest, AnyResponse, DebugGate, KnockHandler, KnockScheme, KnockedRequest, SessionSettings,
-} from './types.js';
+export { instrument, isInstrumented } from './main/instrument/index.js';
+export { instrumentFromEnvironment } from './main/install.js';
+export type { InstrumentOptions, Instrumentation } from './main/options.js';
+export { readConfig } from './shared/config.js';
+export { FollowHosts } from './shared/follow-hosts.js';
+export type { BackendName, EpdbConfig, StopAt } from './shared/config.js';
+export type { PortRange } from './shared/port-range.js';
+export { EPDBBackend } from './shared/backends/backend.js';
+export type { BackendRecipe } from './shared/backends/backend.js';
+export { Base64Backend } from './shared/backends/base64.js';
+export { FernetBackend } from './shared/backends/fernet.js';
+export type { FernetBackendOptions } from './shared/backends/fernet.js';
+export { JWTBackend } from './shared/backends/jwt.js';
+export type { JWTBackendOptions } from './shared/backends/jwt.js';
+export { createBackend } from './shared/backends/index.js';
+export { loadBackend } from './shared/backends/load.js';
+export { verifyKnock } from './shared/knock/verify.js';
+export { parseKnock } from './shared/knock/parse.js';
+export type { ParsedKnock } from './shared/knock/parse.js';
+export { MAX_KNOCK_BYTES } from './shared/knock/limits.js';
+export { KnockError, ConfigError } from './shared/errors.js';
+export type { KnockErrorCode } from './shared/errors.js';
+export type { AnyRequest, AnyResponse } from './shared/any-request.js';
+export type { AcceptedKnock, KnockScheme } from './shared/knock/accepted-knock.js';
+export type { KnockHandler, KnockedRequest } from './main/knocked-request.js';
+export type { DebugGate, SessionSettings } from './main/gate/debug-gate.js';

@@ -1,5 +1,5 @@
 // Which client commands the bridge refuses for changing NODE_OPTIONS / VSCODE_INSPECTOR_OPTIONS
-// (src/bridge/environment/injection.ts): js-debug's own expression and the usual ways of writing
+// (src/worker/environment/injection.ts): js-debug's own expression and the usual ways of writing
 // an assignment, never a read or a comparison. The whole session is in session-vscode.test.mjs.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { childEnvironmentExpression } from './fixtures/session/js-debug-client.mjs';
 
 const require = createRequire(import.meta.url);
-const { changesChildEnvironment, runsClientSource } = require('../dist/src/bridge/environment/injection.js');
+const { changesChildEnvironment, runsClientSource } = require('../dist/src/worker/environment/injection.js');
 
 test('js-debug\'s injection and other assignments are recognised, in every command that runs source text', () => {
   const assignments = [

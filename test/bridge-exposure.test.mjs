@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { base64Knock, freePortBelowEphemeralRange, rawRequest, startApp } from './helpers/index.mjs';
 
 const require = createRequire(import.meta.url);
-const { exposureWarning, isLoopbackHost } = require('../dist/src/bridge/exposure.js');
+const { exposureWarning, isLoopbackHost } = require('../dist/src/main/gate/exposure.js');
 
 test('loopback hosts are recognised in every spelling Node binds', () => {
   for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', 'LocalHost', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) {

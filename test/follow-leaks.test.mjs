@@ -15,7 +15,7 @@ import { runCli } from './fixtures/cli/cli.mjs';
 import { startRecorder } from './fixtures/follow/recorder.mjs';
 
 const SERVICE = new URL('./fixtures/follow/service.mjs', import.meta.url).pathname;
-const { JWTBackend } = await import('../dist/src/backends/jwt.js');
+const { JWTBackend } = await import('../dist/src/shared/backends/jwt.js');
 const jwt = new JWTBackend({ secret: JWT_ENV.EPDB_KEY, maxAgeSeconds: 3600 });
 
 /** An X-EPDB value made by the real `epdb knock` with `args`. @param {string[]} args @param {Record<string, string>} [env] */
@@ -169,7 +169,7 @@ test('a bad EPDB_FOLLOW names the variable and leaves the app unpatched', async 
 });
 
 test('EPDB_FOLLOW: host, host:port and *.domain match where the request goes, case-insensitively', async () => {
-  const { FollowHosts } = await import('../dist/src/follow/hosts.js');
+  const { FollowHosts } = await import('../dist/src/shared/follow-hosts.js');
   const hosts = FollowHosts.parse('billing, inventory:8080, *.svc.cluster.local, 127.0.0.1:9000, [::1]:7');
   const cases = [
     ['billing', 1, true], ['BILLING.', 80, true], ['billing.evil', 80, false], ['inventory', 8080, true], ['inventory', 8081, false],
@@ -179,7 +179,7 @@ test('EPDB_FOLLOW: host, host:port and *.domain match where the request goes, ca
   for (const [host, port, allowed] of cases) assert.equal(hosts.allows(host, port), allowed, `${host}:${port}`);
   assert.equal(FollowHosts.parse(undefined).empty, true, 'unset: nobody');
   assert.equal(FollowHosts.parse(' , ').allows('localhost', 80), false);
-  const { NonceLedger } = await import('../dist/src/follow/nonce-ledger.js');
+  const { NonceLedger } = await import('../dist/src/main/follow/nonce-ledger.js');
   const ledger = new NonceLedger(2);
   assert.equal(ledger.record('a', 10, 0), 'fresh');
   assert.equal(ledger.record('a', 10, 5), 'replayed');
@@ -201,7 +201,7 @@ test('epdb knock --follow makes a followed knock; --help says what it does', asy
 });
 
 test('fernet: the hop knock is a Fernet token of the same key, and the next hop accepts it once', async (t) => {
-  const { FernetBackend } = await import('../dist/src/backends/fernet.js');
+  const { FernetBackend } = await import('../dist/src/shared/backends/fernet.js');
   const key = 'TluiKbFqt0Pc3Rg7eHMfS7sWcJ7Y1SRCBXcStRL1Yh8=';
   const env = { EPDB_BACKEND: 'fernet', EPDB_KEY: key };
   const recorder = await startRecorder(t);

@@ -11,7 +11,7 @@ import { runCli } from './fixtures/cli/cli.mjs';
 
 const SERVICE = new URL('./fixtures/follow/service.mjs', import.meta.url).pathname;
 const LINE = lineOf(SERVICE, 'answer');
-const { JWTBackend } = await import('../dist/src/backends/jwt.js');
+const { JWTBackend } = await import('../dist/src/shared/backends/jwt.js');
 const jwt = new JWTBackend({ secret: JWT_ENV.EPDB_KEY, maxAgeSeconds: 3600 });
 
 test('a followed logpoint is taken at every hop, and epdb listen prints each result with its hop', async (t) => {

@@ -266,7 +266,7 @@ test('only the ignored trailing bits of a token can change: the same signed byte
 });
 
 test('a flood of refusals is bounded: 10 lines a window, then one line counting the rest', async () => {
-  const { RateLimitedLog } = await import(new URL('../dist/src/log.js', import.meta.url).href);
+  const { RateLimitedLog } = await import(new URL('../dist/src/shared/log.js', import.meta.url).href);
   let clock = 1_000_000;
   const written = [];
   const limited = new RateLimitedLog(10, 60_000, (line) => written.push(line), () => clock);

@@ -7,16 +7,16 @@ import { test } from 'node:test';
 import { readConfig } from 'epdb';
 
 const require = createRequire(import.meta.url);
-const { probeSpecOf, messageParts, parseLocation } = require('../dist/src/probes/spec.js');
-const { Redactor, normalizeName } = require('../dist/src/probes/redaction.js');
-const { CaptureRateLimit } = require('../dist/src/probes/limits.js');
-const { ProbeResults, KEPT_RESULTS, KEPT_FOR_MS } = require('../dist/src/bridge/probes/results.js');
+const { probeSpecOf, messageParts, parseLocation } = require('../dist/src/shared/probes/spec.js');
+const { Redactor, normalizeName } = require('../dist/src/shared/probes/redaction.js');
+const { CaptureRateLimit } = require('../dist/src/shared/probes/limits.js');
+const { ProbeResults, KEPT_RESULTS, KEPT_FOR_MS } = require('../dist/src/worker/probes/results.js');
 const { parseSnapshotArgs } = require('../dist/src/cli/snapshot/args.js');
-const { pathEndsWith } = require('../dist/src/bridge/probes/source-maps.js');
-const { LiveCapture } = require('../dist/src/probes/live-capture.js');
-const { readSimplePath, NeedsEvaluation } = require('../dist/src/probes/simple-path.js');
-const { simplePathOf, simplePathsOf } = require('../dist/src/bridge/probes/simple-paths.js');
-const { formatMessage } = require('../dist/src/probes/log-line.js');
+const { pathEndsWith } = require('../dist/src/worker/probes/source-maps.js');
+const { LiveCapture } = require('../dist/src/main/probes/live-capture.js');
+const { readSimplePath, NeedsEvaluation } = require('../dist/src/main/probes/simple-path.js');
+const { simplePathOf, simplePathsOf } = require('../dist/src/worker/probes/simple-paths.js');
+const { formatMessage } = require('../dist/src/shared/probes/log-line.js');
 
 test('probe options: snapshot and log, validated; anything else is not a probe', () => {
   assert.equal(probeSpecOf({}), undefined);

@@ -11,8 +11,8 @@ import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { runCli } from './fixtures/cli/cli.mjs';
 import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
 
-const handshake = await import('../dist/src/reverse/handshake.js');
-const { parseDialAddress } = await import('../dist/src/reverse/address.js');
+const handshake = await import('../dist/src/shared/reverse/handshake.js');
+const { parseDialAddress } = await import('../dist/src/shared/reverse/address.js');
 
 const REPLICA_APP = new URL('./fixtures/reverse/replica-app.cjs', import.meta.url).pathname;
 const CONNECTED = /^epdb: listen: GET \/hello on \S+ \(pid \d+\) connected from /;

@@ -12,8 +12,8 @@ import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { JWT_ENV, knockWith, listedTargets, startListen } from './fixtures/reverse/listen.mjs';
 import { startTcpRelay } from './fixtures/reverse/tcp-relay.mjs';
 
-const { DEBUGGEE_PATH } = await import('../dist/src/reverse/address.js');
-const handshake = await import('../dist/src/reverse/handshake.js');
+const { DEBUGGEE_PATH } = await import('../dist/src/shared/reverse/address.js');
+const handshake = await import('../dist/src/shared/reverse/handshake.js');
 
 const REPLICA_APP = new URL('./fixtures/reverse/replica-app.cjs', import.meta.url).pathname;
 const CONNECTED = /^epdb: listen: GET \/hello on \S+ \(pid \d+\) connected from /;

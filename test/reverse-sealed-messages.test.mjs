@@ -1,4 +1,4 @@
-// The sealed messages of a reverse connection after its handshake (src/reverse/sealed-socket.ts):
+// The sealed messages of a reverse connection after its handshake (src/shared/reverse/sealed-socket.ts):
 // every message carries a MAC over its number in its direction, so one replayed, reordered,
 // dropped, altered or sent back the other way closes the connection (4403) before anything reads
 // it. Two SealedSockets over a recording stand-in for the WebSocket, so each case is exact.
@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
 const require = createRequire(import.meta.url);
-const { SealedSocket, sessionKeys } = require('../dist/src/reverse/sealed-socket.js');
+const { SealedSocket, sessionKeys } = require('../dist/src/shared/reverse/sealed-socket.js');
 
 /** The part of a `ws` WebSocket a SealedSocket uses: what it sends is recorded, `deliver` plays frames in. */
 class RecordingSocket extends EventEmitter {

@@ -15,7 +15,7 @@ const KNOCK = { 'X-EPDB': base64Knock() };
 
 /**
  * A knocked `'request'` as the instrumentation hands it to the gate (KnockedRequest in
- * src/types.ts), built by hand: its response is a bare emitter whose 'close' is the client leaving.
+ * src/main/knocked-request.ts), built by hand: its response is a bare emitter whose 'close' is the client leaving.
  */
 function knockedRequest(path, proceed) {
   const res = new EventEmitter();
@@ -48,7 +48,7 @@ test('the app exits on its own after a debugged request, the debugger still atta
 
 test('close() lets a held request go on undebugged and frees the bridge port', async (t) => {
   const require = createRequire(import.meta.url);
-  const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
+  const { createDebugGate } = require(`${REPO_ROOT}dist/src/main/gate/index.js`);
   const port = await freePortBelowEphemeralRange();
   const gate = createDebugGate({ host: '127.0.0.1', port: { first: port, last: port }, waitTimeoutMs: 0, bridgeAuth: null });
   t.after(() => gate.close());
@@ -92,7 +92,7 @@ test('a bridge worker that dies is one log line, held requests go on, and the ne
     constructor(...args) { super(...args); started.push(this); }
   };
   t.after(() => { workerThreads.Worker = OriginalWorker; });
-  const { createDebugGate } = require(`${REPO_ROOT}dist/src/gate/index.js`);
+  const { createDebugGate } = require(`${REPO_ROOT}dist/src/main/gate/index.js`);
   const port = await freePortBelowEphemeralRange();
   const gate = createDebugGate({ host: '127.0.0.1', port: { first: port, last: port }, waitTimeoutMs: 0, bridgeAuth: null });
   t.after(() => gate.close());

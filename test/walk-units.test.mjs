@@ -9,9 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from './helpers/index.mjs';
 
 const require = createRequire(import.meta.url);
-const { functionEntries } = require('../dist/src/bridge/walk/function-entries.js');
-const { appEntries } = require('../dist/src/bridge/walk/app-entries.js');
-const { postFromCheaperEnd, postInSlices } = require('../dist/src/bridge/walk/sliced-posts.js');
+const { functionEntries } = require('../dist/src/worker/walk/function-entries.js');
+const { appEntries } = require('../dist/src/worker/walk/app-entries.js');
+const { postFromCheaperEnd, postInSlices } = require('../dist/src/worker/walk/sliced-posts.js');
 
 /** The 1-based lines of the function entries of `source` that get a breakpoint, in order. */
 const entryLines = (source) => functionEntries(source).map(({ lineNumber }) => lineNumber + 1).sort((a, b) => a - b);

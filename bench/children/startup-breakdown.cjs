@@ -8,17 +8,17 @@ const path = require('node:path');
 const dist = path.join(__dirname, '..', '..', 'dist');
 const steps = [
   ['node:worker_threads (isMainThread)', () => require('node:worker_threads')],
-  ['config reader (+ node:net)', () => require(path.join(dist, 'src/config.js'))],
-  ['log', () => require(path.join(dist, 'src/log.js'))],
+  ['config reader (+ node:net)', () => require(path.join(dist, 'src/shared/config.js'))],
+  ['log', () => require(path.join(dist, 'src/shared/log.js'))],
   ['node:http (an HTTP app loads it anyway)', () => require('node:http')],
   ['shimmer', () => require('shimmer')],
-  ['knock parsing and verification', () => require(path.join(dist, 'src/knock/verify.js'))],
-  ['knock header scan', () => require(path.join(dist, 'src/knock/header.js'))],
-  ['instrumentation (rest)', () => require(path.join(dist, 'src/instrument/index.js'))],
-  ['JWT backend', () => require(path.join(dist, 'src/backends/jwt.js'))],
-  ['install', () => require(path.join(dist, 'src/install.js'))],
+  ['knock parsing and verification', () => require(path.join(dist, 'src/shared/knock/verify.js'))],
+  ['knock header scan', () => require(path.join(dist, 'src/shared/knock/header.js'))],
+  ['instrumentation (rest)', () => require(path.join(dist, 'src/main/instrument/index.js'))],
+  ['JWT backend', () => require(path.join(dist, 'src/shared/backends/jwt.js'))],
+  ['install', () => require(path.join(dist, 'src/main/install.js'))],
   ['require-in-the-middle (https/http2 not loaded yet)', () => require('require-in-the-middle')],
-  ['instrumentFromEnvironment() (read env, make backend, wrap, hook require)', () => require(path.join(dist, 'src/install.js'))
+  ['instrumentFromEnvironment() (read env, make backend, wrap, hook require)', () => require(path.join(dist, 'src/main/install.js'))
     .instrumentFromEnvironment({ EPDB_BACKEND: 'jwt', EPDB_KEY: 'epdb-bench-only-secret-0123456789abcdef' })],
 ];
 const result = {};

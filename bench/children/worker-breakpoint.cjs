@@ -75,7 +75,8 @@ function conditionFloor(count) {
 async function conditionCost(calls) {
   // epdb's condition calls its probe-hit check: with one probe running for another request
   // (context -1, which the code here never runs in), it is false, as for every unknocked request.
-  const hits = require('../../dist/src/probes/probe-hits.js');
+  const hits = require('../../dist/src/main/probes/probe-hits.js');
+  const { probeHitCondition } = require('../../dist/src/shared/probes/capture-protocol.js');
   hits.watchProbe({ id: 'bench', contextId: -1, spec: {}, redactor: null, location: 1, paths: null, state: 'armed', report() {} });
   function hot(i) {
     const next = i + 1; // @probe condition
@@ -91,8 +92,8 @@ async function conditionCost(calls) {
   const results = { 'no breakpoint': microsPerRun() };
   for (const [variant, condition] of [
     ['condition false', 'false'],
-    ["epdb's condition", hits.probeHitCondition(1, null)],
-    ["epdb's condition with a logpoint's reader", hits.probeHitCondition(1, ['order', 'total'])],
+    ["epdb's condition", probeHitCondition(1, null)],
+    ["epdb's condition with a logpoint's reader", probeHitCondition(1, ['order', 'total'])],
   ]) {
     const worker = await breakpointWorker('condition', condition);
     microsPerRun();

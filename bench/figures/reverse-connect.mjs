@@ -26,7 +26,7 @@ export async function reverseConnect({ dials, attachedKnocks }) {
   try {
     const [, connect] = await listen.stdout.waitForLine(/epdb knock --connect (\S+)\)/, { timeoutMs: 10_000 });
     // Made in-process with epdb's own backend, as `epdb knock --connect` makes it (one knock, reused while valid).
-    const { JWTBackend } = createRequire(import.meta.url)(join(REPO_ROOT, 'dist/src/backends/jwt.js'));
+    const { JWTBackend } = createRequire(import.meta.url)(join(REPO_ROOT, 'dist/src/shared/backends/jwt.js'));
     const knock = `JWT ${await new JWTBackend({ secret: JWT_SECRET, maxAgeSeconds: 3600 }).encode({ epdb: { connect } })}`;
     const listed = /^epdb: listen: GET \/hello\/\S+ on \S+ \(pid \d+\) connected from /;
 

@@ -299,7 +299,7 @@ async function probeModules(backend) {
       ['crypto-js', (p) => p.includes('/node_modules/crypto-js/')],
       ['ws (main thread; the bridge loads it in its worker)', (p) => p.includes('/node_modules/ws/')],
       ['@opentelemetry/api', (p) => p.includes('/node_modules/@opentelemetry/api/')],
-      ['epdb gate (dist/src/gate)', (p) => p.includes('/dist/src/gate/')],
+      ['epdb gate (dist/src/main/gate)', (p) => p.includes('/dist/src/main/gate/')],
     ];
     const rows = checks.map(([name, test]) => ({ name, before: has(before, test), after: has(after, test) }));
     rows.push({ name: '`inspector` built-in', before: before.builtins.includes('inspector'), after: after.builtins.includes('inspector') });

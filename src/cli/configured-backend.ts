@@ -1,7 +1,7 @@
-import { createBackend } from '../backends/index.js';
-import type { EPDBBackend } from '../backends/backend.js';
-import { readConfig, type EpdbConfig } from '../config.js';
-import { ConfigError } from '../errors.js';
+import { createBackend } from '../shared/backends/index.js';
+import type { EPDBBackend } from '../shared/backends/backend.js';
+import { readConfig, type EpdbConfig } from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
 import { CommandError } from './errors.js';
 
 /** The app's configuration as the CLI reads it, and the backend it selects. */

@@ -2,7 +2,7 @@ import { parseArgs } from './args.js';
 import type { Command } from './command.js';
 import { configuredBackend, freshKnock } from './configured-backend.js';
 import { CommandError, UsageError } from './errors.js';
-import { parseDialAddress } from '../reverse/address.js';
+import { parseDialAddress } from '../shared/reverse/address.js';
 
 /** `epdb knock`: prints a fresh `X-EPDB` header value for the configured backend. */
 export const knockCommand: Command = {

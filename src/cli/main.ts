@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runningInstrumentation } from '../instrument/global-mark.js';
+import { runningInstrumentation } from '../main/instrument/global-mark.js';
 import type { Command, CommandIO } from './command.js';
 import { connectCommand } from './connect/command.js';
 import { CommandError, UsageError } from './errors.js';

@@ -1,4 +1,4 @@
-import { parsePortRange, type PortRange } from '../../port-range.js';
+import { parsePortRange, type PortRange } from '../../shared/port-range.js';
 import { parsePort } from '../args.js';
 import { UsageError } from '../errors.js';
 
@@ -51,4 +51,4 @@ export function defaultBridgeAddress(host: string, port: number): Address {
 }
 
 /** `host:port` as it goes in a Host header or a URL (IPv6 in brackets); shared with the gate's log lines. */
-export { authorityOf, rangeAuthorityOf } from '../../authority.js';
+export { authorityOf, rangeAuthorityOf } from '../../shared/authority.js';

@@ -1,5 +1,5 @@
-import { log } from '../../log.js';
-import { portsOf, type PortRange } from '../../port-range.js';
+import { log } from '../../shared/log.js';
+import { portsOf, type PortRange } from '../../shared/port-range.js';
 import type { HubTarget, TargetSink, TargetSource } from '../hub/target.js';
 import { authorityOf } from './bridge-address.js';
 import { probeBridge } from './bridge-probe.js';

@@ -1,4 +1,4 @@
-import { log } from '../../log.js';
+import { log } from '../../shared/log.js';
 import { authorityOf, type Address } from './bridge-address.js';
 import { probeBridge } from './bridge-probe.js';
 import { CommandError } from '../errors.js';

@@ -5,7 +5,7 @@ import { parseArgs, parsePort } from '../args.js';
 import { authorityOf, defaultBridgeAddress, parseBridgeAddress, parseBridgeRange, type Address, type BridgeRange } from './bridge-address.js';
 import { BridgeWatch } from './bridge-watch.js';
 import type { Command } from '../command.js';
-import { BRIDGE_ONLY_OPTIONS } from '../../knock/bridge-only.js';
+import { BRIDGE_ONLY_OPTIONS } from '../../shared/knock/bridge-only.js';
 import { configuredBackend, freshKnock } from '../configured-backend.js';
 import { CommandError, UsageError } from '../errors.js';
 import { startForward } from './forward.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { log } from '../../log.js';
+import { log } from '../../shared/log.js';
 import { listEntry } from '../hub/discovery.js';
 import { EarlyAttach, WAITING_TARGET_ID } from '../hub/early-attach.js';
 import type { TargetConnection } from '../hub/target.js';
@@ -67,7 +67,7 @@ export class ForwardEarlyAttach {
 }
 
 function loadProtocolSchema(): string {
-  const { PROTOCOL_SCHEMA_JSON } = require('../../bridge/protocol-schema.js') as typeof import('../../bridge/protocol-schema.js');
+  const { PROTOCOL_SCHEMA_JSON } = require('../../shared/protocol-schema.js') as typeof import('../../shared/protocol-schema.js');
   return PROTOCOL_SCHEMA_JSON;
 }
 

@@ -1,7 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { FOREIGN_HOST_REASON, isAllowedHost } from '../../bridge/host-check.js';
-import { log } from '../../log.js';
+import { FOREIGN_HOST_REASON, isAllowedHost } from '../../shared/host-check.js';
+import { log } from '../../shared/log.js';
 import { describeSocketError } from './bridge-probe.js';
 import { isDiscoveryPath, rewriteDiscoveryBody } from './discovery-rewrite.js';
 import { CommandError } from '../errors.js';

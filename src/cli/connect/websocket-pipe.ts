@@ -1,6 +1,6 @@
 import { request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { log } from '../../log.js';
+import { log } from '../../shared/log.js';
 import { describeSocketError } from './bridge-probe.js';
 import type { ForwardContext } from './forward-context.js';
 import { bridgeRequestHeaders, rawResponseHead } from './forward-headers.js';

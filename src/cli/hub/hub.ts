@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { FOREIGN_HOST_REASON, isAllowedHost } from '../../bridge/host-check.js';
-import { log } from '../../log.js';
+import { FOREIGN_HOST_REASON, isAllowedHost } from '../../shared/host-check.js';
+import { log } from '../../shared/log.js';
 import { listEntry, listOrder } from './discovery.js';
 import { EarlyAttach, WAITING_TARGET_ID } from './early-attach.js';
 import { TargetRefusal, type HubTarget, type TargetConnection, type TargetSink, type TargetSource } from './target.js';
@@ -110,7 +110,7 @@ export class TargetHub implements TargetSink {
         return answerJson(res, this.list().map((target) => listEntry(target, authority)));
       }
       case '/json/protocol': {
-        const { PROTOCOL_SCHEMA_JSON } = require('../../bridge/protocol-schema.js') as typeof import('../../bridge/protocol-schema.js');
+        const { PROTOCOL_SCHEMA_JSON } = require('../../shared/protocol-schema.js') as typeof import('../../shared/protocol-schema.js');
         return answer(res, 200, 'application/json; charset=UTF-8', PROTOCOL_SCHEMA_JSON);
       }
       default:

@@ -1,4 +1,4 @@
-import { log } from '../../log.js';
+import { log } from '../../shared/log.js';
 import type { TargetConnection } from './target.js';
 
 /**

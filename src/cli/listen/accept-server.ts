@@ -2,12 +2,12 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { log, RateLimitedLog } from '../../log.js';
-import { processLabel } from '../../process-identity.js';
-import { DEBUGGEE_PATH } from '../../reverse/address.js';
-import { CLOSE_UNPROVEN } from '../../reverse/handshake.js';
-import { HandshakeStepError } from '../../reverse/next-message.js';
-import { SealedSocket, sessionKeys } from '../../reverse/sealed-socket.js';
+import { log, RateLimitedLog } from '../../shared/log.js';
+import { processLabel } from '../../shared/process-identity.js';
+import { DEBUGGEE_PATH } from '../../shared/reverse/address.js';
+import { CLOSE_UNPROVEN } from '../../shared/reverse/handshake.js';
+import { HandshakeStepError } from '../../shared/reverse/next-message.js';
+import { SealedSocket, sessionKeys } from '../../shared/reverse/sealed-socket.js';
 import { CommandError } from '../errors.js';
 import { DebuggeeTarget } from './debuggee-target.js';
 import { acceptDebuggee, RefusedDebuggee, type ListenerKey } from './listener-handshake.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { CLOSE_DEBUGGER_LEFT, clip, type DebuggeeProcess } from '../../reverse/handshake.js';
-import { processLabel } from '../../process-identity.js';
-import { parseHeldNotice } from '../../reverse/held-notice.js';
-import { parseProbeNotice } from '../../reverse/probe-notice.js';
-import type { SealedSocket } from '../../reverse/sealed-socket.js';
+import { CLOSE_DEBUGGER_LEFT, clip, type DebuggeeProcess } from '../../shared/reverse/handshake.js';
+import { processLabel } from '../../shared/process-identity.js';
+import { parseHeldNotice } from '../../shared/reverse/held-notice.js';
+import { parseProbeNotice } from '../../shared/reverse/probe-notice.js';
+import type { SealedSocket } from '../../shared/reverse/sealed-socket.js';
 import { TargetRefusal, type HubTarget, type TargetConnection } from '../hub/target.js';
 
 /** Where a dialled-in process stands: waiting for a debugger, relaying to one, or gone. */

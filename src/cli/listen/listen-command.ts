@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { log } from '../../log.js';
-import { deriveHandshakeKey } from '../../reverse/handshake.js';
+import { log } from '../../shared/log.js';
+import { deriveHandshakeKey } from '../../shared/reverse/handshake.js';
 import { parseArgs, parsePort } from '../args.js';
 import type { Command } from '../command.js';
 import { configuredBackend } from '../configured-backend.js';

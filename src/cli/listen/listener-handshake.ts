@@ -2,8 +2,8 @@ import type { WebSocket } from 'ws';
 import {
   CLOSE_PROTOCOL, CLOSE_UNPROVEN, HANDSHAKE_STEP_MS, HANDSHAKE_VERSION, freshNonce, parseDebuggeeProcess,
   clip, parseHandshakeMessage, proofHolds, proofOf, type DebuggeeProcess,
-} from '../../reverse/handshake.js';
-import { nextMessage } from '../../reverse/next-message.js';
+} from '../../shared/reverse/handshake.js';
+import { nextMessage } from '../../shared/reverse/next-message.js';
 
 /** What the listener's side of the handshake needs: the scheme and key it shares with the app. */
 export interface ListenerKey {
@@ -23,7 +23,7 @@ export interface AcceptedDebuggee {
 export class RefusedDebuggee extends Error {}
 
 /**
- * The listener's side of the mutual proof (src/reverse/handshake.ts): answers the debuggee's
+ * The listener's side of the mutual proof (src/shared/reverse/handshake.ts): answers the debuggee's
  * hello with a fresh nonce and its own proof, then checks the debuggee's proof in constant
  * time. Resolves with what the debuggee says about itself; rejects with a
  * {@link RefusedDebuggee} after closing the socket (4401 for a failed proof).

@@ -1,4 +1,4 @@
-import { processLabel } from '../../process-identity.js';
+import { processLabel } from '../../shared/process-identity.js';
 import { snapshotTree, type SnapshotView } from '../snapshot/tree.js';
 import type { DebuggeeTarget } from './debuggee-target.js';
 

@@ -1,6 +1,6 @@
 import { defaultBridgeAddress, parseBridgeAddress, type Address } from '../connect/bridge-address.js';
 import { UsageError } from '../errors.js';
-import { parseLocation, ProbeSpecError } from '../../probes/spec.js';
+import { parseLocation, ProbeSpecError } from '../../shared/probes/spec.js';
 
 /** `epdb snapshot`'s command line, checked. */
 export interface SnapshotArgs {

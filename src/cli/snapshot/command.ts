@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { EPDBBackend } from '../../backends/backend.js';
-import { deriveHandshakeKey } from '../../reverse/handshake.js';
+import type { EPDBBackend } from '../../shared/backends/backend.js';
+import { deriveHandshakeKey } from '../../shared/reverse/handshake.js';
 import type { CommandIO } from '../command.js';
 import { CommandError } from '../errors.js';
 import { parseAccept, reachableHost } from '../listen/accept-address.js';

@@ -1,4 +1,4 @@
-import { processLabel } from '../../process-identity.js';
+import { processLabel } from '../../shared/process-identity.js';
 import { startAcceptServer, type AcceptServer } from '../listen/accept-server.js';
 import type { DebuggeeTarget } from '../listen/debuggee-target.js';
 import type { ListenerKey } from '../listen/listener-handshake.js';

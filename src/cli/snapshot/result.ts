@@ -3,7 +3,7 @@ import { authorityOf, type Address } from '../connect/bridge-address.js';
 import { describeSocketError } from '../connect/bridge-probe.js';
 import { CommandError } from '../errors.js';
 
-/** A probe result as the bridge serves it (src/bridge/probes/results.ts), as far as the CLI reads it. */
+/** A probe result as the bridge serves it (src/worker/probes/results.ts), as far as the CLI reads it. */
 export interface FetchedResult {
   readonly id: string;
   readonly kind: 'snapshot' | 'log';

@@ -1,4 +1,4 @@
-import { leafText, type CapturedValue as Value } from '../../probes/captured-value.js';
+import { leafText, type CapturedValue as Value } from '../../shared/probes/captured-value.js';
 
 interface Frame {
   readonly function: string;

@@ -1,0 +1,94 @@
+import type { CapturedValue } from '../../shared/probes/captured-value.js';
+import { CAPTURE_LIMITS } from '../../shared/probes/limits.js';
+import type { Redactor } from '../../shared/probes/redaction.js';
+import type { CallFrame, Post } from './cdp.js';
+import { type CaptureRequest, captureOnPausedFrames, type EvaluatedExpression } from './pause-capture.js';
+import type { ScriptRegistry } from './scripts.js';
+
+export { type EvaluatedExpression, PROBE_OBJECT_GROUP } from './pause-capture.js';
+
+/** One frame of a snapshot's stack; `file` is a path for files, the URL otherwise. 1-based line. */
+export interface StackFrame {
+  readonly function: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+
+/** A frame with its arguments and locals (V8 keeps both in the frame's local scope). */
+export interface FrameState extends StackFrame {
+  readonly locals: Record<string, CapturedValue>;
+}
+
+/** What a snapshot captures. */
+export interface Snapshot {
+  readonly stack: readonly StackFrame[];
+  readonly frames: readonly FrameState[];
+  readonly expressions: readonly EvaluatedExpression[];
+  /** Something was cut: by depth, field count, the 64 KB or the 10 ms bound. */
+  readonly truncated: boolean;
+}
+
+/** What a snapshot read from the paused main thread; {@link completeSnapshot} makes it whole once it runs again. */
+export interface PausedCapture {
+  readonly callFrames: readonly CallFrame[];
+  readonly locals: readonly Record<string, CapturedValue>[];
+  readonly expressions: readonly EvaluatedExpression[];
+  readonly truncated: boolean;
+  /** When the main thread let the pause happen (epoch ms). */
+  readonly hitAt: number;
+  /** The probe it was taken for (on an exception pause, the one whose request threw). */
+  readonly probeId: string;
+}
+
+/**
+ * Captures the top frames' arguments and locals and each expression from a paused main
+ * thread, within the capture's deadline (epoch ms). The caller resumes it, then completes the
+ * snapshot with {@link completeSnapshot} (which needs only the pause's own event).
+ *
+ * @returns null when the pause is not probe `probeId`'s
+ */
+export async function captureSnapshot(
+  post: Post,
+  probeId: CaptureRequest['probeId'],
+  callFrames: readonly CallFrame[],
+  expressions: readonly string[],
+  redactor: Redactor,
+  deadline: number,
+): Promise<PausedCapture | null> {
+  const top = callFrames[0];
+  if (top === undefined) return null;
+  const frames = callFrames.slice(0, CAPTURE_LIMITS.framesWithLocals);
+  const captured = await captureOnPausedFrames(post, top, { probeId, frames, expressions, valueDepth: CAPTURE_LIMITS.maxDepth, deadline }, redactor);
+  if (captured === null) return null;
+  return { callFrames, locals: captured.locals, expressions: captured.expressions, truncated: captured.truncated, hitAt: captured.hitAt, probeId: captured.probeId };
+}
+
+/** The snapshot of a capture: its stack (up to 20 frames) and the top frames with their locals. */
+export function completeSnapshot(capture: PausedCapture, scripts: ScriptRegistry): Snapshot {
+  const stack = capture.callFrames.slice(0, CAPTURE_LIMITS.maxFrames).map((frame) => stackFrame(frame, scripts));
+  const frames = capture.locals.map((locals, i) => ({ ...(stack[i] as StackFrame), locals }));
+  const truncated = capture.truncated || capture.callFrames.length > CAPTURE_LIMITS.maxFrames;
+  return { stack, frames, expressions: capture.expressions, truncated };
+}
+
+/** Where a paused frame is, for people: a path for file: URLs, 1-based line and column. */
+export function stackFrame(frame: CallFrame, scripts: ScriptRegistry): StackFrame {
+  const url = scripts.urlOf(frame.location.scriptId) ?? frame.url ?? '';
+  return {
+    function: frame.functionName !== '' ? frame.functionName : '(anonymous)',
+    file: displayPath(url),
+    line: frame.location.lineNumber + 1,
+    column: (frame.location.columnNumber ?? 0) + 1,
+  };
+}
+
+/** A file: URL as its path; anything else (node:internal/...) as it is. */
+export function displayPath(url: string): string {
+  if (!url.startsWith('file://')) return url;
+  try {
+    return decodeURIComponent(new URL(url).pathname);
+  } catch {
+    return url;
+  }
+}

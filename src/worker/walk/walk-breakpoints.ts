@@ -1,0 +1,256 @@
+import type { Session } from 'node:inspector';
+import { walkConditionFor, WalkShared } from '../../shared/walk-protocol.js';
+import { postAsync } from '../session-post.js';
+import { isAppScript } from './app-code.js';
+import { appEntries } from './app-entries.js';
+import type { FunctionEntry } from './function-entries.js';
+import { postFromCheaperEnd, postInSlices, type SlicedCommand } from './sliced-posts.js';
+
+/** Main-thread time one slice of breakpoint commands may take, ms. */
+const SLICE_MS = 4;
+/**
+ * At most this many breakpoint removals in a slice: one costs V8 0.03 ms or, from the wrong end,
+ * ~0.4-10 ms at 50,000 functions; a slice of 256 stalled the app for 109 ms on Node 26 when the
+ * cost changed half-way.
+ */
+const MAX_REMOVALS_IN_SLICE = 16;
+/** How often, between knocks, the worker looks which breakpoints other requests passed. */
+const PASSES_CHECK_MS = 25;
+
+/** The start of one app function, where the walk may stop. */
+interface Spot {
+  /** Its number in conditions and in the passes the main thread reports (1-based). */
+  readonly index: number;
+  readonly scriptId: string;
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+  /** Its breakpoint now, if it has one, and when that was set (which decides how fast V8 removes it). */
+  breakpoint: { readonly id: string; readonly setOrder: number } | null;
+  /** Code of other requests runs it: it has a breakpoint only while a walk is under way. */
+  hot: boolean;
+}
+
+/**
+ * The walk's breakpoints: one at the start of every function of the app's own code, each with a
+ * condition true only in the request the walk looks for (whichever it is), in two tiers:
+ *
+ * - **cold** functions (no other request ran them since the debugger attached) keep their
+ *   breakpoint from the attach until the debugger leaves: set once, in slices that never stop
+ *   the main thread for more than a few milliseconds, so a knock finds them set;
+ * - **hot** functions (the condition reported that another request passed them) get theirs only
+ *   for a walk: set when the knock comes and removed once the process runs on after the stop,
+ *   because a breakpoint's condition costs every call tens to hundreds of microseconds.
+ *
+ * States: `off` (the session's debugger off, nothing set) and `on`; every main-thread command
+ * runs on one chain, one after another; {@link release} ends a generation and removes them all.
+ * Each pause and step of the process costs V8 time in proportion to the functions that have
+ * breakpoints (~15 ms at 50,000): they are only ever set while a debugger is attached.
+ */
+export class WalkBreakpoints {
+  private state: 'off' | 'on' = 'off';
+  private generation = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private walking = false;
+  /** scriptId -> where it came from, for every script reported while the debugger is on. */
+  private readonly scripts = new Map<string, { readonly url: string; readonly sourceMapURL: string }>();
+  /** Scripts whose spots exist (or that have none: not the app's). */
+  private readonly covered = new Set<string>();
+  private readonly spots: Spot[] = [];
+  private readonly byBreakpoint = new Map<string, Spot>();
+  /** scriptId -> its function entries, parsed here (off the main thread) once per script. */
+  private readonly entries = new Map<string, Promise<readonly FunctionEntry[]>>();
+  private setOrder = 0;
+  private passesRead = 0;
+  private passesCheck: NodeJS.Timeout | null = null;
+  /** Whether the main thread is paused (as this session sees it), and who waits for it to run. */
+  private paused = false;
+  private readonly waitingToRun: (() => void)[] = [];
+
+  constructor(private readonly session: Session, private readonly shared: Int32Array) {
+    session.on('Debugger.scriptParsed', ({ params }) => {
+      if (this.state === 'on') this.scripts.set(params.scriptId, { url: params.url, sourceMapURL: params.sourceMapURL ?? '' });
+    });
+    session.on('Debugger.paused', () => {
+      this.paused = true;
+    });
+    session.on('Debugger.resumed', () => {
+      this.paused = false;
+      for (const run of this.waitingToRun.splice(0)) run();
+    });
+  }
+
+  /** Whether `breakpointId` is one of the walk's. */
+  owns(breakpointId: string): boolean {
+    return this.byBreakpoint.has(breakpointId);
+  }
+
+  /** A debugger attached: cover the app's code now, ahead of the knocks. */
+  warm(): void {
+    void this.enqueue((generation) => this.cover(generation));
+  }
+
+  /** Before a walked request runs: resolves once every app function has its breakpoint. */
+  prepareWalk(): Promise<void> {
+    this.walking = true;
+    return this.enqueue(async (generation) => {
+      await this.cover(generation);
+      this.readPasses();
+      await this.post(generation, this.spots.filter((spot) => spot.hot && spot.breakpoint === null).map((spot) => this.setCommand(spot, generation)));
+    });
+  }
+
+  /**
+   * The walk is over: the hot functions' breakpoints go, once the main thread runs again (a
+   * removal can take milliseconds, and while it is paused at the walk's stop, the client's
+   * resume would wait behind them).
+   */
+  walkOver(): void {
+    this.walking = false;
+    void this.enqueue(async (generation) => {
+      if (this.paused) await new Promise<void>((resolve) => this.waitingToRun.push(resolve));
+      await this.removeHot(generation);
+    });
+  }
+
+  /**
+   * The debugger left: every breakpoint goes, in slices, from whichever end V8 removes faster
+   * ({@link postFromCheaperEnd}; `Debugger.disable` removing 50,000 in one go stopped the app
+   * for 18 s), then the session's debugger is turned off. A walk armed after this waits
+   * until it is done.
+   */
+  release(): void {
+    this.generation++;
+    this.walking = false;
+    if (this.passesCheck !== null) clearInterval(this.passesCheck);
+    this.passesCheck = null;
+    const wasOn = this.state === 'on';
+    const removals = this.removals(this.spots);
+    this.state = 'off';
+    this.paused = false;
+    for (const run of this.waitingToRun.splice(0)) run();
+    this.scripts.clear();
+    this.covered.clear();
+    this.spots.length = 0;
+    this.entries.clear();
+    if (!wasOn) return;
+    const removing = this.chain
+      .then(() => postFromCheaperEnd(this.session, removals, { sliceMs: SLICE_MS, maxSlice: MAX_REMOVALS_IN_SLICE, cancelled: () => false }))
+      // What a cancelled slice set after the release is removed with the debugger.
+      .then(() => postAsync(this.session, 'Debugger.disable'));
+    this.chain = removing.then(() => {}, () => {});
+  }
+
+  /** Runs `step` after every command posted before it, unless a release comes first. */
+  private enqueue(step: (generation: number) => Promise<void>): Promise<void> {
+    const generation = this.generation;
+    const run = this.chain.then(() => (this.generation === generation ? step(generation) : undefined));
+    this.chain = run.then(() => {}, () => {});
+    return run;
+  }
+
+  private async turnOn(): Promise<void> {
+    this.state = 'on';
+    // Enabling reports every script (Debugger.scriptParsed) before it answers. A pause this
+    // session takes part in must still heed the client's ignore list, which V8 applies only to
+    // scripts that every enabled session ignore-lists: this one ignore-lists them all.
+    await postAsync(this.session, 'Debugger.enable');
+    await postAsync(this.session, 'Debugger.setBlackboxPatterns', { patterns: ['.*'] });
+    this.passesRead = Atomics.load(this.shared, WalkShared.PASSES);
+    this.passesCheck = setInterval(() => this.checkPasses(), PASSES_CHECK_MS);
+    this.passesCheck.unref();
+  }
+
+  /** Makes spots for the app scripts not covered yet, and sets their (cold) breakpoints. */
+  private async cover(generation: number): Promise<void> {
+    if (this.state === 'off') await this.turnOn();
+    // Scripts may arrive while a slice is under way: go round until none is left.
+    for (;;) {
+      if (this.generation !== generation) return;
+      const pending = [...this.scripts].filter(([scriptId]) => !this.covered.has(scriptId));
+      if (pending.length === 0) return;
+      const fresh: Spot[] = [];
+      for (const [scriptId, script] of pending) {
+        this.covered.add(scriptId);
+        if (!isAppScript(script.url)) continue;
+        for (const { lineNumber, columnNumber } of await this.entriesOf(scriptId, script)) {
+          const spot: Spot = { index: this.spots.length + 1, scriptId, lineNumber, columnNumber, breakpoint: null, hot: false };
+          this.spots.push(spot);
+          fresh.push(spot);
+        }
+      }
+      await this.post(generation, fresh.map((spot) => this.setCommand(spot, generation)));
+    }
+  }
+
+  /** Marks hot every function whose breakpoint another request passed since the last look. */
+  private readPasses(): void {
+    const written = Atomics.load(this.shared, WalkShared.PASSES);
+    // The ring may have wrapped: what was overwritten is reported again on the next pass.
+    const from = Math.max(this.passesRead, written - WalkShared.RING_SIZE);
+    this.passesRead = written;
+    for (let pass = from; pass < written; pass++) {
+      const spot = this.spots[Atomics.load(this.shared, WalkShared.RING + (pass % WalkShared.RING_SIZE)) - 1];
+      if (spot !== undefined) spot.hot = true;
+    }
+  }
+
+  /** Between walks: functions other requests run lose their breakpoint (until the next walk). */
+  private checkPasses(): void {
+    if (this.walking || Atomics.load(this.shared, WalkShared.PASSES) === this.passesRead) return;
+    void this.enqueue(async (generation) => {
+      if (!this.walking) await this.removeHot(generation);
+    });
+  }
+
+  /** Removes the hot functions' breakpoints; a walk that starts meanwhile keeps the rest set. */
+  private async removeHot(generation: number): Promise<void> {
+    this.readPasses();
+    const removals = this.removals(this.spots.filter((spot) => spot.hot));
+    await postFromCheaperEnd(this.session, removals, { sliceMs: SLICE_MS, maxSlice: MAX_REMOVALS_IN_SLICE, cancelled: () => this.generation !== generation || this.walking });
+  }
+
+  /**
+   * The commands that remove the breakpoints of `spots`, the oldest first (for
+   * {@link postFromCheaperEnd}). A spot forgets its breakpoint as its removal is posted: a pause
+   * there from then on is not the walk's.
+   */
+  private removals(spots: readonly Spot[]): SlicedCommand<unknown>[] {
+    const set = spots.flatMap((spot) => (spot.breakpoint === null ? [] : [{ spot, breakpoint: spot.breakpoint }]));
+    set.sort((a, b) => a.breakpoint.setOrder - b.breakpoint.setOrder);
+    return set.map(({ spot, breakpoint }) => ({
+      method: 'Debugger.removeBreakpoint',
+      params: { breakpointId: breakpoint.id },
+      posting: () => {
+        spot.breakpoint = null;
+        this.byBreakpoint.delete(breakpoint.id);
+      },
+    }));
+  }
+
+  private setCommand(spot: Spot, generation: number): SlicedCommand<{ breakpointId: string }> {
+    const { scriptId, lineNumber, columnNumber } = spot;
+    return {
+      method: 'Debugger.setBreakpoint',
+      params: { location: { scriptId, lineNumber, columnNumber }, condition: walkConditionFor(spot.index) },
+      answered: ({ breakpointId }) => {
+        if (this.generation !== generation) return;
+        spot.breakpoint = { id: breakpointId, setOrder: this.setOrder++ };
+        this.byBreakpoint.set(breakpointId, spot);
+      },
+    };
+  }
+
+  private post<T>(generation: number, commands: readonly SlicedCommand<T>[]): Promise<number> {
+    return postInSlices(this.session, commands, { sliceMs: SLICE_MS, cancelled: () => this.generation !== generation });
+  }
+
+  private entriesOf(scriptId: string, { url, sourceMapURL }: { url: string; sourceMapURL: string }): Promise<readonly FunctionEntry[]> {
+    let entries = this.entries.get(scriptId);
+    if (entries === undefined) {
+      entries = postAsync<{ scriptSource: string }>(this.session, 'Debugger.getScriptSource', { scriptId })
+        .then(({ scriptSource }) => appEntries(url, sourceMapURL, scriptSource), () => []);
+      this.entries.set(scriptId, entries);
+    }
+    return entries;
+  }
+}
