@@ -1,6 +1,7 @@
 // epdb installed under node_modules, with a debugger that ignore-lists `/node_modules/` as
 // DevTools does by default: the first stop is the app's own Express 5 handler (EPDB_STOP_AT=app,
-// the default); a knock asking for {"stop": "entry"} still pauses at epdb's own pause, whose
+// the default); a knock asking for {"stop": "entry"} still pauses at epdb's own pause (in the
+// preload's bundle), whose
 // file is on the ignore list, and stepping in reaches the handler in a few dozen steps.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -38,7 +39,7 @@ test('with /node_modules/ ignore-listed, the first stop is the Express handler; 
   const first = get(Number(port), '/hello?ignored', ENTRY_KNOCK);
   pause = await dbg.nextPause();
   // The installed copy pauses, although its own file is on the client's ignore list.
-  assert.equal(dbg.topUrl(pause), pathToFileURL(`${packageDir}/dist/src/main/gate/pause.js`).href);
+  assert.equal(dbg.topUrl(pause), pathToFileURL(`${packageDir}/dist/preload-main.js`).href);
   assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?ignored');
   assert.equal(await dbg.evaluate(pause, 'typeof res'), 'object');
 

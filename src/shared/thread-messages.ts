@@ -15,8 +15,7 @@ export interface DialSettings {
   readonly forProbes?: boolean;
 }
 import type { PortRange } from './port-range.js';
-import type { ArmedLocation } from './probes/capture-protocol.js';
-import type { ProbeOutcome } from './probes/capture-protocol.js';
+import type { ArmedLocation, ProbeOutcome } from './probes/capture-protocol.js';
 import type { ProbeArm } from './probes/spec.js';
 
 /** What the main thread hands the bridge worker when it starts it (its `workerData`). */

@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { authorityOf, rangeAuthorityOf } from '../../shared/authority.js';
 import type { BridgeWorkerData, DialSettings, FromBridge, ToBridge, WalkOutcome } from '../../shared/thread-messages.js';
-import type { ArmedLocation } from '../../shared/probes/capture-protocol.js';
-import type { ProbeOutcome } from '../../shared/probes/capture-protocol.js';
+import type { ArmedLocation, ProbeOutcome } from '../../shared/probes/capture-protocol.js';
 import type { ProbeArm } from '../../shared/probes/spec.js';
 import { walkSharedBuffer } from '../request-context.js';
 import { appScript, clusterWorkerId, processLabel } from '../../shared/process-identity.js';
 import type { SessionSettings } from './debug-gate.js';
+
+/**
+ * The bridge worker's entry file. This module runs compiled (dist/src/main/gate/) or bundled
+ * into the preload (dist/preload.js, made by scripts/build.mjs); the worker is never bundled.
+ */
+const DIST_DIR = basename(__dirname) === 'dist' ? __dirname : join(__dirname, '..', '..', '..');
+const BRIDGE_ENTRY = join(DIST_DIR, 'src', 'worker', 'worker.js');
 
 /** What the main thread hears from its bridge. */
 export interface BridgeEvents {
@@ -65,7 +71,7 @@ export class BridgeHandle {
     // must never gate its own server, whatever a future register does.
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env['NODE_OPTIONS'];
-    this.worker = new Worker(join(__dirname, '..', '..', 'worker', 'worker.js'), {
+    this.worker = new Worker(BRIDGE_ENTRY, {
       workerData,
       execArgv: [],
       env,

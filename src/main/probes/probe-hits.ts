@@ -1,11 +1,10 @@
 import { isInRequestContext, type RequestContextId } from '../request-context.js';
-import type { PathOutcome, PauseCapture, PauseLayout, ProbeOutcome } from '../../shared/probes/capture-protocol.js';
+import type { PathOutcome, PauseCapture, PauseLayout, ProbeOutcome, SimplePath } from '../../shared/probes/capture-protocol.js';
 import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from '../../shared/probes/limits.js';
 import { LiveCapture } from './live-capture.js';
 import { formatMessage, type HoleOutcome, thrownText } from '../../shared/probes/log-line.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import { type FrameReader, NeedsEvaluation, readSimplePath } from './simple-path.js';
-import { type SimplePath } from '../../shared/probes/capture-protocol.js';
 import { messageParts, type ProbeSpec } from '../../shared/probes/spec.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { CapturedValue } from '../../shared/probes/captured-value.js';
-import { CAPTURE_ON_PAUSE, CAPTURE_ON_THROW, type PathOutcome, type PauseCapture, type PauseLayout } from '../../shared/probes/capture-protocol.js';
+import { CAPTURE_ON_PAUSE, CAPTURE_ON_THROW, type PathOutcome, type PauseCapture, type PauseLayout, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
-import type { SimplePath } from '../../shared/probes/capture-protocol.js';
 import type { CallFrame, Post, RemoteObject } from './cdp.js';
 import { simplePathOf } from './simple-paths.js';
 

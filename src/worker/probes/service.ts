@@ -1,8 +1,6 @@
 import { log } from '../../shared/log.js';
-import type { ArmedLocation } from '../../shared/probes/capture-protocol.js';
-import type { SimplePath } from '../../shared/probes/capture-protocol.js';
 import { CAPTURE_LIMITS } from '../../shared/probes/limits.js';
-import { PAUSED_FOR_EXPRESSION, type ProbeOutcome, probeHitCondition } from '../../shared/probes/capture-protocol.js';
+import { type ArmedLocation, PAUSED_FOR_EXPRESSION, type ProbeOutcome, probeHitCondition, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import { Redactor } from '../../shared/probes/redaction.js';
 import type { ProbeArm } from '../../shared/probes/spec.js';
 import type { PausedEvent } from './cdp.js';
