@@ -43,6 +43,29 @@ export interface EpdbConfig {
 
 /** `EPDB_STOP_AT`: `app` (the app's own first statement for the request) or `entry` (epdb's pause). */
 export type StopAt = 'app' | 'entry';
+
+/**
+ * What each setting is when its variable (or `instrument()` option) is not given: the
+ * one place these values live; the README's table of variables says the same.
+ */
+export const DEFAULTS = {
+  /** `EPDB_HOST`: the bridge binds loopback only. */
+  host: '127.0.0.1',
+  /** `EPDB_PORT` (in a cluster worker, P means P+1-P+100). */
+  port: 9000,
+  /** `EPDB_EXEMPT_METHODS`. */
+  exemptMethods: ['OPTIONS'],
+  /** `EPDB_WAIT_TIMEOUT`, in seconds. */
+  waitTimeoutSeconds: 300,
+  /** `EPDB_MAX_AGE`, in seconds. */
+  maxAgeSeconds: 3600,
+  /** `EPDB_MAX_HELD`. */
+  maxHeld: 8,
+  /** `EPDB_STOP_AT`. */
+  stopAt: 'app',
+  /** `EPDB_MAX_PAUSE`, in seconds. */
+  maxPauseSeconds: 300,
+} as const satisfies { readonly stopAt: StopAt } & Record<string, unknown>;
 const STOP_AT: readonly StopAt[] = ['app', 'entry'];
 
 /** A Fernet key as Python's `Fernet.generate_key()` makes it: 32 bytes, url-safe base64, padded. */
@@ -72,12 +95,12 @@ export function readConfig(env: NodeJS.ProcessEnv, inClusterWorker: () => boolea
     host: readHost(env['EPDB_HOST']),
     port: readPortRange(env['EPDB_PORT'], inClusterWorker),
     exemptMethods: readMethods(env['EPDB_EXEMPT_METHODS']),
-    waitTimeoutMs: readNumber(env, 'EPDB_WAIT_TIMEOUT', 300, { min: 0 }) * 1000,
-    maxAgeSeconds: readNumber(env, 'EPDB_MAX_AGE', 3600, { min: 1 }),
+    waitTimeoutMs: readNumber(env, 'EPDB_WAIT_TIMEOUT', DEFAULTS.waitTimeoutSeconds, { min: 0 }) * 1000,
+    maxAgeSeconds: readNumber(env, 'EPDB_MAX_AGE', DEFAULTS.maxAgeSeconds, { min: 1 }),
     ...readConnect(env['EPDB_CONNECT']),
-    maxHeld: readNumber(env, 'EPDB_MAX_HELD', 8, { integer: true, min: 1, max: 10_000 }),
+    maxHeld: readNumber(env, 'EPDB_MAX_HELD', DEFAULTS.maxHeld, { integer: true, min: 1, max: 10_000 }),
     stopAt: readStopAt(env['EPDB_STOP_AT']),
-    maxPauseMs: readNumber(env, 'EPDB_MAX_PAUSE', 300, { min: 0 }) * 1000,
+    maxPauseMs: readNumber(env, 'EPDB_MAX_PAUSE', DEFAULTS.maxPauseSeconds, { min: 0 }) * 1000,
     redact: readRedactedNames(env['EPDB_REDACT']),
     follow: readFollow(env['EPDB_FOLLOW']),
     ...readService(env['EPDB_SERVICE']),
@@ -130,7 +153,7 @@ function readKey(backend: BackendName, key: string | undefined): string | undefi
 
 function readStopAt(value: string | undefined): StopAt {
   const stopAt = (value ?? '').trim().toLowerCase();
-  if (stopAt === '') return 'app';
+  if (stopAt === '') return DEFAULTS.stopAt;
   if (!(STOP_AT as readonly string[]).includes(stopAt)) {
     throw new ConfigError('EPDB_STOP_AT', `"${value}" is neither app nor entry`);
   }
@@ -139,7 +162,7 @@ function readStopAt(value: string | undefined): StopAt {
 
 function readHost(value: string | undefined): string {
   const host = (value ?? '').trim();
-  if (host === '') return '127.0.0.1';
+  if (host === '') return DEFAULTS.host;
   // A name or an address; the bridge reports a failed bind itself, this only catches typos.
   if (isIP(host) === 0 && !/^[A-Za-z0-9.-]+$/.test(host)) {
     throw new ConfigError('EPDB_HOST', `"${value}" is neither an IP address nor a host name`);
@@ -149,7 +172,7 @@ function readHost(value: string | undefined): string {
 
 function readPortRange(value: string | undefined, inClusterWorker: () => boolean): PortRange {
   const text = (value ?? '').trim();
-  const parsed = parsePortRange(text === '' ? '9000' : text);
+  const parsed = parsePortRange(text === '' ? String(DEFAULTS.port) : text);
   if (typeof parsed === 'string') throw new ConfigError('EPDB_PORT', parsed);
   if (!parsed.single || !inClusterWorker()) return parsed.range;
   const widened = clusterWorkerRange(parsed.range.first);
@@ -179,7 +202,7 @@ function readNumber(env: NodeJS.ProcessEnv, variable: string, fallback: number, 
 }
 
 function readMethods(value: string | undefined): ReadonlySet<string> {
-  if (value === undefined) return new Set(['OPTIONS']);
+  if (value === undefined) return new Set(DEFAULTS.exemptMethods);
   const methods = value.split(',').map((method) => method.trim().toUpperCase()).filter((method) => method !== '');
   for (const method of methods) {
     if (!/^[A-Z]+$/.test(method)) {

@@ -1,3 +1,5 @@
+import { splitHostPort } from '../../shared/authority.js';
+import { DEFAULTS } from '../../shared/config.js';
 import { parsePortRange, type PortRange } from '../../shared/port-range.js';
 import { parsePort } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -13,15 +15,9 @@ export interface Address {
  * defaults to 127.0.0.1, where the bridge binds unless `EPDB_HOST` says otherwise.
  */
 export function parseBridgeAddress(text: string): Address {
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
-  if (bracketed) return { host: bracketed[1] as string, port: parsePort(bracketed[2] as string, 'connect') };
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) return { host: '127.0.0.1', port: parsePort(text, 'connect') };
-  const host = text.slice(0, colon);
-  if (host === '' || host.includes(':')) {
-    throw new UsageError(`connect: "${text}" is not [HOST:]PORT (write an IPv6 address as [::1]:9000)`);
-  }
-  return { host, port: parsePort(text.slice(colon + 1), 'connect') };
+  const parts = splitHostPort(text);
+  if (parts === null) throw new UsageError(`connect: "${text}" is not [HOST:]PORT (write an IPv6 address as [::1]:9000)`);
+  return { host: parts.host ?? DEFAULTS.host, port: parsePort(parts.port, 'connect') };
 }
 
 /** Where the bridges of a cluster listen: `epdb connect [HOST:]FIRST-LAST`. */
@@ -37,7 +33,7 @@ export interface BridgeRange {
 export function parseBridgeRange(text: string): BridgeRange | null {
   const match = /^(?:\[([^\]]+)\]:|([^:[\]]*):)?(\d+\s*-\s*\d+)$/.exec(text);
   if (match === null) return null;
-  const host = match[1] ?? match[2] ?? '127.0.0.1';
+  const host = match[1] ?? match[2] ?? DEFAULTS.host;
   if (host === '') throw new UsageError(`connect: "${text}" has an empty host (write [HOST:]FIRST-LAST)`);
   const parsed = parsePortRange(match[3] as string);
   if (typeof parsed === 'string') throw new UsageError(`connect: ${parsed}`);

@@ -1,5 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
+import { splitHostPort } from '../../shared/authority.js';
 import { UsageError } from '../errors.js';
 
 /** The accept address for a knock: this machine's first outside address when bound to all. */
@@ -18,13 +19,9 @@ export function reachableHost(host: string): string {
  * @throws {UsageError} naming `what` (the option) when it is not.
  */
 export function parseAccept(text: string, what: string): { host: string; port: number } {
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(text);
-  if (bracketed) return { host: bracketed[1] as string, port: portOrZero(bracketed[2] as string, what) };
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) return { host: '0.0.0.0', port: portOrZero(text, what) };
-  const host = text.slice(0, colon);
-  if (host === '' || host.includes(':')) throw new UsageError(`${what}: "${text}" is not [HOST:]PORT (write an IPv6 address as [::]:9230)`);
-  return { host, port: portOrZero(text.slice(colon + 1), what) };
+  const parts = splitHostPort(text);
+  if (parts === null) throw new UsageError(`${what}: "${text}" is not [HOST:]PORT (write an IPv6 address as [::]:9230)`);
+  return { host: parts.host ?? '0.0.0.0', port: portOrZero(parts.port, what) };
 }
 
 function portOrZero(text: string, what: string): number {

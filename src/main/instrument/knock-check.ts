@@ -1,5 +1,6 @@
 import type { EPDBBackend } from '../../shared/backends/backend.js';
 import { ConfigError } from '../../shared/errors.js';
+import { DEFAULTS } from '../../shared/config.js';
 import { DUPLICATE_KNOCK, knockHeaderOf, knockHeaderOfHeaders } from '../../shared/knock/header.js';
 import { log, RateLimitedLog } from '../../shared/log.js';
 import { loggableMethod, loggablePath } from '../../shared/loggable.js';
@@ -29,7 +30,7 @@ export class KnockCheck {
 
   constructor(private readonly options: InstrumentOptions, private readonly follower: Follower) {
     this.backend = options.backend;
-    this.exemptMethods = new Set([...(options.exemptMethods ?? ['OPTIONS'])].map((method) => method.toUpperCase()));
+    this.exemptMethods = new Set([...(options.exemptMethods ?? DEFAULTS.exemptMethods)].map((method) => method.toUpperCase()));
     this.connect = options.connect === undefined ? undefined : dialAddressOption(options.connect);
   }
 
@@ -167,12 +168,12 @@ export class KnockCheck {
       const { createDebugGate } = require('../gate/index.js') as { createDebugGate(settings: SessionSettings): DebugGate };
       const { dialOutSettings } = require('../dial-out.js') as typeof import('../dial-out.js');
       this.gate = createDebugGate({
-        host: this.options.host ?? '127.0.0.1',
-        port: asPortRange(this.options.port ?? 9000),
-        waitTimeoutMs: this.options.waitTimeoutMs ?? 300_000,
-        maxHeld: this.options.maxHeld ?? 8,
-        stopAt: this.options.stopAt ?? 'app',
-        maxPauseMs: this.options.maxPauseMs ?? 300_000,
+        host: this.options.host ?? DEFAULTS.host,
+        port: asPortRange(this.options.port ?? DEFAULTS.port),
+        waitTimeoutMs: this.options.waitTimeoutMs ?? DEFAULTS.waitTimeoutSeconds * 1000,
+        maxHeld: this.options.maxHeld ?? DEFAULTS.maxHeld,
+        stopAt: this.options.stopAt ?? DEFAULTS.stopAt,
+        maxPauseMs: this.options.maxPauseMs ?? DEFAULTS.maxPauseSeconds * 1000,
         bridgeAuth: this.backend.authenticates ? this.backend.recipe : null,
         dialOut: dialOutSettings(this.backend, this.connect),
       });
