@@ -4,11 +4,18 @@
  * and the one (structured-clonable) argument its constructor takes.
  */
 export interface BackendRecipe {
-  /** An absolute path or `file:` URL of the module. */
+  /** An absolute path or `file:` URL of the module, or {@link BUILT_IN_BACKENDS} for epdb's own. */
   readonly module: string;
   readonly exportName: string;
   readonly options: unknown;
 }
+
+/**
+ * The `module` of the built-in backends' recipes: the worker builds them from its own copy of
+ * epdb's files, wherever the main thread's copy was loaded from (the preload is a bundle whose
+ * file does not export the backend classes).
+ */
+export const BUILT_IN_BACKENDS = 'epdb:built-in-backends';
 
 /**
  * The extension point: one way to turn a knock's payload into its JSON value, proving (or not)

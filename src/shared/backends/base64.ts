@@ -1,5 +1,5 @@
 import { refusal } from '../knock/refusal.js';
-import { EPDBBackend, type BackendRecipe } from './backend.js';
+import { BUILT_IN_BACKENDS, EPDBBackend, type BackendRecipe } from './backend.js';
 import { decodeBase64Strictly, parseJsonBytes } from './json.js';
 
 /**
@@ -9,7 +9,7 @@ import { decodeBase64Strictly, parseJsonBytes } from './json.js';
 export class Base64Backend extends EPDBBackend {
   readonly scheme = 'Base64';
   readonly authenticates = false;
-  readonly recipe: BackendRecipe = { module: __filename, exportName: 'Base64Backend', options: {} };
+  readonly recipe: BackendRecipe = { module: BUILT_IN_BACKENDS, exportName: 'Base64Backend', options: {} };
 
   decode(payload: string): unknown {
     const bytes = decodeBase64Strictly(payload, 'standard');

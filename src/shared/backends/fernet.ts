@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
-import { EPDBBackend, type BackendRecipe } from './backend.js';
+import { BUILT_IN_BACKENDS, EPDBBackend, type BackendRecipe } from './backend.js';
 import { decodeBase64Strictly, parseJsonBytes } from './json.js';
 import { fernetLibrary } from './fernet-library.js';
 
@@ -30,7 +30,7 @@ export class FernetBackend extends EPDBBackend {
 
   constructor(private readonly options: FernetBackendOptions) {
     super();
-    this.recipe = { module: __filename, exportName: 'FernetBackend', options: { ...options } };
+    this.recipe = { module: BUILT_IN_BACKENDS, exportName: 'FernetBackend', options: { ...options } };
     const key = Buffer.from(options.key, 'base64url');
     this.signingKey = key.subarray(0, 16);
     this.encryptionKey = key.subarray(16, 32);

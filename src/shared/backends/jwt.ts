@@ -3,7 +3,7 @@ import type { KnockError } from '../errors.js';
 import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
 import { log } from '../log.js';
-import { EPDBBackend, type BackendRecipe } from './backend.js';
+import { BUILT_IN_BACKENDS, EPDBBackend, type BackendRecipe } from './backend.js';
 
 /** Options of {@link JWTBackend}. */
 export interface JWTBackendOptions {
@@ -31,7 +31,7 @@ export class JWTBackend extends EPDBBackend {
 
   constructor(private readonly options: JWTBackendOptions) {
     super();
-    this.recipe = { module: __filename, exportName: 'JWTBackend', options: { ...options } };
+    this.recipe = { module: BUILT_IN_BACKENDS, exportName: 'JWTBackend', options: { ...options } };
     // jose refuses string keys: the secret's UTF-8 bytes are what PyJWT signs with.
     this.secret = new Uint8Array(Buffer.from(options.secret, 'utf8'));
   }
