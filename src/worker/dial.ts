@@ -1,3 +1,4 @@
+import type { ProbeResult } from '../shared/probes/probe-result.js';
 import { WebSocket } from 'ws';
 import { log } from '../shared/log.js';
 import {
@@ -27,7 +28,7 @@ export interface DialTransport {
   /** Tells the listener which request this process holds now (`null`: none), once connected. */
   describeHeld(request: string | null): void;
   /** Pushes a settled probe result to the listener (kept until connected, a few at most). */
-  publishProbe(result: object): void;
+  publishProbe(result: Readonly<ProbeResult>): void;
 }
 
 /** Probe results kept for a connection that is not up yet; older ones are dropped first. */

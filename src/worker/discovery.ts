@@ -1,4 +1,5 @@
 import { targetProcess, targetTitle, type HeldSummary } from './target-process.js';
+import { targetListEntry } from '../shared/target-list-entry.js';
 import type { BridgeWorkerData } from '../shared/thread-messages.js';
 
 /** An HTTP answer of the discovery endpoints. */
@@ -25,21 +26,9 @@ export function discoveryAnswer(
       return json({ Browser: `node.js/${process.version}`, 'Protocol-Version': '1.1' });
     case '/json':
     case '/json/list': {
-      const address = `${hostHeader !== undefined && hostHeader !== '' ? hostHeader : localAddress}/${data.targetId}`;
-      return json([
-        {
-          description: 'node.js instance',
-          devtoolsFrontendUrl: `devtools://devtools/bundled/js_app.html?experiments=true&v8only=true&ws=${address}`,
-          devtoolsFrontendUrlCompat: `devtools://devtools/bundled/inspector.html?experiments=true&v8only=true&ws=${address}`,
-          faviconUrl: 'https://nodejs.org/static/images/favicons/favicon.ico',
-          id: data.targetId,
-          title: targetTitle(data, held),
-          type: 'node',
-          url: data.url,
-          webSocketDebuggerUrl: `ws://${address}`,
-          epdb: targetProcess(data, held),
-        },
-      ]);
+      const authority = hostHeader !== undefined && hostHeader !== '' ? hostHeader : localAddress;
+      const target = { id: data.targetId, title: targetTitle(data, held), url: data.url };
+      return json([{ ...targetListEntry(target, authority), epdb: targetProcess(data, held) }]);
     }
     case '/json/protocol': {
       // Loaded on demand: it is 85 kB and most clients never ask.

@@ -1,22 +1,12 @@
+import { targetListEntry, type TargetListEntry } from '../../shared/target-list-entry.js';
 import type { HubTarget } from './target.js';
 
 /**
  * The hub's `/json/list` entry for `target`, in `node --inspect`'s shape: its WebSocket is on
  * the hub at `authority` (the `Host` the debugger used, so tunnels advertise themselves).
  */
-export function listEntry(target: HubTarget, authority: string): Record<string, string> {
-  const ws = `${authority}/${target.id}`;
-  return {
-    description: 'node.js instance',
-    devtoolsFrontendUrl: `devtools://devtools/bundled/js_app.html?experiments=true&v8only=true&ws=${ws}`,
-    devtoolsFrontendUrlCompat: `devtools://devtools/bundled/inspector.html?experiments=true&v8only=true&ws=${ws}`,
-    faviconUrl: 'https://nodejs.org/static/images/favicons/favicon.ico',
-    id: target.id,
-    title: target.title,
-    type: 'node',
-    url: target.url,
-    webSocketDebuggerUrl: `ws://${ws}`,
-  };
+export function listEntry(target: HubTarget, authority: string): TargetListEntry {
+  return targetListEntry(target, authority);
 }
 
 /**

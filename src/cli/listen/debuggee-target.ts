@@ -1,3 +1,4 @@
+import type { ReceivedProbeResult } from '../../shared/probes/probe-result.js';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import { CLOSE_DEBUGGER_LEFT, clip, type DebuggeeProcess } from '../../shared/reverse/handshake.js';
@@ -22,7 +23,7 @@ export class DebuggeeTarget implements HubTarget {
   private state: TargetState = 'waiting';
   private readonly messageListeners = new Set<(message: string) => void>();
   private readonly goneListeners = new Set<() => void>();
-  private readonly probeListeners = new Set<(result: Readonly<Record<string, unknown>>) => void>();
+  private readonly probeListeners = new Set<(result: ReceivedProbeResult) => void>();
 
   constructor(
     readonly process: DebuggeeProcess,
@@ -73,7 +74,7 @@ export class DebuggeeTarget implements HubTarget {
   }
 
   /** Calls `listener` with each probe result the process pushes (a snapshot or logpoint it took). */
-  onProbeResult(listener: (result: Readonly<Record<string, unknown>>) => void): void {
+  onProbeResult(listener: (result: ReceivedProbeResult) => void): void {
     this.probeListeners.add(listener);
   }
 

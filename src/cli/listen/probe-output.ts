@@ -1,5 +1,6 @@
 import { processLabel } from '../../shared/process-identity.js';
 import { snapshotTree, type SnapshotView } from '../snapshot/tree.js';
+import type { ReceivedProbeResult } from '../../shared/probes/probe-result.js';
 import type { DebuggeeTarget } from './debuggee-target.js';
 
 /**
@@ -15,7 +16,7 @@ import type { DebuggeeTarget } from './debuggee-target.js';
  * ...
  * ```
  */
-export function pushedProbeText(target: DebuggeeTarget, result: Readonly<Record<string, unknown>>): string {
+export function pushedProbeText(target: DebuggeeTarget, result: ReceivedProbeResult): string {
   // Printable ASCII, and the arrow of a followed request's hop.
   const text = (value: unknown): string => (typeof value === 'string' ? value.replace(/[^\x20-\x7e\u2192]/g, '?') : '?');
   const where = `${text(result['request'])} on ${target.process.hostname} (${processLabel(target.process.pid, target.process.worker ?? undefined)})`;

@@ -1,19 +1,11 @@
 import { request } from 'node:http';
 import { authorityOf, type Address } from '../connect/bridge-address.js';
 import { describeSocketError } from '../connect/bridge-probe.js';
+import type { ProbeResult } from '../../shared/probes/probe-result.js';
 import { CommandError } from '../errors.js';
 
-/** A probe result as the bridge serves it (src/worker/probes/results.ts), as far as the CLI reads it. */
-export interface FetchedResult {
-  readonly id: string;
-  readonly kind: 'snapshot' | 'log';
-  readonly at: string;
-  readonly request: string;
-  readonly state: 'armed' | 'taken' | 'not-taken';
-  readonly taken: boolean;
-  readonly reason?: string;
-  readonly [key: string]: unknown;
-}
+/** A probe result as the bridge serves it (the bridge's own JSON: trusted as far as the knock is). */
+export type FetchedResult = Readonly<ProbeResult>;
 
 /** How long the bridge is asked to hold the answer until the result settles. */
 const WAIT_SECONDS = 10;

@@ -1,28 +1,8 @@
 import { leafText, type CapturedValue as Value } from '../../shared/probes/captured-value.js';
-
-interface Frame {
-  readonly function: string;
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-  readonly locals?: Readonly<Record<string, Value>>;
-}
-
-interface Expression {
-  readonly expr: string;
-  readonly value?: Value;
-  readonly error?: string;
-}
+import type { ProbeResult } from '../../shared/probes/probe-result.js';
 
 /** What of a result the tree shows. */
-export interface SnapshotView {
-  /** An on-throw snapshot's exception. */
-  readonly exception?: { readonly className: string; readonly message: string; readonly uncaught: boolean };
-  readonly stack?: readonly Frame[];
-  readonly frames?: readonly Frame[];
-  readonly expressions?: readonly Expression[];
-  readonly truncated?: boolean;
-}
+export type SnapshotView = Pick<ProbeResult, 'exception' | 'stack' | 'frames' | 'expressions' | 'truncated'>;
 
 const INDENT = '  ';
 

@@ -1,4 +1,5 @@
 import type { CapturedValue } from '../../shared/probes/captured-value.js';
+import type { EvaluatedExpression } from '../../shared/probes/probe-result.js';
 import { CAPTURE_ON_PAUSE, CAPTURE_ON_THROW, type PathOutcome, type PauseCapture, type PauseLayout, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import type { CallFrame, Post, RemoteObject } from './cdp.js';
@@ -6,13 +7,6 @@ import { simplePathOf } from './simple-paths.js';
 
 /** The object group probes evaluate in, released after each capture as `backtrace` is. */
 export const PROBE_OBJECT_GROUP = 'epdb-probe';
-
-/** One expression evaluated on the paused frame, and what it came to, or why not. */
-export interface EvaluatedExpression {
-  readonly expr: string;
-  readonly value?: CapturedValue;
-  readonly error?: string;
-}
 
 /** What one capture on a pause read: the frames' locals and the expressions. */
 export interface FramesCapture {

@@ -1,44 +1,6 @@
-import type { ThrownException } from './thrown-exception.js';
-import type { ProbeKind } from '../../shared/probes/spec.js';
-import type { EvaluatedExpression, FrameState, StackFrame } from './snapshot.js';
+import type { ProbeResult } from '../../shared/probes/probe-result.js';
 
-/** Where a probe stands: armed and waiting for its line, or settled one way or the other. */
-export type ProbeState = 'armed' | 'taken' | 'not-taken';
-
-/** A probe's result, as `GET /epdb/probes/ID` serves it. */
-export interface ProbeResult {
-  readonly id: string;
-  readonly kind: ProbeKind;
-  /** `FILE:LINE` as the knock gave it. */
-  readonly at: string;
-  /** `GET /orders/42`. */
-  readonly request: string;
-  readonly armedAt: string;
-  state: ProbeState;
-  taken: boolean;
-  /** Why it was not taken: not reached, not armed (no such file), rate limit. */
-  reason?: string;
-  /** Where the breakpoint was set: the generated script, 1-based line; `source` for a mapped file. */
-  location?: { readonly file: string; readonly line: number; readonly source?: string };
-  settledAt?: string;
-  /**
-   * Main-thread time stopped for the capture, in ms: from the condition letting the pause
-   * happen to the resume, or the condition's own time for a logpoint formatted in it.
-   */
-  stoppedMs?: number;
-  /** Where it was captured: in the breakpoint's condition (no pause), or on a pause. */
-  capturedIn?: 'condition' | 'pause';
-  /** Size of the capture's JSON. */
-  bytes?: number;
-  truncated?: boolean;
-  stack?: readonly StackFrame[];
-  frames?: readonly FrameState[];
-  expressions?: readonly EvaluatedExpression[];
-  /** A logpoint's formatted message. */
-  message?: string;
-  /** An on-throw snapshot's exception (its throw site is `location` and the top of `stack`). */
-  exception?: ThrownException;
-}
+export type { ProbeResult, ProbeState } from '../../shared/probes/probe-result.js';
 
 /** How many results the bridge keeps. */
 export const KEPT_RESULTS = 100;

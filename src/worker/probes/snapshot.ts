@@ -2,23 +2,12 @@ import type { CapturedValue } from '../../shared/probes/captured-value.js';
 import { CAPTURE_LIMITS } from '../../shared/probes/limits.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import type { CallFrame, Post } from './cdp.js';
-import { type CaptureRequest, captureOnPausedFrames, type EvaluatedExpression } from './pause-capture.js';
+import type { EvaluatedExpression, FrameState, StackFrame } from '../../shared/probes/probe-result.js';
+import { type CaptureRequest, captureOnPausedFrames } from './pause-capture.js';
 import type { ScriptRegistry } from './scripts.js';
 
-export { type EvaluatedExpression, PROBE_OBJECT_GROUP } from './pause-capture.js';
-
-/** One frame of a snapshot's stack; `file` is a path for files, the URL otherwise. 1-based line. */
-export interface StackFrame {
-  readonly function: string;
-  readonly file: string;
-  readonly line: number;
-  readonly column: number;
-}
-
-/** A frame with its arguments and locals (V8 keeps both in the frame's local scope). */
-export interface FrameState extends StackFrame {
-  readonly locals: Record<string, CapturedValue>;
-}
+export { PROBE_OBJECT_GROUP } from './pause-capture.js';
+export type { EvaluatedExpression, FrameState, StackFrame } from '../../shared/probes/probe-result.js';
 
 /** What a snapshot captures. */
 export interface Snapshot {

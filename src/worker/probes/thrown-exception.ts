@@ -1,17 +1,6 @@
+import type { ThrownException } from '../../shared/probes/probe-result.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import type { PausedEvent, RemoteObject } from './cdp.js';
-
-/** What an on-throw snapshot says of the exception itself. */
-export interface ThrownException {
-  /** `TypeError`, `Error`, a class of the app's; `string`, `number`... for a thrown non-object. */
-  readonly className: string;
-  /** Its message (an Error's), or the thrown value's text. */
-  readonly message: string;
-  /** The stack V8 recorded for it, when it is an Error. */
-  readonly stack?: string;
-  /** Whether V8 saw nothing that would catch it (an unhandled rejection for an async function's throw). */
-  readonly uncaught: boolean;
-}
 
 /** Longest message and stack kept: an exception's text can be anything, and a capture is bounded. */
 const MAX_TEXT = 4_096;
