@@ -26,8 +26,13 @@ test('[HOST:]PORT', () => {
 
 test('options: --name value, --name=value, -s value, --help, --', () => {
   const specs = [{ name: 'port', short: 'p' }, { name: 'wait' }];
-  assert.deepEqual(parseArgs(['9000', '--port', '1', '--wait=2'], specs, 'x'), { positionals: ['9000'], options: new Map([['port', '1'], ['wait', '2']]), help: false });
-  assert.deepEqual(parseArgs(['-p', '5', '-h'], specs, 'x'), { positionals: [], options: new Map([['port', '5']]), help: true });
+  const parsed = parseArgs(['9000', '--port', '1', '--wait=2'], specs, 'x');
+  assert.deepEqual({ positionals: parsed.positionals, options: parsed.options, help: parsed.help }, { positionals: ['9000'], options: new Map([['port', '1'], ['wait', '2']]), help: false });
+  const short = parseArgs(['-p', '5', '-h'], specs, 'x');
+  assert.deepEqual({ positionals: short.positionals, options: short.options, help: short.help }, { positionals: [], options: new Map([['port', '5']]), help: true });
+  assert.throws(() => parseArgs(['--port', '1', '--port', '2'], specs, 'x'), /x: --port given twice/);
+  assert.deepEqual(parseArgs(['-H', 'a', '--header=b'], [{ name: 'header', short: 'H', repeatable: true }], 'x').repeated.get('header'), ['a', 'b']);
+  assert.throws(() => parseArgs(['--follow=yes'], [{ name: 'follow', flag: true }], 'x'), /x: --follow takes no value/);
   assert.deepEqual(parseArgs(['--', '--port'], specs, 'x').positionals, ['--port']);
   assert.throws(() => parseArgs(['--port'], specs, 'x'), /x: --port needs a value/);
   assert.throws(() => parseArgs(['--colour', 'red'], specs, 'x'), /x: unknown option --colour/);

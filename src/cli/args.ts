@@ -1,62 +1,64 @@
+import { parseArgs as parseNodeArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
-/** A subcommand's arguments: its positionals, and its `--name value` options by long name. */
+/** A subcommand's arguments: its positionals, and its options by long name. */
 export interface ParsedArgs {
   readonly positionals: readonly string[];
+  /** Each option given, with its value (a flag's is `"true"`). */
   readonly options: ReadonlyMap<string, string>;
+  /** Every value of each repeatable option, in order. */
+  readonly repeated: ReadonlyMap<string, readonly string[]>;
   readonly help: boolean;
 }
 
 /**
  * One option a subcommand takes: it takes a value (`--port 9229` or `--port=9229`), unless it is
- * a `flag` (`--follow`), which takes none and reads as `"true"`.
+ * a `flag` (`--follow`), which takes none and reads as `"true"`. Only a `repeatable` one may be
+ * given more than once (`-H 'A: 1' -H 'B: 2'`).
  */
 export interface OptionSpec {
   readonly name: string;
   readonly short?: string;
   readonly flag?: boolean;
+  readonly repeatable?: boolean;
 }
 
 /**
- * Splits `argv` into positionals and options. `-h`/`--help` anywhere asks for help; `--` ends
- * the options. Unknown options and missing values are usage errors, so a typo never runs.
+ * Splits `argv` into positionals and options with Node's `util.parseArgs`, then checks them
+ * against `specs` with messages that name `command`: unknown options, missing values and
+ * repeats are usage errors, so a typo never runs. `-h`/`--help` anywhere asks for help; `--`
+ * ends the options. (Node's own strict mode would refuse too, but in words about its API, and
+ * it also refuses a value that starts with `-`, which `-d -1` needs.)
  */
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[], command: string): ParsedArgs {
+  const config = Object.fromEntries(specs.map((spec) => [spec.name, {
+    type: spec.flag === true ? 'boolean' as const : 'string' as const,
+    ...(spec.short !== undefined ? { short: spec.short } : {}),
+  }]));
+  const { tokens } = parseNodeArgs({ args: [...argv], options: { ...config, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
   const positionals: string[] = [];
   const options = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '-h' || arg === '--help') {
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    if (token.name === 'help' && token.value === undefined) {
       help = true;
       continue;
     }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    const [flag, inlineValue] = splitInlineValue(arg);
-    const spec = specs.find((s) => `--${s.name}` === flag || (s.short !== undefined && `-${s.short}` === flag));
-    if (spec === undefined) throw new UsageError(`${command}: unknown option ${flag}`);
-    if (spec.flag === true) {
-      if (inlineValue !== undefined) throw new UsageError(`${command}: ${flag} takes no value`);
-      options.set(spec.name, 'true');
-      continue;
-    }
-    const value = inlineValue ?? argv[++i];
-    if (value === undefined) throw new UsageError(`${command}: ${flag} needs a value`);
-    options.set(spec.name, value);
+    const spec = specs.find((candidate) => candidate.name === token.name);
+    if (spec === undefined) throw new UsageError(`${command}: unknown option ${token.rawName}`);
+    if (spec.flag === true && token.value !== undefined) throw new UsageError(`${command}: ${token.rawName} takes no value`);
+    if (spec.flag !== true && token.value === undefined) throw new UsageError(`${command}: ${token.rawName} needs a value`);
+    const value = token.value ?? 'true';
+    const values = repeated.get(spec.name) ?? [];
+    if (values.length > 0 && spec.repeatable !== true && spec.flag !== true) throw new UsageError(`${command}: ${token.rawName} given twice`);
+    values.push(value);
+    repeated.set(spec.name, values);
+    if (!options.has(spec.name)) options.set(spec.name, value);
   }
-  return { positionals, options, help };
-}
-
-function splitInlineValue(arg: string): [string, string | undefined] {
-  const eq = arg.indexOf('=');
-  return arg.startsWith('--') && eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, undefined];
+  return { positionals, options, repeated, help };
 }
 
 /** Reads a TCP port number (1-65535), or throws a usage error naming what it is for. */

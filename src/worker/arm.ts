@@ -1,6 +1,5 @@
-import { Session } from 'node:inspector';
 import type { ClientHold } from './client-hold.js';
-import { disableWhilePaused } from './session-release.js';
+import { MainThreadSession } from './main-thread-session.js';
 
 /**
  * The bridge's own inspector session for the entry pause (`EPDB_STOP_AT=entry`), enabled only
@@ -16,7 +15,7 @@ import { disableWhilePaused } from './session-release.js';
  * obeys its ignore list.
  */
 export class PauseArmer {
-  private session: Session | null = null;
+  private session: MainThreadSession | null = null;
   private armedId: number | null = null;
   private holding = false;
 
@@ -26,14 +25,12 @@ export class PauseArmer {
   arm(id: number, done: (ok: boolean) => void): void {
     const session = this.connected();
     this.startHolding();
-    session.post('Debugger.enable', (error) => {
-      if (error !== null) {
-        this.stopHolding();
-        done(false);
-        return;
-      }
+    session.post('Debugger.enable').then(() => {
       this.armedId = id;
       done(true);
+    }, () => {
+      this.stopHolding();
+      done(false);
     });
   }
 
@@ -50,10 +47,9 @@ export class PauseArmer {
     this.stopHolding();
   }
 
-  private connected(): Session {
+  private connected(): MainThreadSession {
     if (this.session !== null) return this.session;
-    const session = new Session();
-    session.connectToMainThread();
+    const session = new MainThreadSession();
     session.on('Debugger.paused', () => this.disarm());
     this.session = session;
     return session;
@@ -62,7 +58,7 @@ export class PauseArmer {
   private disarm(): void {
     if (this.armedId === null || this.session === null) return;
     this.armedId = null;
-    disableWhilePaused(this.session, () => this.stopHolding());
+    void this.session.disableWhilePaused().then(() => this.stopHolding());
   }
 
   private startHolding(): void {

@@ -1,4 +1,5 @@
 import { defaultBridgeAddress, parseBridgeAddress, type Address } from '../connect/bridge-address.js';
+import { parseArgs, type OptionSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { parseLocation, ProbeSpecError } from '../../shared/probes/spec.js';
 
@@ -25,12 +26,12 @@ export interface SnapshotArgs {
   readonly help: boolean;
 }
 
-/** Options that take a value, by every spelling; `expr` and `header` may repeat. */
-const VALUE_OPTIONS: Readonly<Record<string, string>> = {
-  '--at': 'at', '--expr': 'expr', '-e': 'expr', '--log': 'log', '-X': 'method', '--request': 'method',
-  '-H': 'header', '--header': 'header', '-d': 'data', '--data': 'data', '--bridge': 'bridge', '--accept': 'accept',
-};
-const REPEATABLE: ReadonlySet<string> = new Set(['expr', 'header']);
+/** What `epdb snapshot` takes besides the URL; `-X` has curl's long name `--request` too. */
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'at' }, { name: 'on-throw', flag: true }, { name: 'expr', short: 'e', repeatable: true }, { name: 'log' },
+  { name: 'follow', flag: true }, { name: 'accept' }, { name: 'method', short: 'X' }, { name: 'request' },
+  { name: 'header', short: 'H', repeatable: true }, { name: 'data', short: 'd' }, { name: 'json', flag: true }, { name: 'bridge' },
+];
 
 /**
  * Parses `epdb snapshot URL (--at FILE:LINE | --on-throw) [--expr E]... [--log MESSAGE]
@@ -40,50 +41,12 @@ const REPEATABLE: ReadonlySet<string> = new Set(['expr', 'header']);
  * @throws {UsageError} naming what is wrong.
  */
 export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
-  const values = new Map<string, string[]>();
-  const positionals: string[] = [];
-  let json = false;
-  let onThrow = false;
-  let follow = false;
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '-h' || arg === '--help') {
-      help = true;
-      continue;
-    }
-    if (arg === '--json') {
-      json = true;
-      continue;
-    }
-    if (arg === '--on-throw') {
-      onThrow = true;
-      continue;
-    }
-    if (arg === '--follow') {
-      follow = true;
-      continue;
-    }
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('-') || arg === '-') {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const name = VALUE_OPTIONS[flag];
-    if (name === undefined) throw new UsageError(`snapshot: unknown option ${flag}`);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new UsageError(`snapshot: ${flag} needs a value`);
-    const list = values.get(name) ?? [];
-    if (list.length > 0 && !REPEATABLE.has(name)) throw new UsageError(`snapshot: ${flag} given twice`);
-    list.push(value);
-    values.set(name, list);
-  }
-  const one = (name: string): string | undefined => values.get(name)?.[0];
+  const { positionals, options, repeated, help } = parseArgs(argv, OPTIONS, 'snapshot');
+  const json = options.has('json');
+  const onThrow = options.has('on-throw');
+  const follow = options.has('follow');
+  if (options.has('method') && options.has('request')) throw new UsageError('snapshot: -X and --request name the same thing: give one');
+  const one = (name: string): string | undefined => options.get(name);
   if (help) return { url: new URL('http://127.0.0.1/'), at: '', onThrow, follow, accept: null, expressions: [], logMessage: null, method: 'GET', headers: [], body: null, json, bridge: null, help };
   if (positionals.length !== 1) {
     throw new UsageError(positionals.length === 0 ? 'snapshot: the URL to request is missing' : `snapshot: unexpected argument "${positionals[1]}"`);
@@ -102,10 +65,10 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
   }
   const logMessage = one('log') ?? null;
   if (onThrow && logMessage !== null) throw new UsageError('snapshot: --on-throw takes a snapshot; it does not go with --log');
-  const expressions = values.get('expr') ?? [];
+  const expressions = repeated.get('expr') ?? [];
   if (logMessage !== null && expressions.length > 0) throw new UsageError('snapshot: --log and --expr do not go together (put expressions in the message: "total is {order.total}")');
   const body = one('data') ?? null;
-  const method = (one('method') ?? (body !== null ? 'POST' : 'GET')).toUpperCase();
+  const method = (one('method') ?? one('request') ?? (body !== null ? 'POST' : 'GET')).toUpperCase();
   if (!/^[A-Z]+$/.test(method)) throw new UsageError(`snapshot: -X "${method}" is not an HTTP method`);
   const bridgeText = one('bridge');
   const accept = one('accept') ?? null;
@@ -113,7 +76,7 @@ export function parseSnapshotArgs(argv: readonly string[]): SnapshotArgs {
   if (follow && bridgeText !== undefined) throw new UsageError('snapshot: with --follow every process pushes its result here; --bridge is not asked');
   return {
     url, at, onThrow, follow, accept, expressions, logMessage, method, body, json, help,
-    headers: (values.get('header') ?? []).map(parseHeader),
+    headers: (repeated.get('header') ?? []).map(parseHeader),
     bridge: bridgeText === undefined ? null : parseBridgeAddress(bridgeText),
   };
 }

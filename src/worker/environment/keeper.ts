@@ -1,6 +1,5 @@
-import { Session } from 'node:inspector';
 import { log } from '../../shared/log.js';
-import { postAsync } from '../session-post.js';
+import { MainThreadSession } from '../main-thread-session.js';
 import { GUARDED_VARIABLES } from './injection.js';
 
 /** The guarded variables' values in the app's process; null: unset. */
@@ -33,14 +32,13 @@ function restoreExpression(snapshot: Snapshot): string {
 export class EnvironmentKeeper {
   private state: 'reading' | 'kept' | 'closed' = 'reading';
   private snapshot: Snapshot | null = null;
-  private readonly session = new Session();
+  private readonly session = new MainThreadSession();
   /** A restore is under way: later requests are folded into one more after it. */
   private restoring: Promise<void> | null = null;
   private again = false;
 
   constructor() {
-    this.session.connectToMainThread();
-    postAsync<{ result?: { value?: unknown } }>(this.session, 'Runtime.evaluate', { expression: READ_EXPRESSION, returnByValue: true, silent: true })
+    this.session.post<{ result?: { value?: unknown } }>('Runtime.evaluate', { expression: READ_EXPRESSION, returnByValue: true, silent: true })
       .then(({ result }) => {
         if (typeof result?.value !== 'string') throw new Error('no value');
         this.snapshot = JSON.parse(result.value) as Snapshot;
@@ -82,7 +80,7 @@ export class EnvironmentKeeper {
   private async restoreNow(): Promise<void> {
     if (this.snapshot === null) return;
     try {
-      const { result } = await postAsync<{ result?: { value?: unknown } }>(this.session, 'Runtime.evaluate', {
+      const { result } = await this.session.post<{ result?: { value?: unknown } }>('Runtime.evaluate', {
         expression: restoreExpression(this.snapshot), returnByValue: true, silent: true,
       });
       const changed = Array.isArray(result?.value) ? result.value.map(String) : [];

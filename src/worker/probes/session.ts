@@ -1,4 +1,4 @@
-import { Session } from 'node:inspector';
+import { MainThreadSession } from '../main-thread-session.js';
 import type { PausedEvent, Post, ScriptParsedEvent } from './cdp.js';
 import { ScriptRegistry } from './scripts.js';
 import { PROBE_OBJECT_GROUP } from './pause-capture.js';
@@ -12,7 +12,7 @@ import { PROBE_OBJECT_GROUP } from './pause-capture.js';
  * frames' object groups are released: V8 would otherwise keep them alive for ever.
  */
 export class ProbeSession {
-  private session: Session | null = null;
+  private session: MainThreadSession | null = null;
   private enabled = false;
   /** Whether the main thread is paused at a `Debugger.paused` this session has not seen resumed. */
   private paused = false;
@@ -24,13 +24,7 @@ export class ProbeSession {
   }
 
   /** Sends one command to the main thread through this session. */
-  readonly post: Post = <T>(method: string, params?: object) => new Promise<T>((resolve, reject) => {
-    try {
-      this.connected().post(method, params ?? {}, (error, result) => (error !== null ? reject(error) : resolve(result as T)));
-    } catch (error) {
-      reject(error);
-    }
-  });
+  readonly post: Post = <T>(method: string, params?: object) => this.connected().post<T>(method, params ?? {});
 
   /** Whether the Debugger domain is enabled now. */
   get isEnabled(): boolean {
@@ -104,14 +98,13 @@ export class ProbeSession {
     this.enabled = false;
   }
 
-  private connected(): Session {
+  private connected(): MainThreadSession {
     if (this.session !== null) return this.session;
-    const session = new Session();
-    session.connectToMainThread();
-    session.on('Debugger.scriptParsed', (message) => this.scripts.add(message.params as ScriptParsedEvent));
-    session.on('Debugger.paused', (message) => {
+    const session = new MainThreadSession();
+    session.on<ScriptParsedEvent>('Debugger.scriptParsed', (script) => this.scripts.add(script));
+    session.on<PausedEvent>('Debugger.paused', (pause) => {
       this.paused = true;
-      this.onPaused(message.params as unknown as PausedEvent);
+      this.onPaused(pause);
     });
     session.on('Debugger.resumed', () => {
       this.paused = false;

@@ -1,6 +1,5 @@
-import type { Session } from 'node:inspector';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postAsync } from '../session-post.js';
+import type { MainThreadSession } from '../main-thread-session.js';
 
 /** One inspector command and what to do with its answer. */
 export interface SlicedCommand<T> {
@@ -36,7 +35,7 @@ const MAX_SLICE = 256;
  * Commands that fail are skipped (a script may be gone). Resolves once all ran or
  * `cancelled()` turned true; returns how many were posted.
  */
-export async function postInSlices<T>(session: Session, commands: readonly SlicedCommand<T>[], budget: SliceBudget): Promise<number> {
+export async function postInSlices<T>(session: MainThreadSession, commands: readonly SlicedCommand<T>[], budget: SliceBudget): Promise<number> {
   let size = FIRST_SLICE;
   let next = 0;
   while (next < commands.length && !budget.cancelled()) {
@@ -60,7 +59,7 @@ export async function postInSlices<T>(session: Session, commands: readonly Slice
  *
  * Resolves once all ran or `cancelled()` turned true; returns how many were posted.
  */
-export async function postFromCheaperEnd<T>(session: Session, oldestFirst: readonly SlicedCommand<T>[], budget: SliceBudget): Promise<number> {
+export async function postFromCheaperEnd<T>(session: MainThreadSession, oldestFirst: readonly SlicedCommand<T>[], budget: SliceBudget): Promise<number> {
   const cost = { oldest: Number.NaN, newest: Number.NaN };
   let front = 0;
   let back = oldestFirst.length;
@@ -87,11 +86,11 @@ export async function postFromCheaperEnd<T>(session: Session, oldestFirst: reado
 }
 
 /** Posts `slice` at once; resolves with the ms until its last answer. */
-async function postSlice<T>(session: Session, slice: readonly SlicedCommand<T>[]): Promise<number> {
+async function postSlice<T>(session: MainThreadSession, slice: readonly SlicedCommand<T>[]): Promise<number> {
   const started = performance.now();
   await Promise.all(slice.map(({ method, params, answered, posting }) => {
     posting?.();
-    return postAsync<T>(session, method, params).then((result) => answered?.(result), () => {});
+    return session.post<T>(method, params).then((result) => answered?.(result), () => {});
   }));
   return performance.now() - started;
 }

@@ -1,6 +1,5 @@
-import type { Session } from 'node:inspector';
 import { walkConditionFor, WalkShared } from '../../shared/walk-protocol.js';
-import { postAsync } from '../session-post.js';
+import type { MainThreadSession } from '../main-thread-session.js';
 import { isAppScript } from './app-code.js';
 import { appEntries } from './app-entries.js';
 import type { FunctionEntry } from './function-entries.js';
@@ -66,8 +65,8 @@ export class WalkBreakpoints {
   private paused = false;
   private readonly waitingToRun: (() => void)[] = [];
 
-  constructor(private readonly session: Session, private readonly shared: Int32Array) {
-    session.on('Debugger.scriptParsed', ({ params }) => {
+  constructor(private readonly session: MainThreadSession, private readonly shared: Int32Array) {
+    session.on<{ scriptId: string; url: string; sourceMapURL?: string }>('Debugger.scriptParsed', (params) => {
       if (this.state === 'on') this.scripts.set(params.scriptId, { url: params.url, sourceMapURL: params.sourceMapURL ?? '' });
     });
     session.on('Debugger.paused', () => {
@@ -136,7 +135,7 @@ export class WalkBreakpoints {
     const removing = this.chain
       .then(() => postFromCheaperEnd(this.session, removals, { sliceMs: SLICE_MS, maxSlice: MAX_REMOVALS_IN_SLICE, cancelled: () => false }))
       // What a cancelled slice set after the release is removed with the debugger.
-      .then(() => postAsync(this.session, 'Debugger.disable'));
+      .then(() => this.session.post('Debugger.disable'));
     this.chain = removing.then(() => {}, () => {});
   }
 
@@ -153,8 +152,8 @@ export class WalkBreakpoints {
     // Enabling reports every script (Debugger.scriptParsed) before it answers. A pause this
     // session takes part in must still heed the client's ignore list, which V8 applies only to
     // scripts that every enabled session ignore-lists: this one ignore-lists them all.
-    await postAsync(this.session, 'Debugger.enable');
-    await postAsync(this.session, 'Debugger.setBlackboxPatterns', { patterns: ['.*'] });
+    await this.session.post('Debugger.enable');
+    await this.session.post('Debugger.setBlackboxPatterns', { patterns: ['.*'] });
     this.passesRead = Atomics.load(this.shared, WalkShared.PASSES);
     this.passesCheck = setInterval(() => this.checkPasses(), PASSES_CHECK_MS);
     this.passesCheck.unref();
@@ -247,7 +246,7 @@ export class WalkBreakpoints {
   private entriesOf(scriptId: string, { url, sourceMapURL }: { url: string; sourceMapURL: string }): Promise<readonly FunctionEntry[]> {
     let entries = this.entries.get(scriptId);
     if (entries === undefined) {
-      entries = postAsync<{ scriptSource: string }>(this.session, 'Debugger.getScriptSource', { scriptId })
+      entries = this.session.post<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId })
         .then(({ scriptSource }) => appEntries(url, sourceMapURL, scriptSource), () => []);
       this.entries.set(scriptId, entries);
     }

@@ -1,4 +1,4 @@
-import { Session } from 'node:inspector';
+import { MainThreadSession } from '../main-thread-session.js';
 import type { ClientHold } from '../client-hold.js';
 import type { WalkOutcome } from '../../shared/thread-messages.js';
 import { WalkShared } from '../../shared/walk-protocol.js';
@@ -51,7 +51,7 @@ interface ActiveWalk {
  * knock while the client stays attached, and all go when it leaves.
  */
 export class Walker {
-  private readonly session: Session;
+  private readonly session: MainThreadSession;
   private readonly breakpoints: WalkBreakpoints;
   private walk: ActiveWalk | null = null;
   /** Memory shared with the main thread: which request the walk looks for (`WalkShared`). */
@@ -59,15 +59,14 @@ export class Walker {
 
   constructor(private readonly hold: ClientHold, walkShared: SharedArrayBuffer, private readonly events: WalkerEvents, private readonly label: StopLabel) {
     this.shared = new Int32Array(walkShared);
-    this.session = new Session();
-    this.session.connectToMainThread();
+    this.session = new MainThreadSession();
     this.breakpoints = new WalkBreakpoints(this.session, this.shared);
-    this.session.on('Debugger.paused', ({ params }) => {
+    this.session.on<{ hitBreakpoints?: string[]; callFrames: { location?: PauseLocation }[] }>('Debugger.paused', (params) => {
       // V8 gives every enabled session the paused frames' objects (group `backtrace`) and keeps
       // them until that session releases them. This one stays enabled across every pause while a
       // debugger is attached, and reads none: released at once, or each pause keeps its request
       // (and whatever hangs on it) for good.
-      this.session.post('Runtime.releaseObjectGroup', { objectGroup: 'backtrace' }, () => {});
+      this.session.releasePause();
       this.onPaused(params.hitBreakpoints ?? [], params.callFrames[0]?.location);
     });
     this.session.on('Debugger.resumed', () => this.onResumed());
