@@ -9,6 +9,7 @@ import { SelfHider } from './hide-self.js';
 import { withOwnScripts } from './own-scripts.js';
 import type { StopLabel } from './walk/stop-label.js';
 import { PauseLimit } from './pause-limit.js';
+import { RemoteSources } from './remote-sources/remote-sources.js';
 
 /** The bridge worker's script, hidden from clients (this file sits beside it). */
 const SELF_URL = pathToFileURL(join(__dirname, 'worker.js')).href;
@@ -69,6 +70,8 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
   const environment = new EnvironmentKeeper();
   // js-debug tries once per attach; a client that keeps trying must not fill the log.
   const refusals = new RateLimitedLog(5, 60_000, log, Date.now, 'refused environment changes');
+  // Source maps and sources for a debugger that cannot read this machine's files.
+  const sources = new RemoteSources();
   const session = new Session();
   session.connectToMainThread();
 
@@ -119,7 +122,7 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
       const context = (notification.params as { context?: { id?: unknown; auxData?: { isDefault?: unknown } } }).context;
       if (mainContextId === undefined && typeof context?.id === 'number' && context.auxData?.isDefault !== false) mainContextId = context.id;
     }
-    if (self.passes(notification)) send(notification);
+    if (self.passes(notification)) send(sources.outgoing(notification));
   });
 
   /** The client's latest `Debugger.setBlackboxPatterns` params, to which epdb's own scripts are added. */
@@ -173,6 +176,13 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
       send({ id, error: { code: -32000, message: ENVIRONMENT_REFUSAL } });
       return;
     }
+    if (RemoteSources.answers(method)) {
+      void sources.answer(method, params as object | undefined).then((reply) => {
+        if (reply !== null) send({ id, ...reply });
+      });
+      return;
+    }
+    sources.noteCommand(method, params as object | undefined);
     let forwarded = params as object | undefined;
     if (method === 'Debugger.setBlackboxPatterns') {
       clientIgnoreList = forwarded;
@@ -197,6 +207,7 @@ export function relayClient(ws: RelaySocket, hold: ClientHold, events: RelayEven
 
   ws.on('close', () => {
     stopListening();
+    sources.close();
     pauseLimit.clear();
     // Posted before the client's session lets a paused main thread go, so it is restored first.
     environment.close();
