@@ -17,7 +17,7 @@ import { listenOnFirstFree } from './listen-range.js';
 import type { BridgeWorkerData, FromBridge, ToBridge } from '../shared/thread-messages.js';
 import { dialListener } from './dial.js';
 import { formatSeconds } from './pause-limit.js';
-import { relayClient, type RelayedClient, type RelaySocket } from './relay.js';
+import { Relay, type RelayedClient, type RelaySocket } from './relay.js';
 import { createBridgeServer } from './server.js';
 import { StopLabel } from './walk/stop-label.js';
 import { Walker } from './walk/walker.js';
@@ -32,7 +32,8 @@ const tell = (message: FromBridge): void => port.postMessage(message);
 const hold = new ClientHold();
 const armer = new PauseArmer(hold);
 let client: RelayedClient | null = null;
-let attached = false;
+/** Whether a debugger is attached: its relay is the one place that knows. */
+const clientAttached = (): boolean => client?.attached === true;
 let held: HeldSummary | null = null;
 const stopLabel = new StopLabel();
 const walker = new Walker(hold, data.walkShared, {
@@ -40,28 +41,25 @@ const walker = new Walker(hold, data.walkShared, {
   warnClient: (text) => client?.warn(text),
 }, stopLabel);
 const probes = new ProbeService({
-  clientAttached: () => attached,
+  clientAttached,
   hiddenScript: (url) => url.startsWith(BRIDGE_DIR_URL),
 });
 
 /** Relays CDP between `ws`, a debugger's connection however it came, and the main thread. */
 function serveClient(ws: RelaySocket): void {
-  client = relayClient(ws, hold, {
+  client = new Relay(ws, hold, {
     attached() {
-      attached = true;
       probes.clientAttached();
       // With EPDB_STOP_AT=entry the walk's breakpoints wait for a knock that asks for the walk.
       if (data.walkAhead) walker.clientAttached();
       tell({ type: 'attached' });
     },
     detached() {
-      attached = false;
       walker.clientGone();
       tell({ type: 'detached' });
     },
     closed(wasAttached) {
       client = null;
-      attached = false;
       walker.clientGone();
       if (wasAttached) tell({ type: 'detached' });
     },
@@ -96,7 +94,7 @@ if (data.dial === null) {
 port.on('message', (message: ToBridge) => {
   switch (message.type) {
     case 'arm':
-      if (!attached) tell({ type: 'armed', id: message.id, ok: false });
+      if (!clientAttached()) tell({ type: 'armed', id: message.id, ok: false });
       else armer.arm(message.id, (ok) => tell({ type: 'armed', id: message.id, ok }));
       break;
     case 'pause-done':
@@ -109,7 +107,7 @@ port.on('message', (message: ToBridge) => {
       dialled?.describeHeld(message.summary);
       break;
     case 'walk':
-      if (!attached) tell({ type: 'walk-armed', id: message.id, ok: false });
+      if (!clientAttached()) tell({ type: 'walk-armed', id: message.id, ok: false });
       else walker.arm(message, (ok) => tell({ type: 'walk-armed', id: message.id, ok }));
       break;
     case 'walk-end':
