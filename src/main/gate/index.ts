@@ -1,5 +1,4 @@
 import type { DialSettings, WalkOutcome } from '../../shared/thread-messages.js';
-import { exposureWarning } from './exposure.js';
 import type { StopAt } from '../../shared/config.js';
 import { openRequestContext, runInRequestContext, untrack } from '../request-context.js';
 import { log, RateLimitedLog } from '../../shared/log.js';
@@ -7,21 +6,13 @@ import type { GateOutcome } from '../telemetry.js';
 import type { AcceptedKnock, KnockedRequest } from '../knocked-request.js';
 import type { DebugGate, SessionSettings } from './debug-gate.js';
 import { dialSettingsFor, probeDialSettings, transportConflict } from '../dial-out.js';
-import { BridgeHandle, bridgeAddressOfProcess } from './bridge-handle.js';
+import type { BridgeHandle } from './bridge-handle.js';
+import { RunningBridge, type BridgeOwner } from './running-bridge.js';
 import { HeldRequest } from './held-request.js';
 import { pauseAtRequest } from './pause.js';
 
 /** How often held requests look whether their server stopped listening (`server.close()`). */
 const SERVER_CLOSING_CHECK_MS = 200;
-
-/** The bridge worker, once a knock started it, and what it last said. */
-interface BridgeState {
-  readonly handle: BridgeHandle;
-  /** `host:port` once it listens. */
-  address: string | null;
-  /** Whether a debugger is attached through it now. */
-  attached: boolean;
-}
 
 /**
  * Creates the gate. The bridge worker starts on the first knock, never before. A knocked
@@ -38,7 +29,7 @@ export function createDebugGate(settings: SessionSettings): DebugGate {
 
 /** Each request's life is a {@link HeldRequest} state; this is the one place that moves it. */
 class Gate implements DebugGate {
-  private bridge: BridgeState | null = null;
+  private bridge: RunningBridge | null = null;
   private closed = false;
   /** Every request the gate has not let go of for good. */
   private readonly requests = new Set<HeldRequest>();
@@ -161,54 +152,32 @@ class Gate implements DebugGate {
     }, SERVER_CLOSING_CHECK_MS).unref();
   }
 
-  /**
-   * Starts the bridge worker. `purpose`: a debug knock's bridge says a debugger is awaited; a
-   * probe knock's holds no request, so its line says only where it listens (a debug knock later
-   * says "waiting for a debugger" on it).
-   */
-  private startBridge(dial: DialSettings | null, purpose: 'debugger' | 'probes' = 'debugger'): BridgeState {
-    const state: BridgeState = {
-      address: null,
-      attached: false,
-      handle: new BridgeHandle(this.settings, {
-        listening: (host, port) => {
-          state.address = bridgeAddressOfProcess(host, port);
-          // Always: even when the knock that started the bridge has already timed out, the
-          // person who knocked needs to know where to attach (or, for probes, to ask for results).
-          const waiting = purpose === 'debugger' || [...this.requests].some((held) => held.state.name === 'waiting');
-          log(waiting ? `waiting for a debugger on ${state.address}` : `debug bridge listening on ${state.address} for probes`);
-          const exposed = exposureWarning(host, this.settings.bridgeAuth !== null);
-          if (exposed !== null) log(exposed);
-        },
-        attached: () => {
-          state.attached = true;
-          log('debugger attached');
-          for (const held of [...this.requests]) if (held.state.name === 'waiting') this.enqueue(held);
-        },
-        detached: () => {
-          state.attached = false;
-          log('debugger detached');
-        },
-        gone: (reason) => {
-          log(reason);
-          if (this.bridge === state) this.bridge = null;
-          this.releaseAll('bridge-unavailable');
-        },
-        walkDone: (walkId, outcome) => this.onWalkDone(walkId, outcome),
-        sessionOver: (reason) => {
-          // A dialled session ended as it should: a request that waits (one that came as it
-          // ended) dials again rather than going on undebugged.
-          log(reason);
-          if (this.bridge === state) this.bridge = null;
-          const waiting = [...this.requests].find((held) => held.state.name === 'waiting');
-          if (waiting !== undefined && this.bridge === null && !this.closed) {
-            this.bridge = this.startBridge(dialSettingsFor(waiting.request, this.settings.dialOut));
-          }
-        },
-      }, dial),
-    };
-    return state;
+  /** Starts the bridge worker (see {@link RunningBridge} for `purpose`). */
+  private startBridge(dial: DialSettings | null, purpose: 'debugger' | 'probes' = 'debugger'): RunningBridge {
+    return new RunningBridge(this.settings, this.bridgeOwner, dial, purpose);
   }
+
+  /** What the gate does as its bridge's state changes. */
+  private readonly bridgeOwner: BridgeOwner = {
+    debuggerAttached: () => {
+      for (const held of [...this.requests]) if (held.state.name === 'waiting') this.enqueue(held);
+    },
+    bridgeGone: (bridge) => {
+      if (this.bridge === bridge) this.bridge = null;
+      this.releaseAll('bridge-unavailable');
+    },
+    sessionOver: (bridge) => {
+      // A request that waits (one that came as the session ended) dials again rather than
+      // going on undebugged.
+      if (this.bridge === bridge) this.bridge = null;
+      const waiting = [...this.requests].find((held) => held.state.name === 'waiting');
+      if (waiting !== undefined && this.bridge === null && !this.closed) {
+        this.bridge = this.startBridge(dialSettingsFor(waiting.request, this.settings.dialOut));
+      }
+    },
+    walkDone: (walkId, outcome) => this.onWalkDone(walkId, outcome),
+    someoneWaits: () => [...this.requests].some((held) => held.state.name === 'waiting'),
+  };
 
   // --- one stop at a time -------------------------------------------------------------------
 

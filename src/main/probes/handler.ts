@@ -24,9 +24,6 @@ const ARM_TIMEOUT_MS = 5_000;
 /** A request that never ends disarms its probe after this long: an armed probe costs others a check. */
 const MAX_PROBE_LIFE_MS = 60_000;
 
-/** One knocked request with a probe, from arming to the end of the request. */
-type ProbeRequestState = 'arming' | 'running' | 'ended';
-
 /** Handles a knock that asks for a probe. */
 export type ProbeHandler = (request: KnockedRequest, spec: ProbeSpec) => void;
 
@@ -47,56 +44,82 @@ export function createProbeHandler(bridgeOf: (request: KnockedRequest) => ProbeB
       request.proceed();
       return;
     }
-    // The knock's own async context (OpenTelemetry's, the app's), for the request to go on in.
-    const context = new AsyncResource('epdb.probe', { requireManualDestroy: true });
-    const contextId = openRequestContext();
+    new ProbedRequest(request, spec, id, summary, bridge, redact).arm();
+  };
+}
+
+/**
+ * One knocked request with a probe, from arming to its end. States: `arming` (the request waits
+ * for the worker to set the breakpoint, at most {@link ARM_TIMEOUT_MS}), `running` (it goes on,
+ * watched by the breakpoint's condition, at most {@link MAX_PROBE_LIFE_MS}), `ended`.
+ */
+class ProbedRequest {
+  private state: 'arming' | 'running' | 'ended' = 'arming';
+  /** The knock's own async context (OpenTelemetry's, the app's), for the request to go on in. */
+  private readonly context = new AsyncResource('epdb.probe', { requireManualDestroy: true });
+  private readonly contextId = openRequestContext();
+  private readonly probe: RunningProbe;
+  private readonly knock: string;
+  private armTimer: NodeJS.Timeout | undefined;
+  private lifeTimer: NodeJS.Timeout | undefined;
+  private stopWatchingEnd = (): void => {};
+
+  constructor(
+    private readonly request: KnockedRequest,
+    private readonly spec: ProbeSpec,
+    private readonly id: string,
+    private readonly summary: string,
+    private readonly bridge: ProbeBridge,
+    private readonly redact: readonly string[],
+  ) {
     const header = request.kind === 'stream' ? knockHeaderOfHeaders(request.headers) : knockHeaderOf(request.req);
-    const knock = typeof header === 'string' ? header : '';
-    const probe: RunningProbe = {
-      id, contextId, spec, redactor: new Redactor(redact, knock), location: null, paths: null, state: 'armed',
+    this.knock = typeof header === 'string' ? header : '';
+    this.probe = {
+      id, contextId: this.contextId, spec, redactor: new Redactor(redact, this.knock), location: null, paths: null, state: 'armed',
       report: (outcome) => bridge.reportProbe(id, outcome),
     };
-    let state: ProbeRequestState = 'arming';
-    let lifeTimer: NodeJS.Timeout | undefined;
-    let stopWatchingEnd = (): void => {};
+  }
 
-    const end = (): void => {
-      if (state === 'ended') return;
-      const wasArming = state === 'arming';
-      state = 'ended';
-      clearTimeout(armTimer);
-      clearTimeout(lifeTimer);
-      stopWatchingEnd();
-      unwatchProbe(probe);
-      untrack(contextId);
-      bridge.endProbe(id);
-      context.emitDestroy();
-      // A client that left while its probe was being armed still gets its request handled.
-      if (wasArming) request.proceed();
-    };
-    const go = (error: string | null, armed?: ArmedLocation): void => {
-      if (state !== 'arming') return;
-      state = 'running';
-      clearTimeout(armTimer);
-      if (error !== null) {
-        // The worker has logged why; the request goes on as if it had no knock.
-        end();
-        request.proceed();
-        return;
-      }
-      probe.location = armed?.location ?? null;
-      probe.paths = armed?.paths ?? null;
-      watchProbe(probe);
-      lifeTimer = setTimeout(end, MAX_PROBE_LIFE_MS).unref();
-      context.runInAsyncScope(() => runInRequestContext(contextId, request.proceed));
-    };
-    const armTimer = setTimeout(() => {
-      log(`${spec.kind} ${id}: the debug bridge did not arm it within ${ARM_TIMEOUT_MS / 1000} s; ${summary} goes on`);
-      go('not armed in time');
+  /** Asks the worker to set the probe's breakpoint; the request waits for it (bounded). */
+  arm(): void {
+    this.armTimer = setTimeout(() => {
+      log(`${this.spec.kind} ${this.id}: the debug bridge did not arm it within ${ARM_TIMEOUT_MS / 1000} s; ${this.summary} goes on`);
+      this.armed('not armed in time');
     }, ARM_TIMEOUT_MS).unref();
     // Whatever the entry point: the response sent, the handshake answered, the stream closed.
-    stopWatchingEnd = request.onEnd(end);
+    this.stopWatchingEnd = this.request.onEnd(() => this.end());
+    this.bridge.armProbe({ id: this.id, spec: this.spec, request: this.summary, knock: this.knock, redact: this.redact }, (error, armed) => this.armed(error, armed));
+  }
 
-    bridge.armProbe({ id, spec, request: summary, knock, redact }, go);
-  };
+  private armed(error: string | null, armed?: ArmedLocation): void {
+    if (this.state !== 'arming') return;
+    this.state = 'running';
+    clearTimeout(this.armTimer);
+    if (error !== null) {
+      // The worker has logged why; the request goes on as if it had no knock.
+      this.end();
+      this.request.proceed();
+      return;
+    }
+    this.probe.location = armed?.location ?? null;
+    this.probe.paths = armed?.paths ?? null;
+    watchProbe(this.probe);
+    this.lifeTimer = setTimeout(() => this.end(), MAX_PROBE_LIFE_MS).unref();
+    this.context.runInAsyncScope(() => runInRequestContext(this.contextId, this.request.proceed));
+  }
+
+  private end(): void {
+    if (this.state === 'ended') return;
+    const wasArming = this.state === 'arming';
+    this.state = 'ended';
+    clearTimeout(this.armTimer);
+    clearTimeout(this.lifeTimer);
+    this.stopWatchingEnd();
+    unwatchProbe(this.probe);
+    untrack(this.contextId);
+    this.bridge.endProbe(this.id);
+    this.context.emitDestroy();
+    // A client that left while its probe was being armed still gets its request handled.
+    if (wasArming) this.request.proceed();
+  }
 }

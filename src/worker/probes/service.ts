@@ -1,40 +1,19 @@
 import { log } from '../../shared/log.js';
 import { CAPTURE_LIMITS } from '../../shared/probes/limits.js';
-import { type ArmedLocation, PAUSED_FOR_EXPRESSION, type ProbeOutcome, probeHitCondition, type SimplePath } from '../../shared/probes/capture-protocol.js';
+import { type ArmedLocation, PAUSED_FOR_EXPRESSION, type ProbeOutcome } from '../../shared/probes/capture-protocol.js';
+import type { ArmedProbe, LocationBreakpoint } from './armed-probe.js';
+import { LocationBreakpoints } from './location-breakpoints.js';
 import { Redactor } from '../../shared/probes/redaction.js';
 import type { ProbeArm } from '../../shared/probes/spec.js';
 import type { PausedEvent } from './cdp.js';
 import { formatLogLine } from './logpoint.js';
 import { ProbeResults, type ProbeResult } from './results.js';
-import { type ResolvedLocation, UnresolvedLocation } from './scripts.js';
+import { settledLine } from './settled-line.js';
+import { UnresolvedLocation } from './scripts.js';
 import { ProbeSession } from './session.js';
 import { simplePathsOf } from './simple-paths.js';
 import { captureSnapshot, completeSnapshot, displayPath, type PausedCapture } from './snapshot.js';
 import { thrownException } from './thrown-exception.js';
-
-/** A probe from its arming to its result. */
-interface ArmedProbe {
-  readonly arm: ProbeArm;
-  readonly result: ProbeResult;
-  readonly redactor: Redactor;
-  /** `armed` until its line is reached (or its request ends); then `settled`. */
-  phase: 'armed' | 'capturing' | 'settled';
-  location: LocationBreakpoint | null;
-  /** When the main thread let its pause happen (epoch ms), once captured on a pause. */
-  hitAt?: number;
-}
-
-/** One breakpoint location, shared by every probe armed there (V8 takes one breakpoint a place). */
-interface LocationBreakpoint {
-  readonly key: string;
-  /** Its number in its breakpoint's condition, by which the main thread knows the line. */
-  readonly number: number;
-  /** The first names of the logpoint that made it, read directly by its condition; null for a snapshot's. */
-  readonly names: readonly string[] | null;
-  readonly resolved: ResolvedLocation;
-  readonly probes: Set<ArmedProbe>;
-  breakpointId: string | null;
-}
 
 /** What the service needs to know of the rest of the bridge. */
 export interface ProbeServiceOptions {
@@ -62,10 +41,8 @@ export class ProbeService {
   readonly results = new ProbeResults();
   private readonly session: ProbeSession;
   private readonly probes = new Map<string, ArmedProbe>();
-  private readonly locations = new Map<string, LocationBreakpoint>();
-  private readonly byBreakpoint = new Map<string, LocationBreakpoint>();
+  private readonly breakpoints: LocationBreakpoints;
   private serial: Promise<unknown> = Promise.resolve();
-  private nextLocation = 1;
   /** Pauses the probe session has seen (each a stop of the main thread), for `GET /epdb/probes`. */
   private pauses = 0;
   private linger: NodeJS.Timeout | undefined;
@@ -74,6 +51,7 @@ export class ProbeService {
 
   constructor(private readonly options: ProbeServiceOptions) {
     this.session = new ProbeSession((event) => void this.onPaused(event), options.hiddenScript);
+    this.breakpoints = new LocationBreakpoints(this.session.post);
   }
 
   /** Arms `arm`; `done(null, where)` once its breakpoint is set, else `done(reason)` (also logged). */
@@ -97,7 +75,7 @@ export class ProbeService {
         }
         const resolved = await this.session.scripts.resolve(arm.spec.location.file, arm.spec.location.line);
         const paths = arm.spec.kind === 'log' ? simplePathsOf(arm.spec.message ?? '') : null;
-        await this.addToLocation(probe, resolved, paths);
+        await this.breakpoints.add(probe, resolved, paths);
         result.location = {
           file: displayPath(resolved.url),
           line: resolved.lineNumber + 1,
@@ -153,7 +131,7 @@ export class ProbeService {
    */
   status(): { readonly armed: number; readonly breakpoints: number; readonly debuggerEnabled: boolean; readonly pauses: number } {
     const armed = [...this.probes.values()].filter((probe) => probe.phase === 'armed').length;
-    return { armed, breakpoints: this.locations.size, debuggerEnabled: this.session.isEnabled, pauses: this.pauses };
+    return { armed, breakpoints: this.breakpoints.size, debuggerEnabled: this.session.isEnabled, pauses: this.pauses };
   }
 
   /** A debugger client attached: a lingering probe debugger goes off (it would cancel the client's ignore list). */
@@ -170,7 +148,7 @@ export class ProbeService {
   private async onPaused(event: PausedEvent): Promise<void> {
     const pausedAt = performance.now();
     this.pauses++;
-    const locations = (event.hitBreakpoints ?? []).map((id) => this.byBreakpoint.get(id)).filter((l): l is LocationBreakpoint => l !== undefined);
+    const locations = this.breakpoints.hitBy(event);
     if (locations.length === 0 && (event.reason === 'exception' || event.reason === 'promiseRejection') && this.throwProbes().length > 0) {
       await this.onThrow(event, pausedAt);
       return;
@@ -328,17 +306,7 @@ export class ProbeService {
   private publish(probe: ArmedProbe): void {
     const { result } = probe;
     if (probe.phase !== 'settled' || result.settledAt !== undefined) return;
-    if (result.taken) {
-      const detail = result.kind === 'snapshot'
-        ? `${result.stack?.length ?? 0} frames, ${((result.bytes ?? 0) / 1024).toFixed(1)} KB`
-        : `${((result.bytes ?? 0) / 1024).toFixed(1)} KB`;
-      const where = result.exception !== undefined && result.location !== undefined
-        ? `where ${result.exception.className} was thrown (${result.location.file}:${result.location.line})`
-        : `at ${result.at}`;
-      log(`${result.kind} ${result.id} taken ${where} for ${result.request} (${detail}${result.truncated === true ? ', truncated' : ''}, stopped ${(result.stoppedMs ?? 0).toFixed(1)} ms)`);
-    } else {
-      log(`${result.kind} ${result.id} at ${result.at} for ${result.request} ${result.reason ?? 'not taken'}`);
-    }
+    log(settledLine(result));
     this.results.settle(result);
   }
 
@@ -359,63 +327,12 @@ export class ProbeService {
     return next.catch(() => {});
   }
 
-  private async addToLocation(probe: ArmedProbe, resolved: ResolvedLocation, paths: readonly SimplePath[] | null): Promise<void> {
-    const key = `${resolved.url}:${resolved.lineNumber}:${resolved.columnNumber}`;
-    let location = this.locations.get(key);
-    if (location === undefined) {
-      location = { key, number: this.nextLocation++, names: paths?.map((path) => path.root) ?? null, resolved, probes: new Set(), breakpointId: null };
-      this.locations.set(key, location);
-    }
-    location.probes.add(probe);
-    probe.location = location;
-    try {
-      await this.rearm(location);
-    } catch (error) {
-      location.probes.delete(probe);
-      probe.location = null;
-      if (location.probes.size === 0) this.locations.delete(key);
-      throw error;
-    }
-  }
-
-  /**
-   * Sets the location's breakpoint when its first probe comes, removes it when its last goes.
-   * Its condition is the same for every probe there (it names the location, and the main thread
-   * tells which request is probed at it), so it never has to
-   * be set again while a probe stays: no gap in which that probe's request passes unseen.
-   */
-  private async rearm(location: LocationBreakpoint): Promise<void> {
-    if (location.probes.size > 0 && location.breakpointId === null) {
-      // By URL: Node may compile one file under two script ids (a CommonJS main loaded through
-      // the ES loader, with --import), and only one of them runs.
-      const { breakpointId } = await this.session.post<{ breakpointId: string }>('Debugger.setBreakpointByUrl', {
-        url: location.resolved.url,
-        lineNumber: location.resolved.lineNumber,
-        columnNumber: location.resolved.columnNumber,
-        condition: probeHitCondition(location.number, location.names),
-      });
-      location.breakpointId = breakpointId;
-      this.byBreakpoint.set(breakpointId, location);
-    } else if (location.probes.size === 0 && location.breakpointId !== null) {
-      const old = location.breakpointId;
-      this.byBreakpoint.delete(old);
-      location.breakpointId = null;
-      await this.session.post('Debugger.removeBreakpoint', { breakpointId: old }).catch(() => {});
-    }
-  }
-
   /** Disarms a settled probe; the session's Debugger goes off with the last one. */
   private async forget(probe: ArmedProbe): Promise<void> {
     if (!this.probes.has(probe.arm.id)) return;
     this.probes.delete(probe.arm.id);
     await this.stopPausingOnExceptionsWhenNoneLeft();
-    const location = probe.location;
-    probe.location = null;
-    if (location !== null) {
-      location.probes.delete(probe);
-      if (location.probes.size === 0) this.locations.delete(location.key);
-      await this.rearm(location).catch(() => {});
-    }
+    await this.breakpoints.remove(probe);
     await this.disableWhenIdle();
   }
 
@@ -440,7 +357,7 @@ export class ProbeService {
   }
 
   private idle(): boolean {
-    return this.locations.size === 0 && ![...this.probes.values()].some((probe) => probe.phase !== 'settled');
+    return this.breakpoints.size === 0 && ![...this.probes.values()].some((probe) => probe.phase !== 'settled');
   }
 }
 
