@@ -293,7 +293,9 @@ describe('the rate limit', () => {
     (await Promise.all(responses)).forEach((response, i) => assert.equal(response.body, `count ${i}`));
     const results = await Promise.all(ids.map((id) => fetchProbe(app.bridgePort, id).then((r) => r.body)));
     for (const result of results) assert.ok(result.state === 'taken' || /rate limit/.test(result.reason), JSON.stringify(result));
-    const taken = results.filter((r) => r.taken).map((r) => Date.parse(r.settledAt)).sort((a, b) => a - b);
+    // When each capture happened on the main thread (its settling in the worker may lag under load).
+    const taken = results.filter((r) => r.taken).map((r) => Date.parse(r.takenAt)).sort((a, b) => a - b);
+    assert.ok(taken.every(Number.isFinite), 'every capture says when it was taken');
     const limited = results.filter((r) => !r.taken);
     assert.ok(taken.length >= 10, `${taken.length} captures`);
     assert.ok(limited.length >= 50 - 2 * 10 - 10, `${limited.length} refused by the limit`);

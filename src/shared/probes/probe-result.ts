@@ -20,6 +20,8 @@ export interface ProbeResult {
   /** Where the breakpoint was set: the generated script, 1-based line; `source` for a mapped file. */
   location?: { readonly file: string; readonly line: number; readonly source?: string };
   settledAt?: string;
+  /** When the line was reached and the capture let the main thread stop (a capture on a pause). */
+  takenAt?: string;
   /**
    * Main-thread time stopped for the capture, in ms: from the condition letting the pause
    * happen to the resume, or the condition's own time for a logpoint formatted in it.

@@ -178,7 +178,7 @@ export class ProbeService {
         const settled = probe;
         // What needs nothing more of the main thread is done once it runs again.
         complete?.();
-        if (settled.result.taken && settled.hitAt !== undefined) settled.result.stoppedMs = round(performance.timeOrigin + performance.now() - settled.hitAt, 2);
+        if (settled.result.taken && settled.hitAt !== undefined) stampTaken(settled.result, settled.hitAt);
         // Disarmed before it is published: a settled result means its breakpoint is gone.
         void this.inTurn(async () => {
           await this.forget(settled);
@@ -279,7 +279,7 @@ export class ProbeService {
     // One call served every armed throw probe: keep this one's own expressions.
     const own = new Set(settled.arm.spec.expressions);
     this.completeCapture(settled, { ...captured, expressions: captured.expressions.filter((e) => own.has(e.expr)) });
-    if (settled.hitAt !== undefined) settled.result.stoppedMs = round(performance.timeOrigin + performance.now() - settled.hitAt, 2);
+    if (settled.hitAt !== undefined) stampTaken(settled.result, settled.hitAt);
     const thrownAt = settled.result.stack?.[0];
     if (thrownAt !== undefined) settle(settled.result, { location: { file: thrownAt.file, line: thrownAt.line } });
     void this.inTurn(async () => {
@@ -370,6 +370,12 @@ function expressionsOf(probes: readonly ArmedProbe[]): readonly string[] {
 function redactorOf(probes: readonly ArmedProbe[]): Redactor {
   const [first] = probes;
   return first === undefined ? new Redactor([], '') : first.redactor;
+}
+
+/** When the main thread let the capture's pause happen (epoch ms `hitAt`), and how long it stayed stopped until now. */
+function stampTaken(result: ProbeResult, hitAt: number): void {
+  result.takenAt = new Date(hitAt).toISOString();
+  result.stoppedMs = round(performance.timeOrigin + performance.now() - hitAt, 2);
 }
 
 /** Fills in a result's fields (typed: a misspelt field does not compile). */
