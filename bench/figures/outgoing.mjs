@@ -2,7 +2,7 @@
 // requests per second a client process sends under epdb, as a ratio to the same client unpatched.
 import { JWT_SECRET } from '../lib/keys.mjs';
 import { benchEnv, runNodeTimed, startServer } from '../lib/procs.mjs';
-import { formatSummary, interleave, pairedRatios, summarize } from '../lib/stats.mjs';
+import { interleave, ratioToUnpatchedRows } from '../lib/stats.mjs';
 
 const TARGET_RATIO = 0.98;
 const CLIENT = 'bench/children/outgoing-loop.mjs';
@@ -31,17 +31,9 @@ export async function outgoing({ rounds, durationMs, concurrency }) {
         return requests / seconds;
       });
       raw[via] = results;
-      for (const name of Object.keys(VARIANTS)) {
-        const rps = summarize(results[name]);
-        const ratio = name === 'unpatched' ? null : summarize(pairedRatios(results.unpatched, results[name]));
-        const bold = name === 'epdb' ? '**' : '';
-        table.push([label, name, rps.median.toFixed(0), ratio === null ? '1 (reference)' : `${bold}${formatSummary(ratio, 3)}${bold}`]);
-        if (name === 'epdb') {
-          targets.push({ what: `${label} requests sent per second, epdb / unpatched`, target: `≥ ${TARGET_RATIO}`, measured: ratio.median.toFixed(3), met: ratio.median >= TARGET_RATIO });
-        }
-      }
-      const control = summarize(pairedRatios(results.unpatched, results['unpatched (A/A control)'])).median;
-      const epdb = summarize(pairedRatios(results.unpatched, results.epdb)).median;
+      const { rows, target, control, epdb } = ratioToUnpatchedRows(label, results, { what: `${label} requests sent per second, epdb / unpatched`, targetRatio: TARGET_RATIO });
+      table.push(...rows);
+      targets.push(target);
       if (Math.abs(1 - control) >= Math.abs(1 - epdb)) {
         notes.push(`${label}: the A/A control measured ${control.toFixed(3)} in this run, at least as far from 1 as epdb's ${epdb.toFixed(3)}: `
           + 'this run cannot tell epdb\'s cost from noise.');

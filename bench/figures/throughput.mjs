@@ -3,7 +3,7 @@
 import { JWT_SECRET } from '../lib/keys.mjs';
 import { requestsPerSecond } from '../lib/load.mjs';
 import { benchEnv, startServer } from '../lib/procs.mjs';
-import { formatSummary, interleave, pairedRatios, summarize } from '../lib/stats.mjs';
+import { interleave, ratioToUnpatchedRows } from '../lib/stats.mjs';
 
 const TARGET_RATIO = 0.98;
 const APP = 'bench/servers/app.cjs';
@@ -36,18 +36,10 @@ export async function throughput({ rounds, durationS, connections }) {
       raw[kind] = results;
       const spans = JSON.parse(await (await fetch(`http://127.0.0.1:${servers['OpenTelemetry http'].port}/__stats`)).text()).spans;
       if (!(spans > 0)) throw new Error(`the OpenTelemetry variant of ${label} exported no spans: it did not instrument`);
-      for (const name of Object.keys(VARIANTS)) {
-        const rps = summarize(results[name]);
-        const ratio = name === 'unpatched' ? null : summarize(pairedRatios(results.unpatched, results[name]));
-        const bold = name === 'epdb' ? '**' : '';
-        table.push([label, name, rps.median.toFixed(0), ratio === null ? '1 (reference)' : `${bold}${formatSummary(ratio, 3)}${bold}`]);
-        if (name === 'epdb') {
-          targets.push({ what: `${label} throughput, epdb / unpatched`, target: `≥ ${TARGET_RATIO}`, measured: ratio.median.toFixed(3), met: ratio.median >= TARGET_RATIO });
-        }
-      }
+      const { rows, target, control, epdb } = ratioToUnpatchedRows(label, results, { what: `${label} throughput, epdb / unpatched`, targetRatio: TARGET_RATIO });
+      table.push(...rows);
+      targets.push(target);
       table.push([label, '(OTel spans exported)', String(spans), '']);
-      const control = summarize(pairedRatios(results.unpatched, results['unpatched (A/A control)'])).median;
-      const epdb = summarize(pairedRatios(results.unpatched, results.epdb)).median;
       if (Math.abs(1 - control) >= Math.abs(1 - epdb)) {
         notes.push(`${label}: the A/A control, two identical unpatched servers, measured ${control.toFixed(3)} in this run, at least as `
           + `far from 1 as epdb's ${epdb.toFixed(3)}: this run cannot tell epdb's cost from noise (figure 1 puts it at tens of ns a request).`);

@@ -70,3 +70,29 @@ export function pairedRatios(a, b) {
 export function pairedDifferences(a, b) {
   return a.map((x, i) => b[i] - x);
 }
+
+/**
+ * The rows of a throughput-like table against an `unpatched` variant measured in the same
+ * rounds: each variant's median and its paired ratio to unpatched (epdb's in bold), epdb's
+ * target row, and how far the A/A control (`unpatched (A/A control)`) strayed from 1, to tell
+ * epdb's cost from noise.
+ *
+ * @param {string} label the first column of each row
+ * @param {Record<string, number[]>} results per variant, one value a round
+ * @param {{ what: string, targetRatio: number }} target epdb's target: at least `targetRatio`
+ * @returns {{ rows: string[][], target: object, control: number, epdb: number }}
+ */
+export function ratioToUnpatchedRows(label, results, { what, targetRatio }) {
+  const rows = [];
+  let target = null;
+  for (const name of Object.keys(results)) {
+    const value = summarize(results[name]);
+    const ratio = name === 'unpatched' ? null : summarize(pairedRatios(results.unpatched, results[name]));
+    const bold = name === 'epdb' ? '**' : '';
+    rows.push([label, name, value.median.toFixed(0), ratio === null ? '1 (reference)' : `${bold}${formatSummary(ratio, 3)}${bold}`]);
+    if (name === 'epdb') target = { what, target: `≥ ${targetRatio}`, measured: ratio.median.toFixed(3), met: ratio.median >= targetRatio };
+  }
+  const control = summarize(pairedRatios(results.unpatched, results['unpatched (A/A control)'])).median;
+  const epdb = summarize(pairedRatios(results.unpatched, results.epdb)).median;
+  return { rows, target, control, epdb };
+}
