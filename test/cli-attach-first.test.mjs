@@ -52,18 +52,28 @@ async function chromeRemoteInterfaceAttachesFirst(t, { localPort, forwarder, app
   await forwarder.stderr.waitForLine(ATTACHED_EARLY, { timeoutMs: 10_000 });
   await delay(KNOCK_AFTER_MS);
   const response = get(appPort, '/hello?first', { 'X-EPDB': await knock() }, { timeoutMs: 30_000 });
-  // Failed once in CI (Node 26, four of these at once on a loaded machine): say what both ends
-  // printed, so a next failure explains itself.
-  const dbg = await within(attaching, 30_000, 'the attach to complete once the bridge is up').catch((error) => {
-    throw new Error(`${error.message}\nthe forwarder printed:\n${forwarder.stderr.text()}\nthe app printed:\n${app?.stderr.text() ?? '(not given)'}`);
-  });
-  await forwarder.stderr.waitForLine(JOINED, { timeoutMs: 5_000 });
-  const pause = await dbg.nextPause(20_000);
-  assert.equal(dbg.topUrl(pause), APP_URL);
-  assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?first');
-  await dbg.client.Debugger.resume();
-  assert.deepEqual(await response, { status: 200, body: 'hello /hello?first' });
-  await dbg.close();
+  // Awaited below; meanwhile its timeout must not end the test as an unhandled rejection before
+  // the step that failed has said what both ends printed.
+  response.catch(() => {});
+  try {
+    const dbg = await within(attaching, 30_000, 'the attach to complete once the bridge is up');
+    await forwarder.stderr.waitForLine(JOINED, { timeoutMs: 5_000 });
+    const pause = await dbg.nextPause(20_000);
+    assert.equal(dbg.topUrl(pause), APP_URL);
+    assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?first');
+    await dbg.client.Debugger.resume();
+    assert.deepEqual(await response, { status: 200, body: 'hello /hello?first' });
+    await dbg.close();
+  } catch (error) {
+    throw await explained(error, { localPort, forwarder, app });
+  }
+}
+
+/** `error` with what the forwarder (or listener) and the app printed, and what the hub lists now. */
+async function explained(error, { localPort, forwarder, app }) {
+  const listed = await get(localPort, '/json/list', {}, { timeoutMs: 3_000 }).then(({ body }) => body, (why) => `(no answer: ${why.message})`);
+  const printed = (child) => (child === undefined ? '(not given)' : `${child.stderr.text()}\n(stdout)\n${child.stdout.text()}`);
+  return new Error(`${error.message}\nthe hub lists now:\n${listed}\nthe forwarder printed:\n${printed(forwarder)}\nthe app printed:\n${printed(app)}`, { cause: error });
 }
 
 describe('attach first, knock 12 s later', { concurrency: true }, () => {
@@ -101,6 +111,7 @@ describe('attach first, knock 12 s later', { concurrency: true }, () => {
       localPort,
       forwarder: connect,
       appPort: app.port,
+      app,
       knock: () => knockWith(JWT_ENV),
     });
   });
@@ -117,6 +128,7 @@ describe('attach first, knock 12 s later', { concurrency: true }, () => {
       localPort,
       forwarder: connect,
       appPort: app.port,
+      app,
       knock: () => knockWith(JWT_ENV),
     });
   });
