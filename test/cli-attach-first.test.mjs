@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
-import { cleanEnv, freePort, freePortBelowEphemeralRange, spawnChild, startApp, within } from './helpers/index.mjs';
+import { cleanEnv, freePort, freePortBelowEphemeralRange, freePortRangeBelowEphemeralRange, spawnChild, startApp, within } from './helpers/index.mjs';
 import { attachDebugger, get } from './fixtures/session/debugger.mjs';
 import { CLI, startConnect } from './fixtures/cli/cli.mjs';
 import { JWT_ENV, knockWith, startListen } from './fixtures/reverse/listen.mjs';
@@ -117,7 +117,8 @@ describe('attach first, knock 12 s later', { concurrency: true }, () => {
   });
 
   test('epdb connect FIRST-LAST: the same through the range\'s hub', async (t) => {
-    const first = await freePortBelowEphemeralRange();
+    // All three claimed: the hub of a test beside it on first + 2 was taken for a bridge once.
+    const first = await freePortRangeBelowEphemeralRange(3);
     const range = `${first}-${first + 2}`;
     const localPort = await freePortBelowEphemeralRange();
     const app = await startJwtApp(t, range);
