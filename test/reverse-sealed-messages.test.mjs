@@ -33,6 +33,7 @@ function pair() {
   const receiver = new SealedSocket(into, sessionKeys(key, 'listener', debuggeeNonce, listenerNonce), () => { forged++; });
   const received = [];
   receiver.on('message', (text) => received.push(text));
+  receiver.start();
   for (const text of ['{"id":1}', '{"id":2}', '{"id":3}']) sender.send(text);
   return { frames: out.sent, into, received, forged: () => forged, sender, receiver };
 }
@@ -75,4 +76,25 @@ test('an altered, a binary, an unsealed and a reflected message are refused alik
   const { frames, into, received, forged } = pair();
   into.deliver(frames[0], true);
   assert.deepEqual([received, forged(), into.closedWith?.code], [[], 1, 4403], 'binary');
+});
+
+test('frames kept from the handshake are read first, at start(), then later ones as they come', () => {
+  const key = randomBytes(32);
+  const [debuggeeNonce, listenerNonce] = [randomBytes(16).toString('base64url'), randomBytes(16).toString('base64url')];
+  const out = new RecordingSocket();
+  const sender = new SealedSocket(out, sessionKeys(key, 'debuggee', debuggeeNonce, listenerNonce));
+  for (const text of ['{"id":1}', '{"id":2}', '{"id":3}', '{"id":4}']) sender.send(text);
+  const into = new RecordingSocket();
+  // The first came with the handshake's last message (src/shared/reverse/handshake-reader.ts).
+  const kept = [{ data: Buffer.from(out.sent[0]), isBinary: false }];
+  const receiver = new SealedSocket(into, sessionKeys(key, 'listener', debuggeeNonce, listenerNonce), () => {}, kept);
+  into.deliver(out.sent[1]);
+  const received = [];
+  receiver.on('message', (text) => received.push(text));
+  assert.deepEqual(received, [], 'nothing is read before start()');
+  receiver.start();
+  into.deliver(out.sent[2]);
+  into.deliver(out.sent[3]);
+  assert.deepEqual(received, ['{"id":1}', '{"id":2}', '{"id":3}', '{"id":4}']);
+  assert.equal(into.closedWith, null);
 });

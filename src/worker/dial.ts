@@ -7,7 +7,7 @@ import {
 } from '../shared/reverse/handshake.js';
 import { heldNotice } from '../shared/reverse/held-notice.js';
 import { probeNotice } from '../shared/reverse/probe-notice.js';
-import { HandshakeStepError, nextMessage } from '../shared/reverse/next-message.js';
+import { HandshakeReader, HandshakeStepError } from '../shared/reverse/handshake-reader.js';
 import { SealedSocket, sessionKeys } from '../shared/reverse/sealed-socket.js';
 import { describeDialError } from './dial-errors.js';
 import type { DialSettings } from '../shared/thread-messages.js';
@@ -77,22 +77,28 @@ export function dialListener(settings: DialSettings, events: DialEvents): DialTr
   });
   ws.once('open', () => {
     ws.off('error', failBeforeOpen);
-    // Between two handshake steps no step listens: a socket error then must not go unhandled
-    // (each step still sees it, and the relay adds its own).
+    // A socket error must never go unhandled: the reader sees it during the handshake, the
+    // relay after it, this one between the two and after a failed handshake.
     ws.on('error', () => {});
-    handshake(ws, settings, where).then(
+    // Listening before the hello goes: every frame from now on is read or kept, none dropped.
+    const reader = new HandshakeReader(ws);
+    handshake(ws, reader, settings, where).then(
       (nonces) => {
         log(`connected to ${where} (pid ${process.pid}); ${settings.forProbes === true ? 'probe results go there' : 'waiting for a debugger there'}`);
         const key = settings.handshakeKey;
         sealed = new SealedSocket(ws, key === null ? null : sessionKeys(key, 'debuggee', nonces.debuggee, nonces.listener), () => {
           log(`a message from ${where} did not verify (altered or injected on the way?); closed the connection, nothing of it was relayed`);
-        });
+        }, reader.handOver());
         events.connected(sealed);
+        // The relay listens now: what the listener sent with its welcome (the commands of a
+        // debugger that attached before this process dialled in) reaches it first.
+        sealed.start();
         for (const notice of unsentProbes.splice(0)) sealed.send(notice);
         // After the relay's own listener: its session is gone (and a pause resumed) before this.
         ws.on('close', (code) => end(closedReason(code, where), code === CLOSE_DEBUGGER_LEFT));
       },
       (error: unknown) => {
+        reader.handOver();
         if (ws.readyState === WebSocket.OPEN) {
           const unproven = error instanceof RefusedListener;
           ws.close(unproven ? CLOSE_UNPROVEN : CLOSE_PROTOCOL, unproven ? 'the listener did not prove the key' : 'handshake failed');
@@ -125,12 +131,15 @@ const MAX_INBOUND_BYTES = 16 * 1024 * 1024;
 /** The listener failed the proof (or runs another scheme): it gets nothing. */
 class RefusedListener extends Error {}
 
-/** Runs the debuggee's side of the handshake; resolves with both nonces (they key the messages). */
-async function handshake(ws: WebSocket, settings: DialSettings, where: string): Promise<{ debuggee: string; listener: string }> {
+/**
+ * Runs the debuggee's side of the handshake, reading through `reader`; resolves with both
+ * nonces (they key the messages). What came after the welcome stays in `reader`.
+ */
+async function handshake(ws: WebSocket, reader: HandshakeReader, settings: DialSettings, where: string): Promise<{ debuggee: string; listener: string }> {
   const key = settings.handshakeKey;
   const nonce = freshNonce();
   ws.send(JSON.stringify({ type: 'hello', version: HANDSHAKE_VERSION, scheme: settings.scheme, nonce }));
-  const challenge = parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'challenge');
+  const challenge = parseHandshakeMessage(await reader.next(HANDSHAKE_STEP_MS), 'challenge');
   if (challenge === null) throw new Error(`${where} did not answer with a handshake challenge`);
   if (challenge.scheme.toLowerCase() !== settings.scheme.toLowerCase()) {
     throw new RefusedListener(`${where} runs the ${clip(challenge.scheme, 20)} backend, this process ${settings.scheme}`);
@@ -144,7 +153,7 @@ async function handshake(ws: WebSocket, settings: DialSettings, where: string): 
     proof: proofOf(key, 'debuggee', settings.scheme, nonce, challenge.nonce, description),
     process: description,
   }));
-  if (parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'welcome') === null) {
+  if (parseHandshakeMessage(await reader.next(HANDSHAKE_STEP_MS), 'welcome') === null) {
     throw new Error(`${where} did not welcome this process after its proof`);
   }
   return { debuggee: nonce, listener: challenge.nonce };

@@ -14,7 +14,8 @@
  *               `require-options`; or `none`), waits for `listening <port>`, returns
  *               { port, stdout, stderr, stop, ... }. PRELOADS = ['import', 'require'].
  * - ports.mjs   freePortBelowEphemeralRange(): a free port below the kernel's ephemeral range, for
- *               ports a child is told in advance (EPDB_PORT); freePort(): a port from listen(0).
+ *               ports a child is told in advance (EPDB_PORT); freePortRangeBelowEphemeralRange(n):
+ *               the first of n such ports in a row, all claimed; freePort(): a port from listen(0).
  * - tls.mjs     makeSelfSignedCert(t): `openssl req -x509` into a temp dir removed by t.after;
  *               { certPath, keyPath, cert, key }.
  * - http.mjs    rawRequest({ port, method, path, headers, body, tls }): exact response bytes over a raw
@@ -52,7 +53,7 @@ export { REPO_ROOT, FIXTURE_APPS_DIR, fixtureApp, SYSTEM_PYTHON } from './paths.
 export { spawnChild, cleanEnv, runToCompletion } from './child.mjs';
 export { LineLog } from './lines.mjs';
 export { startApp, preloadArgs, PRELOADS } from './app.mjs';
-export { canListen, freePort, freePortBelowEphemeralRange, portIsOpen } from './ports.mjs';
+export { canListen, freePort, freePortBelowEphemeralRange, freePortRangeBelowEphemeralRange, portIsOpen } from './ports.mjs';
 export { makeSelfSignedCert } from './tls.mjs';
 export { get, rawRequest, withoutDateHeader, parseRawResponse, http2Request } from './http.mjs';
 export { allStarted, within } from './within.mjs';

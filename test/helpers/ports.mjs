@@ -100,6 +100,41 @@ export async function freePortBelowEphemeralRange() {
 }
 
 /**
+ * `count` consecutive free ports below the kernel's ephemeral range, each claimed as
+ * {@link freePortBelowEphemeralRange} claims one, for a child told a range (`EPDB_PORT=FIRST-LAST`,
+ * `epdb connect FIRST-LAST`): a port of the range left unclaimed may be handed to another test,
+ * whose listener the range then finds (a range's hub took another test's epdb listen for a bridge).
+ * @param {number} count @returns {Promise<number>} the first of them
+ */
+export async function freePortRangeBelowEphemeralRange(count) {
+  const top = ephemeralRangeStart();
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = top - count - Math.floor(Math.random() * 10_000);
+    const ports = Array.from({ length: count }, (_, i) => first + i);
+    if (first < 1024 || ports.some((port) => handedOut.has(port))) continue;
+    if (!(await Promise.all(ports.map(canListen))).every(Boolean)) continue;
+    const held = [];
+    for (const port of ports) {
+      if (!claim(port)) break;
+      held.push(port);
+    }
+    if (held.length === count) {
+      for (const port of ports) handedOut.add(port);
+      return first;
+    }
+    for (const port of held) unclaim(port);
+  }
+  throw new Error(`no ${count} consecutive free ports below ${top} in 50 tries`);
+}
+
+/** Gives back this process's claim of `port`. @param {number} port */
+function unclaim(port) {
+  const file = join(CLAIMS, String(port));
+  rmSync(file, { force: true });
+  claimed.splice(claimed.indexOf(file), 1);
+}
+
+/**
  * Whether nothing listens on `127.0.0.1:port`: a bind there succeeds (and is closed at once).
  * @param {number} port @returns {Promise<boolean>}
  */

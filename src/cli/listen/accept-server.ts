@@ -6,7 +6,7 @@ import { log, RateLimitedLog } from '../../shared/log.js';
 import { processLabel } from '../../shared/process-identity.js';
 import { DEBUGGEE_PATH } from '../../shared/reverse/address.js';
 import { CLOSE_UNPROVEN } from '../../shared/reverse/handshake.js';
-import { HandshakeStepError } from '../../shared/reverse/next-message.js';
+import { HandshakeReader, HandshakeStepError } from '../../shared/reverse/handshake-reader.js';
 import { SealedSocket, sessionKeys } from '../../shared/reverse/sealed-socket.js';
 import { CommandError } from '../errors.js';
 import { DebuggeeTarget } from './debuggee-target.js';
@@ -60,22 +60,28 @@ export async function startAcceptServer(options: AcceptOptions): Promise<AcceptS
     }
     pending++;
     sockets.handleUpgrade(req, socket, head, (ws) => {
-      // Between two handshake steps no step listens: an error then must not go unhandled.
+      // A socket error must never go unhandled: the reader sees it during the handshake, the
+      // target after it, this one between the two and after a refusal.
       ws.on('error', () => {});
-      acceptDebuggee(ws, options.key).then(
+      // Listening before the hello comes: every frame from now on is read or kept, none dropped.
+      const reader = new HandshakeReader(ws);
+      acceptDebuggee(ws, reader, options.key).then(
         ({ process, nonces }) => {
           pending--;
           const key = options.key.handshakeKey;
           const socket = new SealedSocket(ws, key === null ? null : sessionKeys(key, 'listener', nonces.debuggee, nonces.listener), () => {
             log(`listen: a message from ${process.hostname} (${processLabel(process.pid, process.worker ?? undefined)}) at ${peer} did not verify (altered or injected on the way?); closed its connection`);
-          });
+          }, reader.handOver());
           const target = new DebuggeeTarget(process, peer, socket);
+          // The target listens now: read what came with the proof, then the rest as it comes.
+          socket.start();
           log(`listen: ${target.title} connected from ${peer}`);
           target.onceGone(() => log(`listen: ${target.process.hostname} (${processLabel(target.process.pid, target.process.worker ?? undefined)}) disconnected`));
           options.onTarget(target);
         },
         (error: unknown) => {
           pending--;
+          reader.handOver();
           if (!(error instanceof RefusedDebuggee)) ws.terminate();
           const reason = error instanceof RefusedDebuggee ? error.message : handshakeFailure(error);
           refusals.log(`listen: refused a debuggee from ${peer}: ${reason}`);

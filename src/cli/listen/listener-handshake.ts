@@ -3,7 +3,7 @@ import {
   CLOSE_PROTOCOL, CLOSE_UNPROVEN, HANDSHAKE_STEP_MS, HANDSHAKE_VERSION, freshNonce, parseDebuggeeProcess,
   clip, parseHandshakeMessage, proofHolds, proofOf, type DebuggeeProcess,
 } from '../../shared/reverse/handshake.js';
-import { nextMessage } from '../../shared/reverse/next-message.js';
+import type { HandshakeReader } from '../../shared/reverse/handshake-reader.js';
 
 /** What the listener's side of the handshake needs: the scheme and key it shares with the app. */
 export interface ListenerKey {
@@ -23,18 +23,19 @@ export interface AcceptedDebuggee {
 export class RefusedDebuggee extends Error {}
 
 /**
- * The listener's side of the mutual proof (src/shared/reverse/handshake.ts): answers the debuggee's
- * hello with a fresh nonce and its own proof, then checks the debuggee's proof in constant
- * time. Resolves with what the debuggee says about itself; rejects with a
- * {@link RefusedDebuggee} after closing the socket (4401 for a failed proof).
+ * The listener's side of the mutual proof (src/shared/reverse/handshake.ts), reading through `reader`:
+ * answers the debuggee's hello with a fresh nonce and its own proof, then checks the debuggee's
+ * proof in constant time. Resolves with what the debuggee says about itself (anything it sent
+ * after its proof stays in `reader`); rejects with a {@link RefusedDebuggee} after closing the
+ * socket (4401 for a failed proof).
  */
-export async function acceptDebuggee(ws: WebSocket, key: ListenerKey): Promise<AcceptedDebuggee> {
+export async function acceptDebuggee(ws: WebSocket, reader: HandshakeReader, key: ListenerKey): Promise<AcceptedDebuggee> {
   const refuse = (code: number, reason: string): never => {
     ws.close(code, reason.slice(0, 120));
     setTimeout(() => ws.terminate(), 1_000).unref();
     throw new RefusedDebuggee(reason);
   };
-  const hello = parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'hello');
+  const hello = parseHandshakeMessage(await reader.next(HANDSHAKE_STEP_MS), 'hello');
   if (hello === null) return refuse(CLOSE_PROTOCOL, 'the first message was not an epdb debuggee hello');
   if (hello.version !== HANDSHAKE_VERSION) return refuse(CLOSE_PROTOCOL, `handshake version ${hello.version} is not ${HANDSHAKE_VERSION} (another epdb version?)`);
   if (hello.scheme.toLowerCase() !== key.scheme.toLowerCase()) {
@@ -42,7 +43,7 @@ export async function acceptDebuggee(ws: WebSocket, key: ListenerKey): Promise<A
   }
   const nonce = freshNonce();
   ws.send(JSON.stringify({ type: 'challenge', scheme: key.scheme, nonce, proof: proofOf(key.handshakeKey, 'listener', key.scheme, hello.nonce, nonce) }));
-  const proof = parseHandshakeMessage(await nextMessage(ws, HANDSHAKE_STEP_MS), 'proof');
+  const proof = parseHandshakeMessage(await reader.next(HANDSHAKE_STEP_MS), 'proof');
   if (proof === null) return refuse(CLOSE_PROTOCOL, 'it did not send a proof');
   if (!proofHolds(key.handshakeKey, proof.proof, 'debuggee', key.scheme, hello.nonce, nonce, proof.process)) {
     return refuse(CLOSE_UNPROVEN, 'it did not prove it holds EPDB_KEY');

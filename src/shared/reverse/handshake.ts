@@ -13,7 +13,8 @@ import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto'
  * 2. listener -> debuggee `{"type":"challenge","scheme":S,"nonce":Nl,"proof":MAC("listener")}`
  * 3. debuggee -> listener `{"type":"proof","proof":MAC("debuggee", process),"process":P}`
  * 4. listener -> debuggee `{"type":"welcome"}`; from then on the frames are CDP, each with a
- *    MAC (src/shared/reverse/sealed-socket.ts).
+ *    MAC (src/shared/reverse/sealed-socket.ts). The first may follow the welcome at once, in the same
+ *    read (an early debugger's commands): src/shared/reverse/handshake-reader.ts keeps them.
  * Under base64 both proofs are empty strings and prove nothing.
  */
 export const HANDSHAKE_VERSION = 1;

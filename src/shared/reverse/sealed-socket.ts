@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import type { RawData, WebSocket } from 'ws';
 import type { HandshakeRole } from './handshake.js';
+import type { ReceivedFrame } from './handshake-reader.js';
 
 /** A MAC is 32 bytes of HMAC-SHA256, written as 43 base64url characters before the message. */
 const MAC_CHARS = 43;
@@ -32,21 +33,40 @@ function macOf(key: Uint8Array, sequence: number, text: string): string {
  * message that does not verify (injected, altered, replayed, reordered or dropped on the way)
  * closes the connection before anything reads it. Without keys (base64) it passes messages as
  * they are. It protects integrity, not secrecy: use `wss://` for that.
+ *
+ * States: `held` (from construction: the frames that came with the handshake's last message,
+ * then any later ones, are kept, so its reader can subscribe first), `open` (after
+ * {@link start}: read as they come).
  */
 export class SealedSocket extends EventEmitter {
   private sent = 0;
   private received = 0;
+  private state: 'held' | 'open' = 'held';
+  private readonly backlog: ReceivedFrame[];
 
   constructor(
     private readonly ws: WebSocket,
     private readonly keys: { readonly outgoing: Uint8Array; readonly incoming: Uint8Array } | null,
     /** Called once when a message does not verify (the connection is being closed). */
     private readonly onForged: () => void = () => {},
+    /** Frames the handshake read past its last step (src/shared/reverse/handshake-reader.ts), first in line. */
+    earlier: readonly ReceivedFrame[] = [],
   ) {
     super();
-    ws.on('message', (data: RawData, isBinary: boolean) => this.receive(data, isBinary));
+    this.backlog = [...earlier];
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      if (this.state === 'held') this.backlog.push({ data, isBinary });
+      else this.receive(data, isBinary);
+    });
     ws.on('close', (code: number, reason: Buffer) => this.emit('close', code, reason));
     ws.on('error', (error: Error) => this.emit('error', error));
+  }
+
+  /** Its reader has subscribed: the kept frames are read now, in order, and later ones as they come. */
+  start(): void {
+    if (this.state === 'open') return;
+    this.state = 'open';
+    for (const { data, isBinary } of this.backlog.splice(0)) this.receive(data, isBinary);
   }
 
   /** `WebSocket.OPEN` while messages can be sent. */
@@ -71,6 +91,8 @@ export class SealedSocket extends EventEmitter {
   }
 
   private receive(data: RawData, isBinary: boolean): void {
+    // Closed for a forged message: nothing after it is read (kept frames included).
+    if (this.received < 0) return;
     const text = data.toString();
     if (this.keys === null) {
       if (!isBinary) this.emit('message', text, false);
