@@ -61,3 +61,13 @@ test('discovery answers are rewritten to the local side, and nothing else', () =
   assert.deepEqual(version, { Browser: 'node.js/v20', 'Protocol-Version': '1.1' });
   assert.equal(rewriteDiscoveryBody('not json', '127.0.0.1:1'), 'not json');
 });
+
+test("a range's probe takes a bridge's target, never another epdb connect's or listen's stand-in", async () => {
+  const { bridgeEntry } = await import('../dist/src/cli/connect/bridge-socket.js');
+  const { WAITING_TARGET_ID } = await import('../dist/src/cli/hub/early-attach.js');
+  const { targetListEntry } = await import('../dist/src/shared/target-list-entry.js');
+  const bridge = JSON.stringify([{ ...targetListEntry({ id: 'e4b1c2d3-0000-4000-8000-000000000001', title: 'GET /x', url: 'file:///app.js' }, '127.0.0.1:9001'), epdb: { pid: 42 } }]);
+  assert.equal(bridgeEntry(bridge)?.id, 'e4b1c2d3-0000-4000-8000-000000000001');
+  const standIn = JSON.stringify([targetListEntry({ id: WAITING_TARGET_ID, title: 'waiting for a knock: 127.0.0.1:9002', url: '' }, '127.0.0.1:9003')]);
+  assert.equal(bridgeEntry(standIn), null);
+});

@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { WAITING_TARGET_ID } from '../hub/early-attach.js';
 import { TargetRefusal, type TargetConnection } from '../hub/target.js';
 import { webSocketConnection } from '../hub/websocket-connection.js';
 import { describeSocketError } from './bridge-probe.js';
@@ -22,7 +23,9 @@ export function bridgeEntry(body: string): (BridgeEntry & { readonly id: string 
   const first: unknown = Array.isArray(parsed) ? parsed[0] : undefined;
   if (typeof first !== 'object' || first === null) return null;
   const entry = first as BridgeEntry;
-  // The id becomes a path on the hub: only what a bridge makes (a UUID) is taken.
+  // The id becomes a path on the hub: only what a bridge makes (a UUID) is taken. Another epdb
+  // connect's or listen's stand-in on a port of the range is not a bridge.
+  if (entry.id === WAITING_TARGET_ID) return null;
   return typeof entry.id === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(entry.id) ? { ...entry, id: entry.id } : null;
 }
 
