@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { refusal } from '../knock/refusal.js';
 import { MAX_CLOCK_SKEW_SECONDS } from '../knock/limits.js';
 import { BUILT_IN_BACKENDS, EPDBBackend, type BackendRecipe } from './backend.js';
@@ -44,15 +43,15 @@ export class FernetBackend extends EPDBBackend {
     }
     // Each failure gets its own reason, and the MAC is compared in constant time.
     this.checkAge(Number(token.readBigUInt64BE(1)));
-    const mac = createHmac('sha256', this.signingKey).update(token.subarray(0, -32)).digest();
-    if (!timingSafeEqual(mac, token.subarray(-32))) {
+    const mac = crypto().createHmac('sha256', this.signingKey).update(token.subarray(0, -32)).digest();
+    if (!crypto().timingSafeEqual(mac, token.subarray(-32))) {
       throw refusal('ERR_EPDB_KNOCK_BAD_SIGNATURE', 'Fernet signature does not verify (wrong key or altered token)');
     }
     // Decrypted with node:crypto, which checks the PKCS#7 padding as Python's cryptography does
     // (npm fernet's crypto-js strips padding without checking it).
     let message: Buffer;
     try {
-      const decipher = createDecipheriv('aes-128-cbc', this.encryptionKey, token.subarray(9, 25));
+      const decipher = crypto().createDecipheriv('aes-128-cbc', this.encryptionKey, token.subarray(9, 25));
       message = Buffer.concat([decipher.update(token.subarray(25, -32)), decipher.final()]);
     } catch {
       throw refusal('ERR_EPDB_KNOCK_UNDECODABLE', 'Fernet token does not decrypt');
@@ -74,10 +73,10 @@ export class FernetBackend extends EPDBBackend {
     const header = Buffer.alloc(9);
     header[0] = VERSION;
     header.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000)), 1);
-    const iv = randomBytes(16);
-    const cipher = createCipheriv('aes-128-cbc', this.encryptionKey, iv);
+    const iv = crypto().randomBytes(16);
+    const cipher = crypto().createCipheriv('aes-128-cbc', this.encryptionKey, iv);
     const body = Buffer.concat([header, iv, cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    const mac = createHmac('sha256', this.signingKey).update(body).digest();
+    const mac = crypto().createHmac('sha256', this.signingKey).update(body).digest();
     // Url-safe and padded, as Python's cryptography writes tokens.
     return Buffer.concat([body, mac]).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
   }
@@ -96,4 +95,12 @@ export class FernetBackend extends EPDBBackend {
       throw refusal('ERR_EPDB_KNOCK_EXPIRED', `Fernet token is ${Math.round(now - timestamp)} s old, over EPDB_MAX_AGE (${this.options.maxAgeSeconds} s)`);
     }
   }
+}
+
+/**
+ * node:crypto, loaded on the first knock rather than at start-up: it is ~1 MB of start-up RSS
+ * (figure 6) that a process that is never knocked does not need.
+ */
+function crypto(): typeof import('node:crypto') {
+  return require('node:crypto') as typeof import('node:crypto');
 }
