@@ -82,16 +82,16 @@ test('a bundle with a source map: only functions whose original source is the ap
 });
 
 /**
- * A stand-in for an inspector session: answers each command after `costMs(params.id)` ms, and
- * records the order the commands came in.
+ * A stand-in for the worker's MainThreadSession: answers each command (a promise) after
+ * `costMs(params.id)` ms, and records the order the commands came in.
  */
 function fakeSession(costMs) {
   const posted = [];
   return {
     posted,
-    post(method, params, callback) {
+    post(method, params) {
       posted.push(params.id);
-      setTimeout(() => callback(null, {}), costMs(params.id));
+      return new Promise((resolve) => setTimeout(() => resolve({}), costMs(params.id)));
     },
   };
 }
