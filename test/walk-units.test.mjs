@@ -1,7 +1,8 @@
 // The walk's pure parts, on their own: which function entries of a script get a breakpoint
 // (functions only the script's own code calls are left out; tsc's helpers and __awaiter
 // wrappers too), how a source map classifies a bundle's functions, and how many breakpoint
-// commands are posted in slices (removals from the end V8 handles faster).
+// commands are posted in slices (removals from the end V8 handles faster); what the worker keeps
+// of each script's entries from one attach to the next.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -12,6 +13,7 @@ const require = createRequire(import.meta.url);
 const { functionEntries } = require('../dist/src/worker/walk/function-entries.js');
 const { appEntries } = require('../dist/src/worker/walk/app-entries.js');
 const { postFromCheaperEnd, postInSlices } = require('../dist/src/worker/walk/sliced-posts.js');
+const { ScriptEntries } = require('../dist/src/worker/walk/script-entries.js');
 
 /** The 1-based lines of the function entries of `source` that get a breakpoint, in order. */
 const entryLines = (source) => functionEntries(source).map(({ lineNumber }) => lineNumber + 1).sort((a, b) => a - b);
@@ -114,4 +116,20 @@ test('many commands go in slices; removals are taken from the end that V8 handle
   const stopped = fakeSession(() => 0);
   const posted = await postInSlices(stopped, commands, { sliceMs: 4, cancelled: () => ++slices > 3 });
   assert.ok(posted > 0 && posted < 200 && stopped.posted.length === posted);
+});
+
+test('each script\'s entries are found once, kept packed across attaches for the scripts still there, and a failure is tried again', async () => {
+  const entries = new ScriptEntries();
+  let finds = 0;
+  const find = async () => { finds++; return [{ lineNumber: 3, columnNumber: 10, statements: [] }, { lineNumber: 7, columnNumber: 2, statements: [] }]; };
+  assert.deepEqual([...await entries.get('41', find)], [3, 10, 7, 2], 'line, column, line, column');
+  assert.deepEqual([...await entries.get('41', find)], [3, 10, 7, 2]);
+  assert.equal(finds, 1, 'found once');
+  assert.equal((await entries.get('42', async () => [])).length, 0);
+  // The next attach: V8 reported 41 again, not 42 (its script is gone).
+  entries.keepOnly(new Set(['41']));
+  assert.equal(entries.size, 1);
+  // A script whose source could not be read has no entries now, and is read again next time.
+  assert.equal((await entries.get('43', async () => { throw new Error('no such script'); })).length, 0);
+  assert.deepEqual([...await entries.get('43', find)], [3, 10, 7, 2]);
 });
