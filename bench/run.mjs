@@ -129,16 +129,19 @@ async function runUnderLine(line) {
   }
 }
 
+/** ' (**missed**)' after a target's measure when it missed; nothing when met or not judged (`met: null`, a row shown without a target). */
+const missed = (target) => (target.met === false ? ' (**missed**)' : '');
+
 /** The per-line section: each target of the per-line figures, a column per Node line. */
 function perLineSection(results, info, lines) {
   const ours = results.filter((r) => PER_LINE_FIGURES.includes(r.id)).sort((a, b) => a.id - b.id);
   const measuredOn = (line, figure, what) => {
     if (line.error !== undefined) return 'not run';
     const target = line.results?.find((r) => r.id === figure)?.targets.find((t) => t.what === what);
-    return target === undefined ? '—' : `${target.measured}${target.met ? '' : ' (**missed**)'}`;
+    return target === undefined ? '—' : `${target.measured}${missed(target)}`;
   };
   const rows = ours.flatMap((r) => r.targets.map((t) => [
-    String(r.id), t.what, t.target, `${t.measured}${t.met ? '' : ' (**missed**)'}`, ...lines.map((line) => measuredOn(line, r.id, t.what)),
+    String(r.id), t.what, t.target, `${t.measured}${missed(t)}`, ...lines.map((line) => measuredOn(line, r.id, t.what)),
   ]));
   return [
     '## Per Node line: figures 1, 2, 8 and 11',
@@ -179,7 +182,7 @@ function report(results, info, started, finished, loadBefore, loadAfter, perLine
     '',
     markdownTable([
       ['figure', 'what', 'target', 'measured (median)', 'met?'],
-      ...all.map((t) => [String(t.figure), t.what, t.target, t.measured, t.met ? 'yes' : '**no**']),
+      ...all.map((t) => [String(t.figure), t.what, t.target, t.measured, t.met === null ? '—' : t.met ? 'yes' : '**no**']),
     ]),
     '',
     ...FINDINGS,
@@ -209,7 +212,7 @@ for (const [id, run] of FIGURES) {
   const result = await run();
   results.push(result);
   process.stderr.write(` ${((Date.now() - begin) / 1000).toFixed(0)} s\n`);
-  for (const t of result.targets) process.stderr.write(`  ${t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (target ${t.target})\n`);
+  for (const t of result.targets) process.stderr.write(`  ${t.met === null ? 'shown ' : t.met ? 'met   ' : 'MISSED'} ${t.what}: ${t.measured} (target ${t.target})\n`);
 }
 if (jsonOut !== undefined) {
   await writeFile(jsonOut, JSON.stringify({ node: info.node, v8: info.v8, results: results.map(({ id, title, targets }) => ({ id, title, targets })) }));

@@ -52,11 +52,11 @@ export async function connectDebugger(port, target) {
     /** The URL of the script the top frame of `pause` runs. */
     topUrl: (pause) => urls.get(pause.callFrames[0].location.scriptId) ?? '',
     run: () => client.Runtime.runIfWaitingForDebugger(),
-    /** @returns {Promise<any>} */
-    nextPause() {
+    /** @param {number} [timeoutMs] @returns {Promise<any>} */
+    nextPause(timeoutMs = 15_000) {
       const queued = pauses.shift();
       if (queued) return Promise.resolve(queued);
-      return within(new Promise((resolve) => waiters.push(resolve)), 15_000, 'Debugger.paused');
+      return within(new Promise((resolve) => waiters.push(resolve)), timeoutMs, 'Debugger.paused');
     },
     resume: () => client.Debugger.resume(),
     close: () => client.close(),

@@ -72,8 +72,9 @@ function lineStream(readable) {
  * Starts a server child and resolves once it printed `listening <port>`.
  * @param {string[]} args node's arguments
  * @param {Record<string, string>} env
+ * @param {{ listenTimeoutMs?: number }} [options] how long it may take to listen (a large app loads for a while)
  */
-export async function startServer(args, env) {
+export async function startServer(args, env, { listenTimeoutMs = 20_000 } = {}) {
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
@@ -99,7 +100,7 @@ export async function startServer(args, env) {
   };
   try {
     const { line } = await Promise.race([
-      waitForLine(stdout, /^listening \d+$/, 20_000, `\`node ${args.join(' ')}\` to listen`),
+      waitForLine(stdout, /^listening \d+$/, listenTimeoutMs, `\`node ${args.join(' ')}\` to listen`),
       exited.then(({ code, signal }) => { throw new Error(`node ${args.join(' ')} exited (${code ?? signal}) before listening:\n${stderr.lines.join('\n')}`); }),
     ]);
     server.startMs = performance.now() - spawnedAt;

@@ -2,7 +2,8 @@ import { walkConditionFor, WalkShared } from '../../shared/walk-protocol.js';
 import type { MainThreadSession } from '../main-thread-session.js';
 import { isAppScript } from './app-code.js';
 import { appEntries } from './app-entries.js';
-import type { FunctionEntry } from './function-entries.js';
+import type { Position } from './function-entries.js';
+import { ScriptEntries } from './script-entries.js';
 import { postFromCheaperEnd, postInSlices, type SlicedCommand } from './sliced-posts.js';
 
 /** Main-thread time one slice of breakpoint commands may take, ms. */
@@ -23,8 +24,10 @@ interface Spot {
   readonly scriptId: string;
   readonly lineNumber: number;
   readonly columnNumber: number;
-  /** Its breakpoint now, if it has one, and when that was set (which decides how fast V8 removes it). */
-  breakpoint: { readonly id: string; readonly setOrder: number } | null;
+  /** Its breakpoint now, if it has one (on the spot itself, not an object each: 50,000 of them). */
+  breakpointId: string | null;
+  /** When that was set, which decides how fast V8 removes it. */
+  setOrder: number;
   /** Code of other requests runs it: it has a breakpoint only while a walk is under way. */
   hot: boolean;
 }
@@ -56,8 +59,8 @@ export class WalkBreakpoints {
   private readonly covered = new Set<string>();
   private readonly spots: Spot[] = [];
   private readonly byBreakpoint = new Map<string, Spot>();
-  /** scriptId -> its function entries, parsed here (off the main thread) once per script. */
-  private readonly entries = new Map<string, Promise<readonly FunctionEntry[]>>();
+  /** Where the walk may stop in each script, found here (off the main thread), kept across attaches. */
+  private readonly entries = new ScriptEntries();
   private setOrder = 0;
   private passesRead = 0;
   private passesCheck: NodeJS.Timeout | null = null;
@@ -94,7 +97,7 @@ export class WalkBreakpoints {
     return this.enqueue(async (generation) => {
       await this.cover(generation);
       this.readPasses();
-      await this.post(generation, this.spots.filter((spot) => spot.hot && spot.breakpoint === null).map((spot) => this.setCommand(spot, generation)));
+      await this.post(generation, this.spots.filter((spot) => spot.hot && spot.breakpointId === null).map((spot) => this.setCommand(spot, generation)));
     });
   }
 
@@ -123,14 +126,14 @@ export class WalkBreakpoints {
     if (this.passesCheck !== null) clearInterval(this.passesCheck);
     this.passesCheck = null;
     const wasOn = this.state === 'on';
-    const removals = this.removals(this.spots);
+    const removals = this.releasedRemovals();
     this.state = 'off';
     this.paused = false;
     for (const run of this.waitingToRun.splice(0)) run();
+    if (wasOn) this.entries.keepOnly(this.scripts);
     this.scripts.clear();
     this.covered.clear();
     this.spots.length = 0;
-    this.entries.clear();
     if (!wasOn) return;
     const removing = this.chain
       .then(() => postFromCheaperEnd(this.session, removals, { sliceMs: SLICE_MS, maxSlice: MAX_REMOVALS_IN_SLICE, cancelled: () => false }))
@@ -171,8 +174,9 @@ export class WalkBreakpoints {
       for (const [scriptId, script] of pending) {
         this.covered.add(scriptId);
         if (!isAppScript(script.url)) continue;
-        for (const { lineNumber, columnNumber } of await this.entriesOf(scriptId, script)) {
-          const spot: Spot = { index: this.spots.length + 1, scriptId, lineNumber, columnNumber, breakpoint: null, hot: false };
+        const entries = await this.entries.get(scriptId, () => this.findEntries(scriptId, script));
+        for (let i = 0; i < entries.length; i += 2) {
+          const spot: Spot = { index: this.spots.length + 1, scriptId, lineNumber: entries[i] ?? 0, columnNumber: entries[i + 1] ?? 0, breakpointId: null, setOrder: 0, hot: false };
           this.spots.push(spot);
           fresh.push(spot);
         }
@@ -214,16 +218,26 @@ export class WalkBreakpoints {
    * there from then on is not the walk's.
    */
   private removals(spots: readonly Spot[]): SlicedCommand<unknown>[] {
-    const set = spots.flatMap((spot) => (spot.breakpoint === null ? [] : [{ spot, breakpoint: spot.breakpoint }]));
-    set.sort((a, b) => a.breakpoint.setOrder - b.breakpoint.setOrder);
-    return set.map(({ spot, breakpoint }) => ({
+    return withBreakpoints(spots).map(({ spot, breakpointId }) => ({
       method: 'Debugger.removeBreakpoint',
-      params: { breakpointId: breakpoint.id },
+      params: { breakpointId },
       posting: () => {
-        spot.breakpoint = null;
-        this.byBreakpoint.delete(breakpoint.id);
+        spot.breakpointId = null;
+        this.byBreakpoint.delete(breakpointId);
       },
     }));
+  }
+
+  /**
+   * At the release: the commands that remove every breakpoint, the oldest first, holding nothing
+   * but the breakpoints' ids, so that the spots go at once rather than after the removal's
+   * 10-60 s in the background at 50,000 (commands that each held their spot kept ~19 MB of the
+   * worker's heap that long). No walk runs until the removal is over, so none asks
+   * {@link owns} meanwhile.
+   */
+  private releasedRemovals(): SlicedCommand<unknown>[] {
+    this.byBreakpoint.clear();
+    return withBreakpoints(this.spots).map(({ breakpointId }) => ({ method: 'Debugger.removeBreakpoint', params: { breakpointId } }));
   }
 
   private setCommand(spot: Spot, generation: number): SlicedCommand<{ breakpointId: string }> {
@@ -233,7 +247,8 @@ export class WalkBreakpoints {
       params: { location: { scriptId, lineNumber, columnNumber }, condition: walkConditionFor(spot.index) },
       answered: ({ breakpointId }) => {
         if (this.generation !== generation) return;
-        spot.breakpoint = { id: breakpointId, setOrder: this.setOrder++ };
+        spot.breakpointId = breakpointId;
+        spot.setOrder = this.setOrder++;
         this.byBreakpoint.set(breakpointId, spot);
       },
     };
@@ -243,13 +258,14 @@ export class WalkBreakpoints {
     return postInSlices(this.session, commands, { sliceMs: SLICE_MS, cancelled: () => this.generation !== generation });
   }
 
-  private entriesOf(scriptId: string, { url, sourceMapURL }: { url: string; sourceMapURL: string }): Promise<readonly FunctionEntry[]> {
-    let entries = this.entries.get(scriptId);
-    if (entries === undefined) {
-      entries = this.session.post<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId })
-        .then(({ scriptSource }) => appEntries(url, sourceMapURL, scriptSource), () => []);
-      this.entries.set(scriptId, entries);
-    }
-    return entries;
+  private async findEntries(scriptId: string, { url, sourceMapURL }: { url: string; sourceMapURL: string }): Promise<readonly Position[]> {
+    const { scriptSource } = await this.session.post<{ scriptSource: string }>('Debugger.getScriptSource', { scriptId });
+    return appEntries(url, sourceMapURL, scriptSource);
   }
+}
+
+/** The spots of `spots` that have a breakpoint, with its id, the oldest breakpoint first. */
+function withBreakpoints(spots: readonly Spot[]): { readonly spot: Spot; readonly breakpointId: string }[] {
+  const set = spots.flatMap((spot) => (spot.breakpointId === null ? [] : [{ spot, breakpointId: spot.breakpointId }]));
+  return set.sort((a, b) => a.spot.setOrder - b.spot.setOrder);
 }
