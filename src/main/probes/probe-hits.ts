@@ -1,5 +1,5 @@
 import { isInRequestContext, type RequestContextId } from '../request-context.js';
-import type { PathOutcome, PauseCapture, PauseLayout, ProbeOutcome, SimplePath } from '../../shared/probes/capture-protocol.js';
+import { type PathOutcome, type PauseCapture, type PauseLayout, PROBE_HIT_KEY, type ProbeOutcome, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from '../../shared/probes/limits.js';
 import { LiveCapture } from './live-capture.js';
 import { formatMessage, type HoleOutcome, thrownText } from '../../shared/probes/log-line.js';
@@ -40,12 +40,10 @@ const rateLimit = new CaptureRateLimit();
 /** The probe a pause was let happen for, and when (epoch ms), until the worker captures it. */
 let pausedFor: { readonly probe: RunningProbe; readonly hitAt: number } | null = null;
 
-const HIT_HOOK = Symbol.for('epdb.probeHit');
 const CAPTURE_HOOK = Symbol.for('epdb.probeCapture');
 const THROW_HOOK = Symbol.for('epdb.probeThrow');
 const PAUSED_FOR_HOOK = Symbol.for('epdb.probePausedFor');
 type GlobalWithHooks = typeof globalThis & {
-  [HIT_HOOK]?: typeof probeHit;
   [CAPTURE_HOOK]?: typeof captureOnPause;
   [THROW_HOOK]?: typeof captureOnThrow;
   [PAUSED_FOR_HOOK]?: () => string | null;
@@ -54,7 +52,8 @@ type GlobalWithHooks = typeof globalThis & {
 /** Starts watching for `probe`'s request at its line. */
 export function watchProbe(probe: RunningProbe): void {
   const hooks = globalThis as GlobalWithHooks;
-  hooks[HIT_HOOK] ??= probeHit;
+  // Where the conditions look for it (see PROBE_HIT_KEY): not a global, which costs them a name look-up.
+  if (!Object.hasOwn(Object, PROBE_HIT_KEY)) Object.defineProperty(Object, PROBE_HIT_KEY, { value: probeHit, configurable: true });
   hooks[CAPTURE_HOOK] ??= captureOnPause;
   hooks[THROW_HOOK] ??= captureOnThrow;
   hooks[PAUSED_FOR_HOOK] ??= () => pausedFor?.probe.id ?? null;
