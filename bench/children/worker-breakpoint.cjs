@@ -12,7 +12,8 @@
 //     knocks come): what any conditional breakpoint costs there, in ms as JSON
 //   node bench/children/worker-breakpoint.cjs condition-cost CALLS
 //     the cost of one run of a line with a conditional breakpoint whose condition is false (`false`,
-//     and epdb's own), CALLS runs each: prints `{ <variant>: microseconds a run }` as JSON
+//     and epdb's own), CALLS runs each in 9 rotating rounds: prints `{ <variant>: median
+//     microseconds a run }` as JSON
 const { readFileSync } = require('node:fs');
 const { pathToFileURL } = require('node:url');
 const { Worker, isMainThread, parentPort, workerData } = require('node:worker_threads');
@@ -78,29 +79,48 @@ async function conditionCost(calls) {
   const hits = require('../../dist/src/main/probes/probe-hits.js');
   const { probeHitCondition } = require('../../dist/src/shared/probes/capture-protocol.js');
   hits.watchProbe({ id: 'bench', contextId: -1, spec: {}, redactor: null, location: 1, paths: null, state: 'armed', report() {} });
-  function hot(i) {
-    const next = i + 1; // @probe condition
-    return next;
-  }
-  const microsPerRun = () => {
-    const started = performance.now();
-    let sum = 0;
-    for (let i = 0; i < calls; i++) sum += hot(i);
-    if (sum < 0) throw new Error('unreachable');
-    return ((performance.now() - started) / calls) * 1000;
-  };
-  const results = { 'no breakpoint': microsPerRun() };
-  for (const [variant, condition] of [
+  // One line per variant, each with its breakpoint, measured in rotating rounds (medians): a
+  // loaded machine moves every variant alike.
+  const hot = [
+    (i) => { const next = i + 1; // @probe condition-0
+      return next; },
+    (i) => { const next = i + 1; // @probe condition-1
+      return next; },
+    (i) => { const next = i + 1; // @probe condition-2
+      return next; },
+    (i) => { const next = i + 1; // @probe condition-3
+      return next; },
+  ];
+  const variants = [
+    ['no breakpoint', null],
     ['condition false', 'false'],
     ["epdb's condition", probeHitCondition(1, null)],
     ["epdb's condition with a logpoint's reader", probeHitCondition(1, ['order', 'total'])],
-  ]) {
-    const worker = await breakpointWorker('condition', condition);
-    microsPerRun();
-    results[variant] = microsPerRun();
-    await worker.terminate();
+  ];
+  const worker = new Worker(__filename, {
+    workerData: { breakpoints: variants.flatMap(([, condition], i) => (condition === null ? [] : [{ line: markedLine(`condition-${i}`), condition }])) },
+  });
+  await new Promise((resolve) => worker.once('message', resolve));
+  const rounds = 9;
+  const perRound = Math.max(1, Math.round(calls / rounds));
+  const microsPerRun = (fn) => {
+    const started = performance.now();
+    let sum = 0;
+    for (let i = 0; i < perRound; i++) sum += fn(i);
+    if (sum < 0) throw new Error('unreachable');
+    return ((performance.now() - started) / perRound) * 1000;
+  };
+  for (const fn of hot) microsPerRun(fn);
+  const samples = variants.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const i = (k + round) % variants.length;
+      samples[i].push(microsPerRun(hot[i]));
+    }
   }
-  process.stdout.write(`${JSON.stringify(results)}\n`);
+  const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  process.stdout.write(`${JSON.stringify(Object.fromEntries(variants.map(([variant], i) => [variant, median(samples[i])])))}\n`);
+  await worker.terminate();
   process.exit(0);
 }
 
@@ -130,7 +150,8 @@ if (isMainThread) {
   });
   void (async () => {
     await post('Debugger.enable');
-    if (!workerData.onDemand) await setBreakpoint();
+    for (const { line, condition } of workerData.breakpoints ?? []) await post('Debugger.setBreakpointByUrl', { url: pathToFileURL(__filename).href, lineNumber: line, condition });
+    if (!workerData.onDemand && workerData.breakpoints === undefined) await setBreakpoint();
     parentPort.postMessage('armed');
   })();
 }

@@ -1,7 +1,8 @@
 import { isInRequestContext, type RequestContextId } from '../request-context.js';
-import type { PathOutcome, PauseCapture, PauseLayout, ProbeOutcome, SimplePath } from '../../shared/probes/capture-protocol.js';
+import { type NotThisPause, type PathOutcome, type PauseCapture, type PauseLayout, PROBE_HIT_KEY, type ProbeOutcome, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from '../../shared/probes/limits.js';
 import { LiveCapture } from './live-capture.js';
+import { PauseResumer } from './pause-resumer.js';
 import { formatMessage, type HoleOutcome, thrownText } from '../../shared/probes/log-line.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import { type FrameReader, NeedsEvaluation, readSimplePath } from './simple-path.js';
@@ -37,15 +38,15 @@ export interface RunningProbe {
 /** The probes whose requests are running, by request context (one probe a request). */
 const running = new Map<RequestContextId, RunningProbe>();
 const rateLimit = new CaptureRateLimit();
+/** Ends a capture's pause from here, without waiting for the worker (see PauseResumer). */
+const resumer = new PauseResumer();
 /** The probe a pause was let happen for, and when (epoch ms), until the worker captures it. */
 let pausedFor: { readonly probe: RunningProbe; readonly hitAt: number } | null = null;
 
-const HIT_HOOK = Symbol.for('epdb.probeHit');
 const CAPTURE_HOOK = Symbol.for('epdb.probeCapture');
 const THROW_HOOK = Symbol.for('epdb.probeThrow');
 const PAUSED_FOR_HOOK = Symbol.for('epdb.probePausedFor');
 type GlobalWithHooks = typeof globalThis & {
-  [HIT_HOOK]?: typeof probeHit;
   [CAPTURE_HOOK]?: typeof captureOnPause;
   [THROW_HOOK]?: typeof captureOnThrow;
   [PAUSED_FOR_HOOK]?: () => string | null;
@@ -54,10 +55,12 @@ type GlobalWithHooks = typeof globalThis & {
 /** Starts watching for `probe`'s request at its line. */
 export function watchProbe(probe: RunningProbe): void {
   const hooks = globalThis as GlobalWithHooks;
-  hooks[HIT_HOOK] ??= probeHit;
+  // Where the conditions look for it (see PROBE_HIT_KEY): not a global, which costs them a name look-up.
+  if (!Object.hasOwn(Object, PROBE_HIT_KEY)) Object.defineProperty(Object, PROBE_HIT_KEY, { value: probeHit, configurable: true });
   hooks[CAPTURE_HOOK] ??= captureOnPause;
   hooks[THROW_HOOK] ??= captureOnThrow;
   hooks[PAUSED_FOR_HOOK] ??= () => pausedFor?.probe.id ?? null;
+  resumer.connect();
   running.set(probe.contextId, probe);
 }
 
@@ -129,33 +132,43 @@ function holeExpressions(spec: ProbeSpec): string[] {
 /**
  * On an exception pause: whether the code that threw runs for the request of one of the throw
  * probes `probeIds` (armed, first exception only), and if so its capture, as
- * {@link captureOnPause} makes it, with the probe's id. Null for any other request's exception:
- * that check (a map look-up and the async context) is all another request's exception costs
- * here. The rate limit is spent as a line probe spends it.
+ * {@link captureOnPause} makes it, with the probe's id. For any other request's exception,
+ * {@link NotThisPause}, resuming the thread at once when the worker asked: that check (a map
+ * look-up and the async context) is all another request's exception costs here. The rate limit
+ * is spent as a line probe spends it.
  */
-export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout, objects: readonly unknown[]): string | null {
+export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout, objects: readonly unknown[]): string {
   for (const probe of running.values()) {
     if (probe.state !== 'armed' || probe.location !== null || !probeIds.includes(probe.id) || !isInRequestContext(probe.contextId)) continue;
     probe.state = 'hit';
     if (!rateLimit.take()) {
       probe.report({ taken: false, reason: `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)` });
-      return null;
+      break;
     }
     pausedFor = { probe, hitAt: performance.timeOrigin + performance.now() };
     return JSON.stringify({ ...capturePaused(pausedFor, layout, objects), probeId: probe.id });
   }
-  return null;
+  // Another request's exception: nothing more is wanted of this pause.
+  return notThisPause(layout.resume);
+}
+
+function notThisPause(resume: boolean): string {
+  const answer: NotThisPause = { notThisPause: true, resumed: resume && resumer.resume() };
+  return JSON.stringify(answer);
 }
 
 /**
  * Captures, for probe `probeId` on its pause, the paused frames' locals, the plain-read
  * expressions (looked up in the scope chain by descriptors) and the values of the expressions
  * the worker had V8 evaluate, as JSON (one string crosses back: the cheapest answer V8
- * returns). Null when this pause is not that probe's. It may be called again on the same pause.
+ * returns); then, when the worker asked and nothing is left to evaluate, resumes the thread.
+ * {@link NotThisPause} when this pause is not that probe's. It may be called again on the same
+ * pause.
  */
-export function captureOnPause(probeId: string, layout: PauseLayout, objects: readonly unknown[]): string | null {
+export function captureOnPause(probeId: string, layout: PauseLayout, objects: readonly unknown[]): string {
   const paused = pausedFor;
-  if (paused === null || paused.probe.id !== probeId) return null;
+  // Not this probe's pause: someone else's (a debugger client's, say), never resumed from here.
+  if (paused === null || paused.probe.id !== probeId) return notThisPause(false);
   return JSON.stringify(capturePaused(paused, layout, objects));
 }
 
@@ -180,7 +193,10 @@ function capturePaused(paused: { readonly probe: RunningProbe; readonly hitAt: n
   });
   const values = objects.slice(next, next + layout.values).map((value) => capture.value(value, null, 1, layout.valueDepth));
   capture.drain();
-  return { frames, paths, values, truncated: capture.truncated, hitAt: paused.hitAt };
+  // Resumed last: everything above reads the paused frames.
+  const complete = !layout.pending && paths.every((path) => !('needsEvaluation' in path));
+  const resumed = layout.resume && complete && resumer.resume();
+  return { frames, paths, values, truncated: capture.truncated, hitAt: paused.hitAt, resumed };
 }
 
 /** Reads a name from a frame's scope chain (innermost first) by descriptors, as the code would resolve it. */

@@ -3,7 +3,7 @@ import { formatMessage } from '../../shared/probes/log-line.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import { messageParts } from '../../shared/probes/spec.js';
 import type { CallFrame, Post } from './cdp.js';
-import { captureOnPausedFrames } from './pause-capture.js';
+import { captureOnPausedFrames, type NotThisPause } from './pause-capture.js';
 
 /** A logpoint's outcome: its message with every `{expr}` filled in. */
 export interface LogLine {
@@ -11,6 +11,8 @@ export interface LogLine {
   readonly truncated: boolean;
   /** When the main thread let the pause happen (epoch ms). */
   readonly hitAt: number;
+  /** The main thread resumed itself at the end of the capture. */
+  readonly resumed: boolean;
 }
 
 /**
@@ -19,12 +21,14 @@ export interface LogLine {
  * logpoint whose holes are not all plain reads comes here: the others are formatted in their
  * breakpoint's condition, without a pause (src/main/probes/probe-hits.ts).
  *
- * @returns null when the pause is not probe `probeId`'s
+ * The main thread resumes itself at the end when nothing is left to evaluate (`resumed`).
+ *
+ * @returns {@link NotThisPause} when the pause is not probe `probeId`'s
  */
-export async function formatLogLine(post: Post, probeId: string, top: CallFrame, message: string, redactor: Redactor, deadline: number): Promise<LogLine | null> {
+export async function formatLogLine(post: Post, probeId: string, top: CallFrame, message: string, redactor: Redactor, deadline: number): Promise<LogLine | NotThisPause> {
   const expressions = messageParts(message).flatMap((part) => ('expr' in part ? [part.expr] : []));
-  const captured = await captureOnPausedFrames(post, top, { probeId, frames: [], expressions, valueDepth: CAPTURE_LIMITS.logDepth, deadline }, redactor);
-  if (captured === null) return null;
+  const captured = await captureOnPausedFrames(post, top, { probeId, frames: [], expressions, valueDepth: CAPTURE_LIMITS.logDepth, deadline, resume: true }, redactor);
+  if ('notThisPause' in captured) return captured;
   const outcomes = captured.expressions.map((e) => (e.value !== undefined ? { value: e.value } : { error: e.error ?? 'not evaluated' }));
-  return { message: formatMessage(message, outcomes), truncated: captured.truncated, hitAt: captured.hitAt };
+  return { message: formatMessage(message, outcomes), truncated: captured.truncated, hitAt: captured.hitAt, resumed: captured.resumed };
 }

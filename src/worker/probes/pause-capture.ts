@@ -1,6 +1,6 @@
 import type { CapturedValue } from '../../shared/probes/captured-value.js';
 import type { EvaluatedExpression } from '../../shared/probes/probe-result.js';
-import { CAPTURE_ON_PAUSE, CAPTURE_ON_THROW, type PathOutcome, type PauseCapture, type PauseLayout, type SimplePath } from '../../shared/probes/capture-protocol.js';
+import { CAPTURE_ON_PAUSE, CAPTURE_ON_THROW, type CaptureAnswer, type NotThisPause, type PathOutcome, type PauseLayout, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import type { CallFrame, Post, RemoteObject } from './cdp.js';
 import { simplePathOf } from './simple-paths.js';
@@ -17,7 +17,11 @@ export interface FramesCapture {
   readonly hitAt: number;
   /** The probe it was for: the line probe asked for, or the throw probe whose request threw. */
   readonly probeId: string;
+  /** The main thread resumed itself at the end of the capture: no `Debugger.resume` is to be sent. */
+  readonly resumed: boolean;
 }
+
+export type { NotThisPause } from '../../shared/probes/capture-protocol.js';
 
 /** What a capture on a pause reads. */
 export interface CaptureRequest {
@@ -33,6 +37,11 @@ export interface CaptureRequest {
   readonly valueDepth: number;
   /** Epoch ms past which the main thread unfolds no more objects. */
   readonly deadline: number;
+  /**
+   * The main thread may resume itself once everything is captured (and, on an exception pause
+   * no probe wants, at once), saving the round trip of the worker's resume.
+   */
+  readonly resume: boolean;
 }
 
 /**
@@ -41,17 +50,19 @@ export interface CaptureRequest {
  * which reads the frames' locals and the plain-read expressions there and answers one JSON
  * string. Other expressions are evaluated by V8 side-effect free (`throwOnSideEffect`), sent
  * alongside, and their values captured by a second call. Every round trip stops the main thread
- * a little longer.
+ * a little longer; the last call resumes it there, when `request.resume` allows.
  *
- * @returns null when the main thread says the pause is not this probe's
+ * @returns {@link NotThisPause} when the main thread says the pause is not this probe's
  */
-export async function captureOnPausedFrames(post: Post, top: CallFrame, request: CaptureRequest, redactor: Redactor): Promise<FramesCapture | null> {
+export async function captureOnPausedFrames(post: Post, top: CallFrame, request: CaptureRequest, redactor: Redactor): Promise<FramesCapture | NotThisPause> {
   const planned = request.expressions.map((expr) => ({ expr, path: simplePathOf(expr) }));
   const plain = planned.filter((p): p is { expr: string; path: SimplePath } => p.path !== null);
   const scopes = request.frames.map(ownScopes);
   const chain = top.scopeChain.filter((scope) => scope.object.objectId !== undefined);
   const first = callCapture(post, top, request, {
     scopes: scopes.map((s) => s.length), names: chain.length, paths: plain.map((p) => p.path), values: 0,
+    // An expression that is not a plain read is evaluated by V8 after this call.
+    pending: plain.length < planned.length,
   }, [...scopes.flat(), ...chain].map((scope) => scope.object));
   const evaluations = new Map<string, Promise<Evaluation>>();
   const planEvaluations = (): void => {
@@ -61,12 +72,12 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
   // may be any request's: nothing is evaluated on its frames until the main thread says whose.
   if (typeof request.probeId === 'string') planEvaluations();
   const captured = await first;
-  if (captured === null) {
+  if ('notThisPause' in captured) {
     await Promise.all(evaluations.values());
-    return null;
+    return captured;
   }
   const probeId = typeof request.probeId === 'string' ? request.probeId : captured.probeId;
-  if (probeId === undefined) return null;
+  if (probeId === undefined) return { notThisPause: true, resumed: captured.resumed };
   if (typeof request.probeId !== 'string') planEvaluations();
   const pathOutcomes = new Map<string, PathOutcome>(plain.map((p, i) => [p.expr, captured.paths[i] ?? { needsEvaluation: true }]));
   // A plain read with a getter (or a proxy) on the way: V8 evaluates it, refusing a side effect.
@@ -74,7 +85,8 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
   const evaluated = new Map<string, Evaluation>();
   for (const [expr, evaluation] of evaluations) evaluated.set(expr, await evaluation);
   const passed = [...evaluated.values()].filter((e) => e.remote !== undefined && !redactor.isSecretExpression(e.expr));
-  const second = passed.length === 0 ? null : await callCapture(post, top, { ...request, probeId }, { scopes: [], names: 0, paths: [], values: passed.length }, passed.map((e) => e.remote as RemoteObject));
+  const answer = passed.length === 0 ? null : await callCapture(post, top, { ...request, probeId }, { scopes: [], names: 0, paths: [], values: passed.length, pending: false }, passed.map((e) => e.remote as RemoteObject));
+  const second = answer === null || 'notThisPause' in answer ? null : answer;
   const valueOf = new Map(passed.map((e, i) => [e.expr, second?.values[i]]));
   const expressions = request.expressions.map((expr): EvaluatedExpression => {
     const outcome = evaluated.get(expr) ?? pathOutcomes.get(expr);
@@ -87,12 +99,13 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
     }
     return { expr, value: value ?? { type: 'undefined' } };
   });
-  return { locals: captured.frames, expressions, truncated: captured.truncated || second?.truncated === true, hitAt: captured.hitAt, probeId };
+  const resumed = captured.resumed || answer?.resumed === true;
+  return { locals: captured.frames, expressions, truncated: captured.truncated || second?.truncated === true, hitAt: captured.hitAt, probeId, resumed };
 }
 
-/** One call of the main thread's capture with `objects`; null when the pause is not the probe's. */
-async function callCapture(post: Post, top: CallFrame, request: CaptureRequest, layout: Omit<PauseLayout, 'valueDepth' | 'deadline'>, objects: readonly RemoteObject[]): Promise<PauseCapture | null> {
-  const full: PauseLayout = { ...layout, valueDepth: request.valueDepth, deadline: request.deadline };
+/** One call of the main thread's capture with `objects`. */
+async function callCapture(post: Post, top: CallFrame, request: CaptureRequest, layout: Omit<PauseLayout, 'valueDepth' | 'deadline' | 'resume'>, objects: readonly RemoteObject[]): Promise<CaptureAnswer> {
+  const full: PauseLayout = { ...layout, valueDepth: request.valueDepth, deadline: request.deadline, resume: request.resume };
   const target = objects.find((remote) => remote.objectId !== undefined)?.objectId;
   const onThrow = typeof request.probeId !== 'string';
   const capture = onThrow ? CAPTURE_ON_THROW : CAPTURE_ON_PAUSE;
@@ -106,7 +119,8 @@ async function callCapture(post: Post, top: CallFrame, request: CaptureRequest, 
     : await post<{ result: RemoteObject }>('Debugger.evaluateOnCallFrame', {
       callFrameId: top.callFrameId, expression: `(${capture})(${args.map(literalOf).join(', ')})`, returnByValue: true, silent: true, objectGroup: PROBE_OBJECT_GROUP,
     });
-  return typeof answer.result.value === 'string' ? (JSON.parse(answer.result.value) as PauseCapture) : null;
+  // No string: the main thread's hooks are not there (it never ran a probe), so not its pause.
+  return typeof answer.result.value === 'string' ? (JSON.parse(answer.result.value) as CaptureAnswer) : { notThisPause: true, resumed: false };
 }
 
 /**

@@ -163,29 +163,35 @@ export class ProbeService {
     }
     let probe: ArmedProbe | undefined;
     let complete: (() => void) | null = null;
+    let resumed = false;
     try {
       probe = await this.probeOf(locations, event);
       if (probe === undefined) return;
       probe.phase = 'capturing';
-      complete = await this.capture(probe, event, pausedAt);
+      ({ complete, resumed } = await this.capture(probe, event, pausedAt));
     } catch (error) {
       if (probe !== undefined && probe.phase !== 'settled') {
         this.markNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
       }
     } finally {
-      await this.session.resume(true);
-      if (probe !== undefined) {
-        const settled = probe;
-        // What needs nothing more of the main thread is done once it runs again.
-        complete?.();
-        if (settled.result.taken && settled.hitAt !== undefined) stampTaken(settled.result, settled.hitAt);
-        // Disarmed before it is published: a settled result means its breakpoint is gone.
-        void this.inTurn(async () => {
-          await this.forget(settled);
-          this.publish(settled);
-        });
-      }
+      // What needs nothing more of the main thread is done once it runs again; if it already
+      // does, before anything is awaited: its request may end at once, which publishes the result.
+      if (resumed) this.finishCapture(probe, complete);
+      await this.letGo(resumed);
+      if (!resumed) this.finishCapture(probe, complete);
     }
+  }
+
+  /** Makes a line probe's capture whole (`complete`), stamps it, and publishes it once disarmed. */
+  private finishCapture(probe: ArmedProbe | undefined, complete: (() => void) | null): void {
+    if (probe === undefined) return;
+    complete?.();
+    if (probe.result.taken && probe.hitAt !== undefined) stampTaken(probe.result, probe.hitAt);
+    // Disarmed before it is published: a settled result means its breakpoint is gone.
+    void this.inTurn(async () => {
+      await this.forget(probe);
+      this.publish(probe);
+    });
   }
 
   /** Which armed probe this pause is for: the one the main thread's condition let pause. */
@@ -201,28 +207,37 @@ export class ProbeService {
   }
 
   /**
-   * Reads what the probe captures from the paused main thread; returns what is left to do
-   * once it runs again (the stack, from the pause's own event; the size bound).
+   * Lets the paused main thread go: it resumed itself at the end of the capture (`resumed`), and
+   * only what this session holds of the pause is released; else released and resumed from here.
    */
-  private async capture(probe: ArmedProbe, event: PausedEvent, pausedAt: number): Promise<() => void> {
+  private letGo(resumed: boolean): Promise<void> {
+    return resumed ? this.session.releasePausedObjects() : this.session.resume(true);
+  }
+
+  /**
+   * Reads what the probe captures from the paused main thread; returns what is left to do
+   * once it runs again (the stack, from the pause's own event; the size bound), and whether
+   * the main thread resumed itself.
+   */
+  private async capture(probe: ArmedProbe, event: PausedEvent, pausedAt: number): Promise<{ complete: () => void; resumed: boolean }> {
     const deadline = performance.timeOrigin + pausedAt + CAPTURE_LIMITS.maxStopMs - RESUME_MARGIN_MS;
     const { result, arm, redactor } = probe;
     const top = event.callFrames[0];
     if (top === undefined) throw new Error('the pause has no frame');
     if (arm.spec.kind === 'log') {
       const line = await formatLogLine(this.session.post, arm.id, top, arm.spec.message ?? '', redactor, deadline);
-      if (line === null) throw new Error('the main thread did not recognise the pause');
+      if ('notThisPause' in line) throw new Error('the main thread did not recognise the pause');
       probe.hitAt = line.hitAt;
       settle(result, { message: line.message, truncated: line.truncated, bytes: Buffer.byteLength(JSON.stringify(line.message)), taken: true, state: 'taken', capturedIn: 'pause' });
       probe.phase = 'settled';
-      return () => {};
+      return { complete: () => {}, resumed: line.resumed };
     }
-    const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline);
-    if (captured === null) throw new Error('the main thread did not recognise the pause');
+    const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline, true);
+    if ('notThisPause' in captured) throw new Error('the main thread did not recognise the pause');
     probe.hitAt = captured.hitAt;
     settle(result, { taken: true, state: 'taken', capturedIn: 'pause' });
     probe.phase = 'settled';
-    return () => this.completeCapture(probe, captured);
+    return { complete: () => this.completeCapture(probe, captured), resumed: captured.resumed };
   }
 
   /** Makes a snapshot's capture whole once the main thread runs again: the stack, the 64 KB bound. */
@@ -259,10 +274,14 @@ export class ProbeService {
     const deadline = performance.timeOrigin + pausedAt + CAPTURE_LIMITS.maxStopMs - RESUME_MARGIN_MS;
     const candidates = this.throwProbes();
     let probe: ArmedProbe | undefined;
-    let captured: Awaited<ReturnType<typeof captureSnapshot>> = null;
+    let captured: PausedCapture | null = null;
+    let resumed = false;
     try {
       // Each probe its own redactor: the main thread's capture applies the one of the probe it matches.
-      captured = await captureSnapshot(this.session.post, { throwProbes: candidates.map((p) => p.arm.id) }, event.callFrames, expressionsOf(candidates), redactorOf(candidates), deadline);
+      // Another request's exception is resumed on the main thread at once, with no answer awaited.
+      const answer = await captureSnapshot(this.session.post, { throwProbes: candidates.map((p) => p.arm.id) }, event.callFrames, expressionsOf(candidates), redactorOf(candidates), deadline, true);
+      resumed = answer.resumed;
+      captured = 'notThisPause' in answer ? null : answer;
       probe = captured === null ? undefined : candidates.find((p) => p.arm.id === captured?.probeId);
       if (probe !== undefined && captured !== null) {
         probe.phase = 'settled';
@@ -272,19 +291,25 @@ export class ProbeService {
     } catch (error) {
       if (probe !== undefined) this.markNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
     } finally {
-      await this.session.resume(true);
+      // As for a line probe: made whole before anything is awaited once the main thread runs.
+      if (resumed) this.finishThrowCapture(probe, captured);
+      await this.letGo(resumed);
+      if (!resumed) this.finishThrowCapture(probe, captured);
     }
+  }
+
+  /** Makes a throw probe's capture whole (the stack, where it threw), stamps it, and publishes it once disarmed. */
+  private finishThrowCapture(probe: ArmedProbe | undefined, captured: PausedCapture | null): void {
     if (probe === undefined || captured === null) return;
-    const settled = probe;
     // One call served every armed throw probe: keep this one's own expressions.
-    const own = new Set(settled.arm.spec.expressions);
-    this.completeCapture(settled, { ...captured, expressions: captured.expressions.filter((e) => own.has(e.expr)) });
-    if (settled.hitAt !== undefined) stampTaken(settled.result, settled.hitAt);
-    const thrownAt = settled.result.stack?.[0];
-    if (thrownAt !== undefined) settle(settled.result, { location: { file: thrownAt.file, line: thrownAt.line } });
+    const own = new Set(probe.arm.spec.expressions);
+    this.completeCapture(probe, { ...captured, expressions: captured.expressions.filter((e) => own.has(e.expr)) });
+    if (probe.hitAt !== undefined) stampTaken(probe.result, probe.hitAt);
+    const thrownAt = probe.result.stack?.[0];
+    if (thrownAt !== undefined) settle(probe.result, { location: { file: thrownAt.file, line: thrownAt.line } });
     void this.inTurn(async () => {
-      await this.forget(settled);
-      this.publish(settled);
+      await this.forget(probe);
+      this.publish(probe);
     });
   }
 

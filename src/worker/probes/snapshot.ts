@@ -3,7 +3,7 @@ import { CAPTURE_LIMITS } from '../../shared/probes/limits.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import type { CallFrame, Post } from './cdp.js';
 import type { EvaluatedExpression, FrameState, StackFrame } from '../../shared/probes/probe-result.js';
-import { type CaptureRequest, captureOnPausedFrames } from './pause-capture.js';
+import { type CaptureRequest, captureOnPausedFrames, type NotThisPause } from './pause-capture.js';
 import type { ScriptRegistry } from './scripts.js';
 
 export { PROBE_OBJECT_GROUP } from './pause-capture.js';
@@ -28,14 +28,18 @@ export interface PausedCapture {
   readonly hitAt: number;
   /** The probe it was taken for (on an exception pause, the one whose request threw). */
   readonly probeId: string;
+  /** The main thread resumed itself at the end of the capture. */
+  readonly resumed: boolean;
 }
 
 /**
  * Captures the top frames' arguments and locals and each expression from a paused main
- * thread, within the capture's deadline (epoch ms). The caller resumes it, then completes the
- * snapshot with {@link completeSnapshot} (which needs only the pause's own event).
+ * thread, within the capture's deadline (epoch ms). The main thread resumes itself at the end
+ * when `resume` allows and nothing is left to evaluate (`resumed` says so), else the caller
+ * resumes it; then it completes the snapshot with {@link completeSnapshot} (which needs only
+ * the pause's own event).
  *
- * @returns null when the pause is not probe `probeId`'s
+ * @returns {@link NotThisPause} when the pause is not probe `probeId`'s
  */
 export async function captureSnapshot(
   post: Post,
@@ -44,13 +48,14 @@ export async function captureSnapshot(
   expressions: readonly string[],
   redactor: Redactor,
   deadline: number,
-): Promise<PausedCapture | null> {
+  resume: boolean,
+): Promise<PausedCapture | NotThisPause> {
   const top = callFrames[0];
-  if (top === undefined) return null;
+  if (top === undefined) return { notThisPause: true, resumed: false };
   const frames = callFrames.slice(0, CAPTURE_LIMITS.framesWithLocals);
-  const captured = await captureOnPausedFrames(post, top, { probeId, frames, expressions, valueDepth: CAPTURE_LIMITS.maxDepth, deadline }, redactor);
-  if (captured === null) return null;
-  return { callFrames, locals: captured.locals, expressions: captured.expressions, truncated: captured.truncated, hitAt: captured.hitAt, probeId: captured.probeId };
+  const captured = await captureOnPausedFrames(post, top, { probeId, frames, expressions, valueDepth: CAPTURE_LIMITS.maxDepth, deadline, resume }, redactor);
+  if ('notThisPause' in captured) return captured;
+  return { callFrames, locals: captured.locals, expressions: captured.expressions, truncated: captured.truncated, hitAt: captured.hitAt, probeId: captured.probeId, resumed: captured.resumed };
 }
 
 /** The snapshot of a capture: its stack (up to 20 frames) and the top frames with their locals. */
