@@ -33,16 +33,17 @@ const STARTS = {
  * mean since epdb hooks CommonJS loads of https/http2 with require-in-the-middle (issue 13); how
  * the file-backed pages were found is in the note's last sentence.
  */
-const REQUIRE_HOOK_NOTE = 'require-in-the-middle: epdb loads it at `instrument()` only while the app has not loaded '
-  + '`https`/`http2` yet (the usual case for a preload), to wrap their prototypes on the `require` that loads them; '
-  + 'the row `--require require-in-the-middle (alone)` is its own cost over an empty `--require`, and the step '
-  + '"require-in-the-middle" of the step-by-step table its load time inside the preload. The jwt/fernet/base64 rows include it. '
-  + 'Their peak RSS of a bare `-e 0` also holds a threshold effect: once start-up has resolved enough module paths, V8 '
-  + 'optimizes node:path\'s `normalizeString` with TurboFan, which pages in about 2.5 MB of the compiler from `/usr/bin/node` '
-  + '(file-backed pages, shared between processes; `/proc/self/smaps` shows them in the binary\'s `.text`, and they are '
-  + 'not there under `--no-opt --no-maglev`). epdb\'s jwt preload loads 29 files (20 of its own, require-in-the-middle and the 7 it pulls in, '
-  + 'and shimmer) and crosses it; an app that loads a few dozen modules crosses it anyway, which is why the '
-  + 'Express idle rows show no such cost.';
+const REQUIRE_HOOK_NOTE = 'require-in-the-middle: epdb loads it at `instrument()` only while the app has not loaded `https`/`http2` yet '
+  + '(the usual case for a preload), to wrap their prototypes on the `require` that loads them; the row `--require '
+  + 'require-in-the-middle (alone)` is its own cost over an empty `--require`, loaded from node_modules with the 7 '
+  + 'modules it pulls in. In epdb\'s preload it is bundled (with shimmer and the rest of the main thread\'s code: '
+  + 'two files, `dist/preload.js` and `dist/preload-main.js`, made by esbuild at build time), which is what took '
+  + 'the jwt start-up from +48.7 ms and +7.8 MB (30 files loaded one by one) to the rows above. What is left: '
+  + 'compiling the ~120 KB bundle (~4 ms in V8, measured alone with `vm.Script`), and the built-ins it needs '
+  + '(`node:worker_threads` with the streams it pulls in, `node:net`, `node:http`; the step table), most of which '
+  + 'an HTTP app loads anyway; V8\'s code cache would take the compile off, but Node 20 has no compile cache of its '
+  + 'own (`module.enableCompileCache()` is Node 22.1+) and a cache epdb wrote to a shared directory from a '
+  + 'production process would be code anyone able to write there could swap.';
 
 /** Which floor each variant is compared to: what the flag alone costs. */
 const floorOf = (name) => (name.startsWith('--require') ? '--require empty.cjs' : name.startsWith('--import') ? '--import empty.mjs' : null);
