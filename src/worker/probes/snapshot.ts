@@ -1,9 +1,8 @@
-import type { CapturedValue } from '../../shared/probes/captured-value.js';
 import { CAPTURE_LIMITS } from '../../shared/probes/limits.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import type { CallFrame, Post } from './cdp.js';
 import type { EvaluatedExpression, FrameState, StackFrame } from '../../shared/probes/probe-result.js';
-import { type CaptureRequest, captureOnPausedFrames, type NotThisPause } from './pause-capture.js';
+import { type CaptureRequest, captureOnPausedFrames, type FramesCapture, type NotThisPause } from './pause-capture.js';
 import type { ScriptRegistry } from './scripts.js';
 
 export { PROBE_OBJECT_GROUP } from './pause-capture.js';
@@ -18,18 +17,9 @@ export interface Snapshot {
   readonly truncated: boolean;
 }
 
-/** What a snapshot read from the paused main thread; {@link completeSnapshot} makes it whole once it runs again. */
-export interface PausedCapture {
+/** What a snapshot read from the paused main thread, and its frames; {@link completeSnapshot} makes it whole once it runs again. */
+export interface PausedCapture extends FramesCapture {
   readonly callFrames: readonly CallFrame[];
-  readonly locals: readonly Record<string, CapturedValue>[];
-  readonly expressions: readonly EvaluatedExpression[];
-  readonly truncated: boolean;
-  /** When the main thread let the pause happen (epoch ms). */
-  readonly hitAt: number;
-  /** The probe it was taken for (on an exception pause, the one whose request threw). */
-  readonly probeId: string;
-  /** The main thread resumed itself at the end of the capture. */
-  readonly resumed: boolean;
 }
 
 /**
