@@ -4,6 +4,7 @@ import type { Redactor } from '../../shared/probes/redaction.js';
 import { messageParts } from '../../shared/probes/spec.js';
 import type { CallFrame, Post } from './cdp.js';
 import { captureOnPausedFrames, type NotThisPause } from './pause-capture.js';
+import { SELF_RESUME } from './self-resume.js';
 
 /** A logpoint's outcome: its message with every `{expr}` filled in. */
 export interface LogLine {
@@ -27,7 +28,7 @@ export interface LogLine {
  */
 export async function formatLogLine(post: Post, probeId: string, top: CallFrame, message: string, redactor: Redactor, deadline: number): Promise<LogLine | NotThisPause> {
   const expressions = messageParts(message).flatMap((part) => ('expr' in part ? [part.expr] : []));
-  const captured = await captureOnPausedFrames(post, top, { probeId, frames: [], expressions, valueDepth: CAPTURE_LIMITS.logDepth, deadline, resume: true }, redactor);
+  const captured = await captureOnPausedFrames(post, top, { probeId, frames: [], expressions, valueDepth: CAPTURE_LIMITS.logDepth, deadline, resume: SELF_RESUME }, redactor);
   if ('notThisPause' in captured) return captured;
   const outcomes = captured.expressions.map((e) => (e.value !== undefined ? { value: e.value } : { error: e.error ?? 'not evaluated' }));
   return { message: formatMessage(message, outcomes), truncated: captured.truncated, hitAt: captured.hitAt, resumed: captured.resumed };

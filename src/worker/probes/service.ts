@@ -8,6 +8,7 @@ import type { ProbeArm } from '../../shared/probes/spec.js';
 import type { PausedEvent } from './cdp.js';
 import { formatLogLine } from './logpoint.js';
 import { ProbeResults, type ProbeResult } from './results.js';
+import { SELF_RESUME } from './self-resume.js';
 import { settledLine } from './settled-line.js';
 import { UnresolvedLocation } from './scripts.js';
 import { ProbeSession } from './session.js';
@@ -232,7 +233,7 @@ export class ProbeService {
       probe.phase = 'settled';
       return { complete: () => {}, resumed: line.resumed };
     }
-    const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline, true);
+    const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline, SELF_RESUME);
     if ('notThisPause' in captured) throw new Error('the main thread did not recognise the pause');
     probe.hitAt = captured.hitAt;
     settle(result, { taken: true, state: 'taken', capturedIn: 'pause' });
@@ -278,8 +279,8 @@ export class ProbeService {
     let resumed = false;
     try {
       // Each probe its own redactor: the main thread's capture applies the one of the probe it matches.
-      // Another request's exception is resumed on the main thread at once, with no answer awaited.
-      const answer = await captureSnapshot(this.session.post, { throwProbes: candidates.map((p) => p.arm.id) }, event.callFrames, expressionsOf(candidates), redactorOf(candidates), deadline, true);
+      // With SELF_RESUME, another request's exception is resumed on the main thread at once.
+      const answer = await captureSnapshot(this.session.post, { throwProbes: candidates.map((p) => p.arm.id) }, event.callFrames, expressionsOf(candidates), redactorOf(candidates), deadline, SELF_RESUME);
       resumed = answer.resumed;
       captured = 'notThisPause' in answer ? null : answer;
       probe = captured === null ? undefined : candidates.find((p) => p.arm.id === captured?.probeId);
