@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { log } from '../../shared/log.js';
-import { listEntry } from '../hub/discovery.js';
+import { targetListEntry } from '../../shared/target-list-entry.js';
 import { EarlyAttach, WAITING_TARGET_ID } from '../hub/early-attach.js';
 import type { TargetConnection } from '../hub/target.js';
 import { relayDebugger } from '../hub/websocket-connection.js';
@@ -31,7 +31,7 @@ export class ForwardEarlyAttach {
     if (this.context.watch.up) return false;
     let value: unknown;
     if (path === '/json/version') value = { Browser: `node.js/${process.version} (epdb connect, waiting for a knock)`, 'Protocol-Version': '1.1' };
-    else if (path === '/json' || path === '/json/list') value = [listEntry(this.early.target, this.context.localAuthority)];
+    else if (path === '/json' || path === '/json/list') value = [targetListEntry(this.early.target, this.context.localAuthority)];
     else if (path !== '/json/protocol') return false;
     // chrome-remote-interface asks for the protocol before it attaches.
     const body = value === undefined ? loadProtocolSchema() : `${JSON.stringify(value, null, 2)}\n`;

@@ -1,13 +1,5 @@
-import { targetListEntry, type TargetListEntry } from '../../shared/target-list-entry.js';
 import type { HubTarget } from './target.js';
 
-/**
- * The hub's `/json/list` entry for `target`, in `node --inspect`'s shape: its WebSocket is on
- * the hub at `authority` (the `Host` the debugger used, so tunnels advertise themselves).
- */
-export function listEntry(target: HubTarget, authority: string): TargetListEntry {
-  return targetListEntry(target, authority);
-}
 
 /**
  * The targets in the order debuggers see them: those holding a knocked request first (in hop

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FOREIGN_HOST_REASON, isAllowedHost } from '../../shared/host-check.js';
 import { log } from '../../shared/log.js';
-import { listEntry, listOrder } from './discovery.js';
+import { listOrder } from './discovery.js';
+import { targetListEntry } from '../../shared/target-list-entry.js';
 import { EarlyAttach, WAITING_TARGET_ID } from './early-attach.js';
 import { TargetRefusal, type HubTarget, type TargetConnection, type TargetSink, type TargetSource } from './target.js';
 import { relayDebugger } from './websocket-connection.js';
@@ -107,7 +108,7 @@ export class TargetHub implements TargetSink {
       case '/json/list': {
         await this.refreshSources();
         const authority = req.headers.host !== undefined && req.headers.host !== '' ? req.headers.host : this.localAuthority();
-        return answerJson(res, this.list().map((target) => listEntry(target, authority)));
+        return answerJson(res, this.list().map((target) => targetListEntry(target, authority)));
       }
       case '/json/protocol': {
         const { PROTOCOL_SCHEMA_JSON } = require('../../shared/protocol-schema.js') as typeof import('../../shared/protocol-schema.js');

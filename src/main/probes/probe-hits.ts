@@ -1,5 +1,5 @@
 import { isInRequestContext, type RequestContextId } from '../request-context.js';
-import { type NotThisPause, type PathOutcome, type PauseCapture, type PauseLayout, PROBE_HIT_KEY, type ProbeOutcome, type SimplePath } from '../../shared/probes/capture-protocol.js';
+import { type NotThisPause, type PathOutcome, type PauseCapture, type PauseLayout, PROBE_HIT_KEY, type ProbeOutcome, SELF_RESUME, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from '../../shared/probes/limits.js';
 import { LiveCapture } from './live-capture.js';
 import { PauseResumer } from './pause-resumer.js';
@@ -60,7 +60,8 @@ export function watchProbe(probe: RunningProbe): void {
   hooks[CAPTURE_HOOK] ??= captureOnPause;
   hooks[THROW_HOOK] ??= captureOnThrow;
   hooks[PAUSED_FOR_HOOK] ??= () => pausedFor?.probe.id ?? null;
-  resumer.connect();
+  // The resumer's same-thread session only when captures may use it.
+  if (SELF_RESUME) resumer.connect();
   running.set(probe.contextId, probe);
 }
 

@@ -4,7 +4,7 @@ import type { Redactor } from '../../shared/probes/redaction.js';
 import { messageParts } from '../../shared/probes/spec.js';
 import type { CallFrame, Post } from './cdp.js';
 import { captureOnPausedFrames, type NotThisPause } from './pause-capture.js';
-import { SELF_RESUME } from './self-resume.js';
+import { SELF_RESUME } from '../../shared/probes/capture-protocol.js';
 
 /** A logpoint's outcome: its message with every `{expr}` filled in. */
 export interface LogLine {

@@ -8,7 +8,7 @@ import type { ProbeArm } from '../../shared/probes/spec.js';
 import type { PausedEvent } from './cdp.js';
 import { formatLogLine } from './logpoint.js';
 import { ProbeResults, type ProbeResult } from './results.js';
-import { SELF_RESUME } from './self-resume.js';
+import { SELF_RESUME } from '../../shared/probes/capture-protocol.js';
 import { settledLine } from './settled-line.js';
 import { UnresolvedLocation } from './scripts.js';
 import { ProbeSession } from './session.js';
