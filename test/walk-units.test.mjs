@@ -1,7 +1,8 @@
 // The walk's pure parts, on their own: which function entries of a script get a breakpoint
 // (functions only the script's own code calls are left out; tsc's helpers and __awaiter
 // wrappers too), how a source map classifies a bundle's functions, and how many breakpoint
-// commands are posted in slices (removals from the end V8 handles faster).
+// commands are posted in slices (removals from the end V8 handles faster), and when a hot
+// function's breakpoint goes after a walk (not back to back with its stop).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
@@ -114,4 +115,47 @@ test('many commands go in slices; removals are taken from the end that V8 handle
   const stopped = fakeSession(() => 0);
   const posted = await postInSlices(stopped, commands, { sliceMs: 4, cancelled: () => ++slices > 3 });
   assert.ok(posted > 0 && posted < 200 && stopped.posted.length === posted);
+});
+
+test('a hot function\'s breakpoint is removed only after the app ran as long as the walk\'s stop lasted, not back to back with it', async () => {
+  const { WalkBreakpoints } = require('../dist/src/worker/walk/walk-breakpoints.js');
+  const { WalkShared } = require('../dist/src/shared/walk-protocol.js');
+  const listeners = new Map();
+  const emit = (event, params) => { for (const listener of listeners.get(event) ?? []) listener(params); };
+  /** [method, ms since the start] of every command, in order. */
+  const log = [];
+  const started = performance.now();
+  let nextBreakpoint = 0;
+  const session = {
+    on: (event, listener) => listeners.set(event, [...(listeners.get(event) ?? []), listener]),
+    async post(method, params) {
+      log.push([method, performance.now() - started, params]);
+      if (method === 'Debugger.enable') emit('Debugger.scriptParsed', { scriptId: '1', url: pathToFileURL(`${REPO_ROOT}/test/fixtures/app.js`).href });
+      if (method === 'Debugger.getScriptSource') return { scriptSource: 'exports.a = function a() { return 1; };\nexports.b = function b() { return 2; };\n' };
+      if (method === 'Debugger.setBreakpoint') return { breakpointId: `bp${++nextBreakpoint}` };
+      return {};
+    },
+  };
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (WalkShared.RING + WalkShared.RING_SIZE)));
+  const breakpoints = new WalkBreakpoints(session, shared);
+  await breakpoints.prepareWalk();
+  assert.equal(log.filter(([method]) => method === 'Debugger.setBreakpoint').length, 2, 'both functions covered');
+  // Another request ran function 1 (its condition reported the pass): it is hot from now on.
+  shared[WalkShared.RING] = 1;
+  shared[WalkShared.PASSES] = 1;
+  await breakpoints.prepareWalk();
+  // The walk stops, stays paused 60 ms, and is resumed.
+  emit('Debugger.paused', {});
+  breakpoints.walkOver();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  emit('Debugger.resumed', {});
+  const resumedAt = performance.now() - started;
+  const deadline = performance.now() + 5000;
+  while (!log.some(([method]) => method === 'Debugger.removeBreakpoint') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  const removal = log.find(([method]) => method === 'Debugger.removeBreakpoint');
+  assert.ok(removal, 'the hot function\'s breakpoint is removed');
+  assert.equal(removal[2].breakpointId, 'bp1', 'only the hot one');
+  // As long again as the pause (60 ms; timers may fire a little early): not at once.
+  assert.ok(removal[1] - resumedAt >= 50, `removed ${(removal[1] - resumedAt).toFixed(1)} ms after the resume`);
+  breakpoints.release();
 });
