@@ -11,7 +11,6 @@ const dist = path.join(__dirname, '..', '..', 'dist');
 process.env.EPDB_BACKEND = 'jwt';
 process.env.EPDB_KEY = 'epdb-bench-only-secret-0123456789abcdef';
 const steps = [
-  ['node:worker_threads (isMainThread)', () => require('node:worker_threads')],
   ['node:net (the config reader checks EPDB_HOST)', () => require('node:net')],
   ['node:http (an HTTP app loads it anyway)', () => require('node:http')],
   ['node:async_hooks', () => require('node:async_hooks')],

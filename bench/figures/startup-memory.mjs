@@ -40,8 +40,10 @@ const REQUIRE_HOOK_NOTE = 'require-in-the-middle: epdb loads it at `instrument()
   + 'two files, `dist/preload.js` and `dist/preload-main.js`, made by esbuild at build time), which is what took '
   + 'the jwt start-up from +48.7 ms and +7.8 MB (30 files loaded one by one) to the rows above. What is left: '
   + 'compiling the ~120 KB bundle (~4 ms in V8, measured alone with `vm.Script`), and the built-ins it needs '
-  + '(`node:worker_threads` with the streams it pulls in, `node:net`, `node:http`; the step table), most of which '
-  + 'an HTTP app loads anyway; V8\'s code cache would take the compile off, but Node 20 has no compile cache of its '
+  + '(`node:net` with the streams it pulls in, `node:http`; the step table), which an HTTP app loads anyway (since '
+  + 'December 2026 the preload no longer loads `node:worker_threads` to tell a worker thread, and `--import` gets an '
+  + 'ES-module build of it, `dist/preload.mjs`: importing the CommonJS file ran Node\'s CommonJS export lexer, ~2.5 ms); '
+  + 'and Node\'s own resolving of `epdb/register` through package.json `exports` (the `unset` rows); V8\'s code cache would take the compile off, but Node 20 has no compile cache of its '
   + 'own (`module.enableCompileCache()` is Node 22.1+) and a cache epdb wrote to a shared directory from a '
   + 'production process would be code anyone able to write there could swap.';
 

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
+import { onWorkerThread } from './thread.js';
 
 /**
  * Writes one `epdb: ...` line to stderr. Never throws into the app.
@@ -10,8 +10,8 @@ import { isMainThread } from 'node:worker_threads';
 export function log(line: string): void {
   const text = `epdb: ${line}\n`;
   try {
-    if (isMainThread) process.stderr.write(text);
-    else writeSync(2, text);
+    if (onWorkerThread()) writeSync(2, text);
+    else process.stderr.write(text);
   } catch {
     // A closed or full stderr must not break the request being served.
   }
