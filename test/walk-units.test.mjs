@@ -120,9 +120,34 @@ test('many commands go in slices; removals are taken from the end that V8 handle
 test('a hot function\'s breakpoint is removed only after the app ran as long as the walk\'s stop lasted, not back to back with it', async () => {
   const { WalkBreakpoints } = require('../dist/src/worker/walk/walk-breakpoints.js');
   const { WalkShared } = require('../dist/src/shared/walk-protocol.js');
+  const session = fakeWalkSession();
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (WalkShared.RING + WalkShared.RING_SIZE)));
+  const breakpoints = new WalkBreakpoints(session, shared);
+  await breakpoints.prepareWalk();
+  assert.equal(session.log.filter(([method]) => method === 'Debugger.setBreakpoint').length, 2, 'both functions covered');
+  // Another request ran function 1 (its condition reported the pass): it is hot from now on.
+  shared[WalkShared.RING] = 1;
+  shared[WalkShared.PASSES] = 1;
+  await breakpoints.prepareWalk();
+  // The walk stops, stays paused 60 ms, and is resumed.
+  session.emit('Debugger.paused', {});
+  breakpoints.walkOver();
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  session.emit('Debugger.resumed', {});
+  const resumedAt = session.now();
+  const deadline = performance.now() + 5000;
+  while (!session.log.some(([method]) => method === 'Debugger.removeBreakpoint') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  const removal = session.log.find(([method]) => method === 'Debugger.removeBreakpoint');
+  assert.ok(removal, 'the hot function\'s breakpoint is removed');
+  assert.equal(removal[2].breakpointId, 'bp1', 'only the hot one');
+  // As long again as the pause (60 ms; timers may fire a little early): not at once.
+  assert.ok(removal[1] - resumedAt >= 50, `removed ${(removal[1] - resumedAt).toFixed(1)} ms after the resume`);
+  breakpoints.release();
+});
+
+/** A fake main-thread session for WalkBreakpoints: one app script of two functions; `log` holds [method, ms, params] of each command. */
+function fakeWalkSession() {
   const listeners = new Map();
-  const emit = (event, params) => { for (const listener of listeners.get(event) ?? []) listener(params); };
-  /** [method, ms since the start] of every command, in order. */
   const log = [];
   const started = performance.now();
   let nextBreakpoint = 0;
@@ -130,32 +155,43 @@ test('a hot function\'s breakpoint is removed only after the app ran as long as 
     on: (event, listener) => listeners.set(event, [...(listeners.get(event) ?? []), listener]),
     async post(method, params) {
       log.push([method, performance.now() - started, params]);
-      if (method === 'Debugger.enable') emit('Debugger.scriptParsed', { scriptId: '1', url: pathToFileURL(`${REPO_ROOT}/test/fixtures/app.js`).href });
+      if (method === 'Debugger.enable') session.emit('Debugger.scriptParsed', { scriptId: '1', url: pathToFileURL(`${REPO_ROOT}/test/fixtures/app.js`).href });
       if (method === 'Debugger.getScriptSource') return { scriptSource: 'exports.a = function a() { return 1; };\nexports.b = function b() { return 2; };\n' };
       if (method === 'Debugger.setBreakpoint') return { breakpointId: `bp${++nextBreakpoint}` };
       return {};
     },
+    emit(event, params) { for (const listener of listeners.get(event) ?? []) listener(params); },
+    now: () => performance.now() - started,
+    log,
   };
+  return session;
+}
+
+test('a removal delayed past the start of the next walk is left to that walk: none runs while its stop holds the main thread', async () => {
+  const { WalkBreakpoints } = require('../dist/src/worker/walk/walk-breakpoints.js');
+  const { WalkShared } = require('../dist/src/shared/walk-protocol.js');
+  const session = fakeWalkSession();
   const shared = new Int32Array(new SharedArrayBuffer(4 * (WalkShared.RING + WalkShared.RING_SIZE)));
   const breakpoints = new WalkBreakpoints(session, shared);
   await breakpoints.prepareWalk();
-  assert.equal(log.filter(([method]) => method === 'Debugger.setBreakpoint').length, 2, 'both functions covered');
-  // Another request ran function 1 (its condition reported the pass): it is hot from now on.
   shared[WalkShared.RING] = 1;
   shared[WalkShared.PASSES] = 1;
+  // Walk 1 stops for 40 ms; its removal waits 40 ms after the resume.
   await breakpoints.prepareWalk();
-  // The walk stops, stays paused 60 ms, and is resumed.
-  emit('Debugger.paused', {});
+  session.emit('Debugger.paused', {});
   breakpoints.walkOver();
-  await new Promise((resolve) => setTimeout(resolve, 60));
-  emit('Debugger.resumed', {});
-  const resumedAt = performance.now() - started;
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  session.emit('Debugger.resumed', {});
+  // Walk 2 starts at once and stops; it stays paused 150 ms, past walk 1's delay.
+  await breakpoints.prepareWalk();
+  session.emit('Debugger.paused', {});
+  breakpoints.walkOver();
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const duringPause = session.log.filter(([method]) => method === 'Debugger.removeBreakpoint');
+  session.emit('Debugger.resumed', {});
+  assert.deepEqual(duringPause, [], 'nothing removed while walk 2\'s stop holds the main thread');
   const deadline = performance.now() + 5000;
-  while (!log.some(([method]) => method === 'Debugger.removeBreakpoint') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-  const removal = log.find(([method]) => method === 'Debugger.removeBreakpoint');
-  assert.ok(removal, 'the hot function\'s breakpoint is removed');
-  assert.equal(removal[2].breakpointId, 'bp1', 'only the hot one');
-  // As long again as the pause (60 ms; timers may fire a little early): not at once.
-  assert.ok(removal[1] - resumedAt >= 50, `removed ${(removal[1] - resumedAt).toFixed(1)} ms after the resume`);
+  while (!session.log.some(([method]) => method === 'Debugger.removeBreakpoint') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.ok(session.log.some(([method]) => method === 'Debugger.removeBreakpoint'), 'removed after its resume');
   breakpoints.release();
 });

@@ -62,6 +62,8 @@ export class WalkBreakpoints {
   private generation = 0;
   private chain: Promise<void> = Promise.resolve();
   private walking = false;
+  /** Counts the walks prepared: a removal delayed past the start of the next walk is that walk's to make. */
+  private walksPrepared = 0;
   /** scriptId -> where it came from, for every script reported while the debugger is on. */
   private readonly scripts = new Map<string, { readonly url: string; readonly sourceMapURL: string }>();
   /** Scripts whose spots exist (or that have none: not the app's). */
@@ -108,6 +110,7 @@ export class WalkBreakpoints {
   /** Before a walked request runs: resolves once every app function has its breakpoint. */
   prepareWalk(): Promise<void> {
     this.walking = true;
+    this.walksPrepared++;
     return this.enqueue(async (generation) => {
       await this.cover(generation);
       this.readPasses();
@@ -124,11 +127,13 @@ export class WalkBreakpoints {
   walkOver(): void {
     this.walking = false;
     const generation = this.generation;
+    const walk = this.walksPrepared;
     void (async () => {
       if (this.paused) await new Promise<void>((resolve) => this.waitingToRun.push(resolve));
-      // Outside the chain, so the next knock's walk does not wait for it.
+      // Outside the chain, so the next knock's walk does not wait for it. A walk prepared
+      // meanwhile removes them when it is over (by then its own stop may hold the main thread).
       await sleep(Math.min(MAX_RUN_AFTER_PAUSE_MS, Math.max(SLICE_MS, this.lastPauseMs)));
-      if (this.walking || this.generation !== generation) return;
+      if (this.walksPrepared !== walk || this.generation !== generation) return;
       await this.enqueue(async (current) => {
         if (!this.walking) await this.removeHot(current);
       });
@@ -218,11 +223,15 @@ export class WalkBreakpoints {
     }
   }
 
-  /** Between walks: functions other requests run lose their breakpoint (until the next walk). */
+  /**
+   * Between walks: functions other requests run lose their breakpoint (until the next walk).
+   * Not while the main thread is paused (a client's stop): the removals would run inside the
+   * pause, ahead of the client's resume.
+   */
   private checkPasses(): void {
-    if (this.walking || Atomics.load(this.shared, WalkShared.PASSES) === this.passesRead) return;
+    if (this.walking || this.paused || Atomics.load(this.shared, WalkShared.PASSES) === this.passesRead) return;
     void this.enqueue(async (generation) => {
-      if (!this.walking) await this.removeHot(generation);
+      if (!this.walking && !this.paused) await this.removeHot(generation);
     });
   }
 
