@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { generateLargeApp } from '../../test/fixtures/large-app/generate.mjs';
 import { BASE64_KNOCK, connectDebugger, freePort, get, within } from '../lib/debugger.mjs';
-import { benchEnv, startServer } from '../lib/procs.mjs';
+import { benchEnv, runNodeTimed, startServer } from '../lib/procs.mjs';
 import { formatSummary, quantile, summarize } from '../lib/stats.mjs';
 import { measureWalkScale } from '../lib/walk-scale.mjs';
 
@@ -147,6 +147,14 @@ export async function walkLatency({ knocks, scaleKnocks = Math.max(3, Math.round
       app.remove();
     }
   }
+  // What V8 charges the first run of a function with a conditional breakpoint, by the size of
+  // its script: the first knock's stall in a big bundle (bench/children/condition-first-hit.cjs).
+  const firstHit = [['script (functions, MB)', 'first run of a function with a breakpoint whose condition is `false`, ms', 'its later runs, worst, ms']];
+  for (const functions of [5_000, 20_000, 40_000]) {
+    const { bytes, firstMs, againMs } = JSON.parse(runNodeTimed(['bench/children/condition-first-hit.cjs', String(functions)], benchEnv()).stdout);
+    raw[`condition-first-hit-${functions}`] = { bytes, firstMs, againMs };
+    firstHit.push([`${functions.toLocaleString('en')} functions, ${(bytes / 1e6).toFixed(1)} MB`, firstMs.toFixed(1), againMs.toFixed(2)]);
+  }
   return {
     id: 8,
     title: 'The walk to the app\'s code',
@@ -158,7 +166,7 @@ export async function walkLatency({ knocks, scaleKnocks = Math.max(3, Math.round
       + `per knock" counts every \`Debugger.paused\` the client saw (the contract: exactly one), "in app" how many first `
       + `stops were in the app's file.`,
     table: [['stop', 'knock → first stop, ms', 'p95 ms', 'pauses per knock', 'in app'], ...rows],
-    extraTables: [scale, memoryTable],
+    extraTables: [scale, memoryTable, firstHit],
     targets,
     raw,
     notes: [
@@ -166,6 +174,7 @@ export async function walkLatency({ knocks, scaleKnocks = Math.max(3, Math.round
       'The third table: the same processes, run with `--expose-gc` and a bench preload (`bench/fixtures/worker-heap.cjs`) that keeps the `Worker` epdb starts, so the app reports both heaps: `process.memoryUsage().heapUsed` after two forced full collections is the main thread\'s (the app\'s own V8 heap, where V8 keeps breakpoints and the code it compiled for them); the bridge worker is a V8 heap of its own (the walk\'s lists of functions and breakpoints), read as the sum of a heap snapshot of it (V8 collects first). Read before the first knock (no worker yet), after the knocks with the debugger still attached, once it detached and the app\'s event loop was idle again for 2 s (busy < 2% of each 0.5 s, from `performance.eventLoopUtilization`: the breakpoints are removed in slices on the main thread, in the background; the last column is how long that took), and then once the app made V8 run 6 full collections of its own by allocating short-lived arrays (GET /churn). The last step is there because V8 compiled every function that had not run yet in order to set its breakpoint, and frees that bytecode only once it has gone unused through a few of its own collections (bytecode flushing): a forced `gc()` does not age it, so right after the removal the main thread still holds it (the "breakpoints removed" column). RSS is not in the table: the worker\'s heap snapshot itself moves it.',
       'What the memory is. Attached, the main thread holds ~0.5 KB more per app function, all of it V8\'s: a BreakPoint (with its condition string), BreakPointInfo and DebugInfo per function, a debug copy of its bytecode, and the bytecode, scope info and source positions V8 compiled for the functions that had not run yet, in order to set their breakpoints (heap snapshots before and after). The bridge worker holds ~0.2 KB per function: the walk\'s list of them with their breakpoint ids, and each script\'s entries packed as line/column pairs (8 bytes a function), which it keeps for the next attach so that attach skips fetching and parsing every script again (~1.5 s of the first stop at 50,000). Once the debugger has left, the removal is over and V8 has run its own collections, the main thread is back to within ~1 MB of before (V8 keeps the line-end tables it computed for each script, ~1 MB at 50,000), and the worker holds ~1.6 MB for the walk\'s modules (acorn, the source-map reader) plus those 8 bytes a function. Until the entries were packed (December 2026) the worker held ~40 MB attached at 50,000: every function entry parsed into objects, to each of which V8 gave a map of its own, kept although never read again, and the removal\'s commands held the walk\'s list (~19 MB) until the removal finished, 10-60 s after the detach. A reading of the main thread taken during the removal, or after it with forced collections only, shows 10-26 MB still held at 50,000: V8\'s, and it goes. RSS, measured without the worker\'s heap snapshots at 50,000 functions: 84 MB before the first knock, ~250 MB attached and about as much after the removal and V8\'s collections; over three attach/detach cycles in one process 243, 225 then 207 MB after each: native memory (the inspector\'s messages and tables, the allocator\'s free lists) kept for reuse, not growing.',
       'The walk sets one conditional breakpoint per function of the app\'s own code (~45 µs of main-thread time each in V8). They are set once per attached debugger, in slices of a few milliseconds each followed by as long a gap (the first knock waits for them), and kept between knocks; functions that other requests run (their condition reports the pass) lose theirs between walks, since a condition costs every call 50-300 µs, and get it back for the next walk. That removal waits until the app has run for as long as the walk\'s stop lasted: removing a breakpoint set at the attach costs V8 ~15 ms at 50,000 functions on Node 20, and posted right after the resume it ran back to back with the pause, one stop of ~45 ms per knock for the first knocks after an attach (the 50,000 row\'s median was 43.1 ms before, December 2026). When the debugger leaves they are removed in slices, each taken from whichever end of V8\'s list V8 has lately handled faster (Debugger.disable removing 50,000 in one go stopped the app for 18 s). What V8 still charges: every pause and step of the process costs ~0.3 µs per function with a breakpoint (~4 ms at 10,000, ~15 ms at 50,000), and a function\'s breakpoint removal scans V8\'s list of them (up to ~7-10 ms at 50,000 when out of order).',
+      'The fourth table: what V8 itself charges the first run of a function with a conditional breakpoint, by the size of the script the function is in, with a bare inspector session and nothing of epdb\'s (`bench/children/condition-first-hit.cjs`: a script of small functions, a breakpoint with the condition `false` at the start of two of them, each run three times). V8 evaluates a condition in the function\'s scopes, and to learn them it parses the whole script again, once per function (it keeps the result): ~110 ms per MB of script, on every Node line from 20 to 26. A generated app\'s files are small, so its rows do not show it; in a bundle every function of the app that runs for the first time after a debugger attached, in a knocked request or another, stops the process that long once (the bundle row\'s first knock, and its first knock after). It is V8\'s, whatever sets the breakpoint; `EPDB_STOP_AT=entry` sets none.',
     ],
   };
 }
