@@ -236,6 +236,14 @@ export async function probes({ captures, rounds, durationS, connections }) {
         + `at least ${floorMicros.toFixed(1)} µs, so the best ratio V8 allows is ${requestMicros.toFixed(1)} / (${requestMicros.toFixed(1)} + ${floorMicros.toFixed(1)}) `
         + `= ${bestArmedRatio.toFixed(2)}; 0.9 would need a run under ${(requestMicros / 9).toFixed(1)} µs. A request that runs the probed line pays it `
         + `once per run, only while a probe is armed there.`,
+        `The worker resumes every capture (\`SELF_RESUME\` is off in src/shared/probes/capture-protocol.ts). A main-thread resume at the end `
+        + `of the capture call (src/main/probes/pause-resumer.ts) measured 0.1-0.5 ms less per snapshot in an A/B run (December 2026), but once the `
+        + `thread runs it may pause for the next probed request while the worker still releases the first pause's object groups (\`backtrace\` `
+        + `and the probes' group), which by then name the second pause's objects: under 50 probe knocks a second a capture failed with "Could not `
+        + `find object with given id" (CI, Node 24). Turning it on again needs an object group per pause. The throughput with a probe armed stays `
+        + `under the bound above by more than the condition's run: each request pays more than the microbenchmark's run (candidates, not yet `
+        + `split: the condition evaluated in Express's deeper frame rather than a one-line function, the AsyncLocalStorage the held request turns `
+        + `on, the probed handler kept unoptimised by its breakpoint).`,
         `On-throw: while an on-throw probe waits, the probe session pauses on every exception (V8 has no per-request condition for `
         + `exceptions); the worker resumes one thrown in Node's own code at once, and for any other asks the main thread, in one call, whether `
         + `it was thrown for the probed request (and captures there if so); another request's exception is resumed from inside that call. `
