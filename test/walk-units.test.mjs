@@ -118,22 +118,9 @@ test('many commands go in slices; removals are taken from the end that V8 handle
 });
 
 test('a hot function\'s breakpoint is removed only after the app ran as long as the walk\'s stop lasted, not back to back with it', async () => {
-  const { WalkBreakpoints } = require('../dist/src/worker/walk/walk-breakpoints.js');
-  const { WalkShared } = require('../dist/src/shared/walk-protocol.js');
-  const session = fakeWalkSession();
-  const shared = new Int32Array(new SharedArrayBuffer(4 * (WalkShared.RING + WalkShared.RING_SIZE)));
-  const breakpoints = new WalkBreakpoints(session, shared);
-  await breakpoints.prepareWalk();
-  assert.equal(session.log.filter(([method]) => method === 'Debugger.setBreakpoint').length, 2, 'both functions covered');
-  // Another request ran function 1 (its condition reported the pass): it is hot from now on.
-  shared[WalkShared.RING] = 1;
-  shared[WalkShared.PASSES] = 1;
-  await breakpoints.prepareWalk();
   // The walk stops, stays paused 60 ms, and is resumed.
-  session.emit('Debugger.paused', {});
-  breakpoints.walkOver();
-  await new Promise((resolve) => setTimeout(resolve, 60));
-  session.emit('Debugger.resumed', {});
+  const { session, breakpoints } = await walkPastHotFunction(60);
+  assert.equal(session.log.filter(([method]) => method === 'Debugger.setBreakpoint').length, 2, 'both functions covered');
   const resumedAt = session.now();
   const deadline = performance.now() + 5000;
   while (!session.log.some(([method]) => method === 'Debugger.removeBreakpoint') && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -168,20 +155,8 @@ function fakeWalkSession() {
 }
 
 test('a removal delayed past the start of the next walk is left to that walk: none runs while its stop holds the main thread', async () => {
-  const { WalkBreakpoints } = require('../dist/src/worker/walk/walk-breakpoints.js');
-  const { WalkShared } = require('../dist/src/shared/walk-protocol.js');
-  const session = fakeWalkSession();
-  const shared = new Int32Array(new SharedArrayBuffer(4 * (WalkShared.RING + WalkShared.RING_SIZE)));
-  const breakpoints = new WalkBreakpoints(session, shared);
-  await breakpoints.prepareWalk();
-  shared[WalkShared.RING] = 1;
-  shared[WalkShared.PASSES] = 1;
   // Walk 1 stops for 40 ms; its removal waits 40 ms after the resume.
-  await breakpoints.prepareWalk();
-  session.emit('Debugger.paused', {});
-  breakpoints.walkOver();
-  await new Promise((resolve) => setTimeout(resolve, 40));
-  session.emit('Debugger.resumed', {});
+  const { session, breakpoints } = await walkPastHotFunction(40);
   // Walk 2 starts at once and stops; it stays paused 150 ms, past walk 1's delay.
   await breakpoints.prepareWalk();
   session.emit('Debugger.paused', {});
@@ -195,3 +170,25 @@ test('a removal delayed past the start of the next walk is left to that walk: no
   assert.ok(session.log.some(([method]) => method === 'Debugger.removeBreakpoint'), 'removed after its resume');
   breakpoints.release();
 });
+
+/**
+ * WalkBreakpoints on a {@link fakeWalkSession}: both functions covered, function 1 made hot (another
+ * request passed it), then one walk that stops for `pauseMs` and is resumed.
+ */
+async function walkPastHotFunction(pauseMs) {
+  const { WalkBreakpoints } = require('../dist/src/worker/walk/walk-breakpoints.js');
+  const { WalkShared } = require('../dist/src/shared/walk-protocol.js');
+  const session = fakeWalkSession();
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (WalkShared.RING + WalkShared.RING_SIZE)));
+  const breakpoints = new WalkBreakpoints(session, shared);
+  await breakpoints.prepareWalk();
+  // Another request ran function 1 (its condition reported the pass): it is hot from now on.
+  shared[WalkShared.RING] = 1;
+  shared[WalkShared.PASSES] = 1;
+  await breakpoints.prepareWalk();
+  session.emit('Debugger.paused', {});
+  breakpoints.walkOver();
+  await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  session.emit('Debugger.resumed', {});
+  return { session, breakpoints };
+}
