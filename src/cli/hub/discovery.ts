@@ -1,6 +1,5 @@
 import type { HubTarget } from './target.js';
 
-
 /**
  * The targets in the order debuggers see them: those holding a knocked request first (in hop
  * order for a followed request's processes, else the longest held first), then the rest as they came.

@@ -97,10 +97,12 @@ export class FernetBackend extends EPDBBackend {
   }
 }
 
+let nodeCrypto: typeof import('node:crypto') | undefined;
+
 /**
  * node:crypto, loaded on the first knock rather than at start-up: it is ~1 MB of start-up RSS
  * (figure 6) that a process that is never knocked does not need.
  */
 function crypto(): typeof import('node:crypto') {
-  return require('node:crypto') as typeof import('node:crypto');
+  return (nodeCrypto ??= require('node:crypto') as typeof import('node:crypto'));
 }
