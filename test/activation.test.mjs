@@ -1,12 +1,13 @@
 // Activation: `--import` and `--require epdb/register`, directly and through NODE_OPTIONS, for
 // ESM and CommonJS apps; EPDB_BACKEND unset/empty/off patches nothing; the preload does nothing
-// in a worker thread of the app; loading the register twice patches once.
+// in a worker thread of the app; loading the register twice patches once; the preload loads no
+// HTTP module itself, and wraps node:http when the app loads it (a require, or an ES import).
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { base64Knock, freePortBelowEphemeralRange, parseRawResponse, rawRequest, REPO_ROOT, startApp } from './helpers/index.mjs';
+import { base64Knock, cleanEnv, freePortBelowEphemeralRange, parseRawResponse, rawRequest, REPO_ROOT, runToCompletion, startApp } from './helpers/index.mjs';
 
 const WAIT_MS = 15_000;
 const KNOCK = base64Knock();
@@ -132,5 +133,37 @@ test('the register loaded twice patches once', { concurrency: true, timeout: 60_
       assert.equal(lines.filter((line) => ACCEPTED.test(line)).length, 1, `one accepted line per knock:\n${app.stderr.text()}`);
       assert.equal(lines.filter((line) => /^epdb: no debugger after /.test(line)).length, 1, `one gate per knock:\n${app.stderr.text()}`);
     }
+  })));
+});
+
+/**
+ * Runs `script` under the preload (jwt backend) and returns what it printed as JSON: the HTTP
+ * modules Node has loaded, and whether node:http's server `emit` and client `request` are epdb's.
+ */
+async function httpModulesUnder(preload, script, inputType = 'commonjs') {
+  const report = `process.stdout.write(JSON.stringify({ loaded: process.moduleLoadList.filter((name) => /^NativeModule (http|https|http2)$/.test(name)).map((name) => name.slice(13)), ...globalThis.wrapped }))`;
+  const env = cleanEnv({ EPDB_BACKEND: 'jwt', EPDB_KEY: 'k'.repeat(64), EPDB_PORT: String(await freePortBelowEphemeralRange()) });
+  const { stdout } = await runToCompletion(process.execPath, [preload, 'epdb/register', `--input-type=${inputType}`, '-e', `${script}\n${report}`], { env, timeoutMs: WAIT_MS });
+  return JSON.parse(stdout);
+}
+
+/** Sets globalThis.wrapped from node:http's exports (`http`) and node:events' EventEmitter. */
+const READ_WRAPS = 'globalThis.wrapped = { serverEmit: http.Server.prototype.emit !== EventEmitter.prototype.emit, clientRequest: http.request.name === "epdbRequest" };';
+
+test('the preload loads no HTTP module itself; node:http is wrapped once the app loads it, by a require or an ES import', { concurrency: true, timeout: 60_000 }, async (t) => {
+  await Promise.all(['--require', '--import'].map((preload) => t.test(preload, async () => {
+    assert.deepEqual(await httpModulesUnder(preload, ''), { loaded: [] }, 'an app without HTTP never loads it');
+    // require-in-the-middle wraps it on the require that loads it.
+    assert.deepEqual(await httpModulesUnder(preload, `const http = require('node:http'); const { EventEmitter } = require('node:events'); ${READ_WRAPS}`), { loaded: ['http'], serverEmit: true, clientRequest: true });
+    // No require hook sees an ES import: the server is wrapped before it listens, and the
+    // client's named export is updated (syncBuiltinESMExports). The control reads before.
+    const esm = `import http from 'node:http'; import { request } from 'node:http'; import { EventEmitter } from 'node:events';
+      const before = { serverEmit: http.Server.prototype.emit !== EventEmitter.prototype.emit, clientRequest: request.name === 'epdbRequest' };
+      const server = http.createServer(); await new Promise((listening) => server.listen(0, '127.0.0.1', listening)); server.close();
+      ${READ_WRAPS} globalThis.wrapped.namedRequest = request.name === 'epdbRequest'; globalThis.wrapped.before = before;`;
+    // (Node 22 and later load http2 themselves for an ES import of node:http.)
+    const { loaded, ...wraps } = await httpModulesUnder(preload, esm, 'module');
+    assert.ok(loaded.includes('http'), loaded.join());
+    assert.deepEqual(wraps, { serverEmit: true, clientRequest: true, namedRequest: true, before: { serverEmit: false, clientRequest: false } });
   })));
 });

@@ -12,7 +12,6 @@ process.env.EPDB_BACKEND = 'jwt';
 process.env.EPDB_KEY = 'epdb-bench-only-secret-0123456789abcdef';
 const steps = [
   ['node:net (the config reader checks EPDB_HOST)', () => require('node:net')],
-  ['node:http (an HTTP app loads it anyway)', () => require('node:http')],
   ['node:async_hooks', () => require('node:async_hooks')],
   ['the preload bundle: load, and run register', () => require(path.join(dist, 'preload.js'))],
 ];

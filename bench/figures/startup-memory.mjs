@@ -17,7 +17,7 @@ const STARTS = {
   'node -e 0': [[], {}],
   '--require empty.cjs': [['--require', './bench/fixtures/empty.cjs'], {}],
   '--import empty.mjs': [['--import', './bench/fixtures/empty.mjs'], {}],
-  // What the CommonJS hook for https/http2 costs on its own: epdb loads it at start-up while
+  // What the CommonJS hook for http/https/http2 costs on its own: epdb loads it at start-up while
   // the app has not loaded them yet (the usual case), so the jwt rows below include it.
   '--require require-in-the-middle (alone)': [['--require', 'require-in-the-middle'], {}],
   '--require epdb/register, unset': [['--require', 'epdb/register'], {}],
@@ -33,15 +33,17 @@ const STARTS = {
  * mean since epdb hooks CommonJS loads of https/http2 with require-in-the-middle (issue 13); how
  * the file-backed pages were found is in the note's last sentence.
  */
-const REQUIRE_HOOK_NOTE = 'require-in-the-middle: epdb loads it at `instrument()` only while the app has not loaded `https`/`http2` yet '
+const REQUIRE_HOOK_NOTE = 'require-in-the-middle: epdb loads it at `instrument()` only while the app has not loaded `http`, `https` or `http2` yet '
   + '(the usual case for a preload), to wrap their prototypes on the `require` that loads them; the row `--require '
   + 'require-in-the-middle (alone)` is its own cost over an empty `--require`, loaded from node_modules with the 7 '
   + 'modules it pulls in. In epdb\'s preload it is bundled (with shimmer and the rest of the main thread\'s code: '
   + 'two files, `dist/preload.js` and `dist/preload-main.js`, made by esbuild at build time), which is what took '
   + 'the jwt start-up from +48.7 ms and +7.8 MB (30 files loaded one by one) to the rows above. What is left: '
   + 'compiling the ~120 KB bundle (~4 ms in V8, measured alone with `vm.Script`), and the built-ins it needs '
-  + '(`node:net` with the streams it pulls in, `node:http`; the step table), which an HTTP app loads anyway (since '
-  + 'December 2026 the preload no longer loads `node:worker_threads` to tell a worker thread, and `--import` gets an '
+  + '(`node:net` with the streams it pulls in; the step table), which an HTTP app loads anyway (since '
+  + 'December 2026 the preload no longer loads `node:worker_threads` to tell a worker thread, nor `node:http`, which '
+  + 'it wraps when the app loads it, as it does https and http2: ~2.5 ms, and ~90 KB of V8\'s 1 MB young generation that '
+  + 'had tipped `--import` start-up into a ~3 ms scavenge; and `--import` gets an '
   + 'ES-module build of it, `dist/preload.mjs`: importing the CommonJS file ran Node\'s CommonJS export lexer, ~2.5 ms); '
   + 'and Node\'s own resolving of `epdb/register` through package.json `exports` (the `unset` rows); V8\'s code cache would take the compile off, but Node 20 has no compile cache of its '
   + 'own (`module.enableCompileCache()` is Node 22.1+) and a cache epdb wrote to a shared directory from a '
@@ -134,7 +136,7 @@ function startupBreakdown(processes) {
     total += median(values);
     table.push([step, median(values).toFixed(2)]);
   }
-  table.push(['**total** (node:http and node:net included)', `**${total.toFixed(2)}**`]);
+  table.push(['**total** (node:net included)', `**${total.toFixed(2)}**`]);
   return { table, raw };
 }
 
@@ -206,7 +208,7 @@ async function idleServers(rounds) {
     '--require epdb/register, jwt': [['--require', 'epdb/register'], JWT],
     '--require ./dist/register.js (by path), jwt': [['--require', './dist/register.js'], JWT],
     '--import empty.mjs': [['--import', './bench/fixtures/empty.mjs'], {}],
-  // What the CommonJS hook for https/http2 costs on its own: epdb loads it at start-up while
+  // What the CommonJS hook for http/https/http2 costs on its own: epdb loads it at start-up while
   // the app has not loaded them yet (the usual case), so the jwt rows below include it.
   '--require require-in-the-middle (alone)': [['--require', 'require-in-the-middle'], {}],
     '--import epdb/register, jwt': [['--import', 'epdb/register'], JWT],

@@ -1,6 +1,5 @@
 import { basename, extname } from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
-import type * as Http from 'node:http';
 import { appScript } from '../../shared/process-identity.js';
 import { Follower, type FollowSettings } from './follower.js';
 import { HttpClientHooks } from './outgoing-http.js';
@@ -10,32 +9,34 @@ import { GrpcClientHooks } from './outgoing-grpc.js';
 /** The outgoing side of epdb, while it is on: hop knocks for followed requests, and no knock ever passed on. */
 export interface Following {
   readonly follower: Follower;
-  /** Hooks node:https's client once the app has loaded it (loading it for a plain-http app costs memory). */
-  httpsLoaded(): void;
+  /**
+   * Hooks node:http's or node:https's client once the app has loaded that module (epdb never
+   * loads either itself: start-up cost, and memory for a plain-http app).
+   */
+  clientLoaded(builtin: 'http' | 'https'): void;
   /** Removes the hooks. */
   stop(): void;
 }
 
 /**
- * Hooks every outgoing request of the process: node:http's and node:https's `request`/`get`,
- * `fetch`, and `@grpc/grpc-js` calls (once knocks come in). ES modules that imported `request` by name see the wrapped one too
- * (`syncBuiltinESMExports`, as OpenTelemetry does).
+ * Hooks every outgoing request of the process: node:http's and node:https's `request`/`get`
+ * (once the app has loaded them), `fetch`, and `@grpc/grpc-js` calls (once knocks come in). ES
+ * modules that imported `request` by name see the wrapped one too (`syncBuiltinESMExports`, as
+ * OpenTelemetry does).
  */
 export function startFollowing(settings: FollowSettings): Following {
   const follower = new Follower(settings);
   const hooks = new HttpClientHooks(follower);
-  hooks.hookHttp(require('node:http') as typeof Http);
-  syncBuiltinESMExports();
   const unhookFetch = hookFetch(follower);
   const grpc = new GrpcClientHooks(follower);
   follower.onLookForClients(() => grpc.hookLoadedCopies());
-  let httpsHooked = false;
+  const hooked = new Set<'http' | 'https'>();
   return {
     follower,
-    httpsLoaded() {
-      if (httpsHooked) return;
-      httpsHooked = true;
-      hooks.hookHttps(require('node:https') as typeof Http);
+    clientLoaded(builtin) {
+      if (hooked.has(builtin)) return;
+      hooked.add(builtin);
+      hooks.hookClientModule(builtin);
       syncBuiltinESMExports();
     },
     stop() {

@@ -1,5 +1,5 @@
-import { ClientRequest } from 'node:http';
 import type * as Http from 'node:http';
+import type { ClientRequest } from 'node:http';
 import { printable } from '../../shared/loggable.js';
 import type { FollowedRequest } from './followed-request.js';
 import type { Follower, OutgoingTarget } from './follower.js';
@@ -19,14 +19,30 @@ type ClientModule = Pick<typeof Http, 'request' | 'get'>;
 export class HttpClientHooks {
   private readonly unwraps: (() => void)[] = [];
   private stopped = false;
+  private setHeaderHooked = false;
   /** True while epdb builds a request with its own knock: its `setHeader` calls are let through. */
   private addingOwnKnock = false;
 
   constructor(private readonly follower: Follower) {}
 
-  /** Wraps `setHeader` and `appendHeader` of every client request, and node:http's `request` and `get`. */
-  hookHttp(http: ClientModule): void {
+  /**
+   * Wraps node:http's or node:https's `request` and `get`, and (with the first of them)
+   * `setHeader` and `appendHeader` of every client request: both modules' requests are
+   * `ClientRequest`s. Called once the app has loaded the module, never to load it.
+   */
+  hookClientModule(builtin: 'http' | 'https'): void {
+    if (!this.setHeaderHooked) {
+      this.setHeaderHooked = true;
+      this.hookSetHeader();
+    }
+    const module = require(`node:${builtin}`) as ClientModule;
+    this.hookClient(module, `${builtin}:`);
+  }
+
+  private hookSetHeader(): void {
     const hooks = this;
+    // node:http's exports are cheap once either client is loaded (both load _http_client).
+    const { ClientRequest } = require('node:http') as typeof Http;
     const prototype = ClientRequest.prototype as unknown as Record<'setHeader' | 'appendHeader', AnyFunction | undefined>;
     for (const name of ['setHeader', 'appendHeader'] as const) {
       // appendHeader is Node 18.3+; both return the request, as the app expects.
@@ -39,12 +55,6 @@ export class HttpClientHooks {
         return original.call(this, header, value);
       }));
     }
-    this.hookClient(http, 'http:');
-  }
-
-  /** Wraps node:https's `request` and `get` (its requests are `ClientRequest`s too). */
-  hookHttps(https: ClientModule): void {
-    this.hookClient(https, 'https:');
   }
 
   /** Undoes every wrap that is still outermost; the others pass everything through from now on. */

@@ -1,4 +1,3 @@
-import { Server as HttpServer } from 'node:http';
 import { ConfigError } from '../../shared/errors.js';
 import { FollowHosts } from '../../shared/follow-hosts.js';
 import { defaultServiceName, startFollowing } from '../follow/install.js';
@@ -37,17 +36,19 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   const wrap = (prototype: EmitterPrototype): void => {
     unwraps.push(wrapEmit(prototype, (original) => check.wrapEmit(original)));
   };
-  wrap(HttpServer.prototype as unknown as EmitterPrototype);
-  const unhookLateKinds = wrapLateServerKinds(wrap, (builtin) => {
-    if (builtin === 'https') following.httpsLoaded();
+  const serverKinds = wrapLateServerKinds(wrap, (builtin) => {
+    if (builtin !== 'http2') following.clientLoaded(builtin);
   });
+  // A knock can only arrive through a wrapped server, but the app may have imported a client
+  // module since (an ES import no hook sees): each knock looks again before it is followed.
+  following.follower.onLookForClients(() => serverKinds.wrapLoaded());
   let disabled = false;
   const instrumentation: Instrumentation = {
     async disable() {
       if (disabled) return;
       disabled = true;
       check.stop();
-      unhookLateKinds();
+      serverKinds.unhook();
       for (const unwrap of unwraps) unwrap();
       following.stop();
       clearInstrumentedMark();

@@ -2,20 +2,29 @@ import { Server as NetServer } from 'node:net';
 import { log } from '../../shared/log.js';
 import type { EmitterPrototype } from './wrap-emit.js';
 
+/** A built-in module whose server prototypes epdb wraps once the app has loaded it. */
+export type ServerModule = 'http' | 'https' | 'http2';
+
 /** A server kind whose module is only loaded (and its prototypes wrapped) once the app loads it. */
 interface LateServerKind {
   /** The built-in module, as `process.moduleLoadList` and require-in-the-middle name it. */
-  readonly builtin: 'https' | 'http2';
+  readonly builtin: ServerModule;
   prototypes(): EmitterPrototype[];
 }
 
 /**
- * `https.Server` (which does not inherit from `http.Server`), and the two http2 servers, whose
- * classes Node does not export (a server that never listens costs nothing). Loading `https` and
- * `http2` (and TLS with them) costs a plain-http app about 5 MB of memory and milliseconds of
- * start-up, so they are wrapped when the app has loaded them.
+ * `http.Server`, `https.Server` (which does not inherit from it), and the two http2 servers,
+ * whose classes Node does not export (a server that never listens costs nothing). None is
+ * loaded by epdb: loading `node:http` at start-up is ~90 KB of V8's 1 MB young generation and
+ * ~2.5 ms, which an app without HTTP never pays and which under `--import` tipped start-up into a
+ * scavenge (BENCHMARKS.md figure 6); `https` and `http2` (and TLS with them) cost a plain-http
+ * app about 5 MB of memory and milliseconds.
  */
 const LATE_SERVER_KINDS: readonly LateServerKind[] = [
+  {
+    builtin: 'http',
+    prototypes: () => [(require('node:http') as typeof import('node:http')).Server.prototype as unknown as EmitterPrototype],
+  },
   {
     builtin: 'https',
     prototypes: () => [(require('node:https') as typeof import('node:https')).Server.prototype as unknown as EmitterPrototype],
@@ -35,22 +44,28 @@ function builtinLoaded(name: string): boolean {
   return !Array.isArray(loaded) || loaded.includes(`NativeModule ${name}`);
 }
 
+/** What {@link wrapLateServerKinds} returns: its hooks, and a way to look again by hand. */
+export interface LateServerKinds {
+  /** Wraps the kinds the app has loaded since the last look (a knock arriving looks again). */
+  wrapLoaded(): void;
+  /** Removes the hooks (they also remove themselves once every kind is wrapped). */
+  unhook(): void;
+}
+
 /**
- * Hands every prototype of the https and http2 servers to `wrap` once the app has loaded that
- * module: at once if it is loaded already, else when a CommonJS `require` loads it (so that, as
- * at start-up, epdb's wrap sits under any another instrumentation adds when it sees that
- * require), and in any case before a server listens, which every server does before its first
- * request (a server handed its sockets by hand is listened for by the one that accepts them);
- * that also covers ES `import`s, which no require hook sees.
+ * Hands every prototype of the http, https and http2 servers to `wrap` once the app has loaded
+ * that module: at once if it is loaded already, else when a CommonJS `require` loads it (so that
+ * epdb's wrap sits under any another instrumentation adds when it sees that require), and in
+ * any case before a server listens, which every server does before its first request (a server
+ * handed its sockets by hand is listened for by the one that accepts them); that also covers ES
+ * `import`s, which no require hook sees.
  *
- * `loaded` is told each module once its servers are wrapped (the https client is hooked then).
- *
- * @returns what removes the hooks (they also remove themselves once every kind is wrapped).
+ * `loaded` is told each module once its servers are wrapped (its client is hooked then).
  */
-export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void, loaded: (builtin: 'https' | 'http2') => void = () => {}): () => void {
+export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void, loaded: (builtin: ServerModule) => void = () => {}): LateServerKinds {
   const pending = [...LATE_SERVER_KINDS];
   let unhook = (): void => {};
-  const wrapLoadedKinds = (): void => {
+  const wrapLoaded = (): void => {
     for (const kind of [...pending]) {
       // Re-entered from the require hook while a kind's prototypes are fetched: skip what is done.
       if (!pending.includes(kind) || !builtinLoaded(kind.builtin)) continue;
@@ -60,10 +75,10 @@ export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void,
     }
     if (pending.length === 0) unhook();
   };
-  wrapLoadedKinds();
-  if (pending.length === 0) return () => {};
-  const unhookRequire = afterRequireOf(pending.map((kind) => kind.builtin), wrapLoadedKinds);
-  const unhookListen = beforeEveryListen(wrapLoadedKinds);
+  wrapLoaded();
+  if (pending.length === 0) return { wrapLoaded, unhook: () => {} };
+  const unhookRequire = afterRequireOf(pending.map((kind) => kind.builtin), wrapLoaded);
+  const unhookListen = beforeEveryListen(wrapLoaded);
   let hooked = true;
   unhook = () => {
     if (!hooked) return;
@@ -71,7 +86,7 @@ export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void,
     unhookRequire();
     unhookListen();
   };
-  return unhook;
+  return { wrapLoaded, unhook: () => unhook() };
 }
 
 /**
@@ -87,7 +102,7 @@ function afterRequireOf(builtins: string[], hook: () => void): () => void {
       hook();
     } catch (error) {
       // Never into the app: its servers of that kind go on unchecked until they listen.
-      log(`could not check https/http2 requests yet (${error instanceof Error ? error.message : String(error)})`);
+      log(`could not check http/https/http2 requests yet (${error instanceof Error ? error.message : String(error)})`);
     }
     return exported;
   });
@@ -107,7 +122,7 @@ function beforeEveryListen(hook: () => void): () => void {
       hook();
     } catch (error) {
       // Never into the app: its server listens as it would have, unchecked.
-      log(`could not check https/http2 requests (${error instanceof Error ? error.message : String(error)}); going on`);
+      log(`could not check http/https/http2 requests (${error instanceof Error ? error.message : String(error)}); going on`);
     }
     return original.apply(this, arguments as unknown as unknown[]);
   };
