@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundlePreload } from './bundle-preload.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -25,7 +26,7 @@ function filesUnder(dir) {
 const sources = [join(root, 'register.ts'), ...filesUnder(join(root, 'src')).filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))];
 
 let removed = 0;
-const BUNDLED = new Set(['preload.js', 'preload.mjs', 'preload-main.js'].flatMap((file) => [join(dist, file), join(dist, `${file}.map`)]));
+const BUNDLED = new Set(['preload.js', 'preload.mjs', 'preload-main.js', 'preload-knock.js'].flatMap((file) => [join(dist, file), join(dist, `${file}.map`)]));
 for (const output of filesUnder(dist)) {
   if (BUNDLED.has(output)) continue;
   const suffix = OUTPUT_SUFFIXES.find((s) => output.endsWith(s));
@@ -45,39 +46,5 @@ if (removed > 0 || missing.length > 0) {
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--incremental', '--tsBuildInfoFile', buildInfo], { stdio: 'inherit' });
 
-// The preload's bundles (what `epdb/register` resolves to). Start-up is module loading, not
-// running (figure 6 of BENCHMARKS.md): one file instead of ~30 saves their resolving, reading
-// and compiling. dist/preload.js is register.ts alone: with EPDB_BACKEND unset it loads nothing
-// more. dist/preload-main.js is everything else the app's main thread runs, from install.ts on;
-// what loads on the first knock is in it too, but esbuild wraps each module in a function run
-// on its first require, so at start-up it is only compiled. The npm packages that load on a
-// knock stay outside (and so stay lazy); the bridge worker, its own thread, is never bundled:
-// it loads dist/src/worker/ as tsc built it. The sources stay split for people.
-const { build } = await import('esbuild');
-const BUNDLE_OPTIONS = {
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  sourcemap: 'linked',
-  minifyWhitespace: true,
-  external: ['jose', 'ws', 'fernet', 'acorn', '@opentelemetry/api', '@jridgewell/*'],
-  alias: { debug: join(root, 'scripts', 'shims', 'debug.cjs') },
-  logLevel: 'warning',
-};
-/** register.ts's require of install.js becomes a require of the second bundle. */
-const installFromBundle = {
-  name: 'install-from-bundle',
-  setup(esbuild) {
-    esbuild.onResolve({ filter: /^\.\/src\/main\/install\.js$/ }, () => ({ path: './preload-main.js', external: true }));
-  },
-};
-// `--import epdb/register` gets the same preload as an ES module: Node imports a CommonJS file
-// through its CommonJS translator, whose export lexer alone costs ~2.5 ms of start-up (figure 6).
-// Its `require` (esbuild's, for the main bundle) is made from its own URL.
-const ESM_REQUIRE = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
-await Promise.all([
-  build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'register.ts')], outfile: join(dist, 'preload.js'), plugins: [installFromBundle] }),
-  build({ ...BUNDLE_OPTIONS, format: 'esm', banner: { js: ESM_REQUIRE }, entryPoints: [join(root, 'register.ts')], outfile: join(dist, 'preload.mjs'), plugins: [installFromBundle] }),
-  build({ ...BUNDLE_OPTIONS, entryPoints: [join(root, 'src', 'main', 'install.ts')], outfile: join(dist, 'preload-main.js') }),
-]);
+// The preload's bundles (what `epdb/register` resolves to): see bundle-preload.mjs.
+await bundlePreload(root, dist);

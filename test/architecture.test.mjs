@@ -103,3 +103,12 @@ test('the cycle finder finds a cycle (so the test above can fail)', () => {
   const sample = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
   assert.deepEqual(cyclesOf(sample), [['a', 'b', 'c']]);
 });
+
+test('the preload\'s two main-thread bundles share no module: the knock bundle takes the start-up bundle\'s (one copy of each module\'s state)', () => {
+  // npm test builds first; the source maps list what each bundle holds (virtual modules are namespaced: `epdb-startup:`, `epdb-knock:`).
+  const sourcesOf = (bundle) => JSON.parse(readFileSync(`${REPO_ROOT}dist/${bundle}.map`, 'utf8')).sources.filter((source) => !/^[a-z-]+:/.test(source));
+  const startup = sourcesOf('preload-main.js');
+  const knock = sourcesOf('preload-knock.js');
+  assert.ok(startup.includes('../src/main/instrument/knock-check.ts') && knock.includes('../src/main/gate/index.ts'), 'each bundle holds what it should (the check can see them)');
+  assert.deepEqual(knock.filter((source) => startup.includes(source)), []);
+});

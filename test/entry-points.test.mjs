@@ -25,7 +25,7 @@ const ENTRY_KNOCK = base64Knock('{"epdb": {"stop": "entry"}}');
 /** Valid base64 of valid JSON, but not `{"epdb": {...}}`: refused by the shape check. */
 const BAD_KNOCK = base64Knock('{"nope": {}}');
 const WAIT_MS = 15_000;
-const PAUSE_JS = /\/dist\/preload-main\.js$/;
+const PAUSE_JS = /\/dist\/preload-knock\.js$/;
 
 /**
  * The fixture app under `--import epdb/register` (base64, its bridge on a port of its own) and

@@ -28,7 +28,7 @@ test('npm pack → npm install in a clean project → --import epdb/register and
   const { stdout: packed } = await runToCompletion('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { env, timeoutMs: 60_000 });
   const [{ filename, files }] = JSON.parse(packed);
   const paths = files.map((file) => file.path);
-  assert.ok(paths.includes('dist/preload.js') && paths.includes('dist/preload-main.js'), 'the preload bundles are in the package');
+  assert.ok(['dist/preload.js', 'dist/preload.mjs', 'dist/preload-main.js', 'dist/preload-knock.js'].every((bundle) => paths.includes(bundle)), 'the preload bundles are in the package');
   assert.ok(paths.includes('dist/src/worker/worker.js'), 'the bridge worker is in the package');
   assert.deepEqual(paths.filter((path) => /^(test|bench|scripts|docs|examples)\//.test(path)), [], 'no tests, benchmarks or build scripts in the package');
 

@@ -39,7 +39,7 @@ test('with /node_modules/ ignore-listed, the first stop is the Express handler; 
   const first = get(Number(port), '/hello?ignored', ENTRY_KNOCK);
   pause = await dbg.nextPause();
   // The installed copy pauses, although its own file is on the client's ignore list.
-  assert.equal(dbg.topUrl(pause), pathToFileURL(`${packageDir}/dist/preload-main.js`).href);
+  assert.equal(dbg.topUrl(pause), pathToFileURL(`${packageDir}/dist/preload-knock.js`).href);
   assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?ignored');
   assert.equal(await dbg.evaluate(pause, 'typeof res'), 'object');
 

@@ -73,7 +73,7 @@ test('EPDB_STOP_AT=entry: a knocked request pauses in epdb, steps into the app, 
   await app.stderr.waitForLine(/^epdb: debugger attached$/, { timeoutMs: 5_000 });
   let pause = await dbg.nextPause();
   assert.equal(settled, false);
-  assert.match(dbg.topUrl(pause), /\/dist\/preload-main\.js$/);
+  assert.match(dbg.topUrl(pause), /\/dist\/preload-knock\.js$/);
   assert.match(pause.callFrames[0].functionName, /^pauseAt/, 'the stop is epdb\'s entry pause (bundled into the preload)');
   assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello?n=1');
   assert.equal(await dbg.evaluate(pause, 'typeof res'), 'object');

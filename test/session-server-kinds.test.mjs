@@ -83,7 +83,7 @@ test('EPDB_STOP_AT=entry: epdb\'s own pause with req and res in scope', async (t
     await t.test(server.app, async (t) => {
       const session = await knockedRequest(t, server, cert, 'entry', false);
       const { dbg, pause } = session;
-      assert.match(dbg.topUrl(pause), /\/dist\/preload-main\.js$/);
+      assert.match(dbg.topUrl(pause), /\/dist\/preload-knock\.js$/);
       assert.equal(await dbg.evaluate(pause, 'req.url'), '/hello');
       assert.equal(await dbg.evaluate(pause, 'req.method'), 'GET');
       assert.equal(await dbg.evaluate(pause, 'typeof res.end'), 'function');

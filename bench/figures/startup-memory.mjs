@@ -36,10 +36,11 @@ const STARTS = {
 const REQUIRE_HOOK_NOTE = 'require-in-the-middle: epdb loads it at `instrument()` only while the app has not loaded `http`, `https` or `http2` yet '
   + '(the usual case for a preload), to wrap their prototypes on the `require` that loads them; the row `--require '
   + 'require-in-the-middle (alone)` is its own cost over an empty `--require`, loaded from node_modules with the 7 '
-  + 'modules it pulls in. In epdb\'s preload it is bundled (with shimmer and the rest of the main thread\'s code: '
-  + 'two files, `dist/preload.js` and `dist/preload-main.js`, made by esbuild at build time), which is what took '
+  + 'modules it pulls in. In epdb\'s preload it is bundled (with shimmer and the rest of the main thread\'s start-up code: '
+  + '`dist/preload.js` and `dist/preload-main.js`, made by esbuild at build time; what runs only on a knock is a third '
+  + 'file, `dist/preload-knock.js`, loaded with the first knock), which is what took '
   + 'the jwt start-up from +48.7 ms and +7.8 MB (30 files loaded one by one) to the rows above. What is left: '
-  + 'compiling the ~120 KB bundle (~4 ms in V8, measured alone with `vm.Script`), and the built-ins it needs '
+  + 'compiling the ~70 KB start-up bundle, and the built-ins it needs '
   + '(`node:net` with the streams it pulls in; the step table), which an HTTP app loads anyway (since '
   + 'December 2026 the preload no longer loads `node:worker_threads` to tell a worker thread, nor `node:http`, which '
   + 'it wraps when the app loads it, as it does https and http2: ~2.5 ms, and ~90 KB of V8\'s 1 MB young generation that '
@@ -304,6 +305,7 @@ async function probeModules(backend) {
       ['crypto-js', (p) => p.includes('/node_modules/crypto-js/')],
       ['ws (main thread; the bridge loads it in its worker)', (p) => p.includes('/node_modules/ws/')],
       ['@opentelemetry/api', (p) => p.includes('/node_modules/@opentelemetry/api/')],
+      ['the knock bundle (dist/preload-knock.js: gate, knock verification, probes, dial-out)', (p) => p.endsWith('/dist/preload-knock.js')],
     ];
     const rows = checks.map(([name, test]) => ({ name, before: has(before, test), after: has(after, test) }));
     rows.push({ name: '`inspector` built-in', before: before.builtins.includes('inspector'), after: after.builtins.includes('inspector') });
@@ -312,8 +314,8 @@ async function probeModules(backend) {
     // A worker started before the knock would be a thread more than the idle table's servers have.
     table.push(['threads (/proc; the probe adds its loader thread)', String(before.threads), `${after.threads} (the bridge worker)`]);
     const epdbFiles = (snap) => snap.cjs.filter((p) => p.includes('/dist/')).length;
-    // One file since the preload is bundled (dist/preload.js): its first-knock modules are in it,
-    // run on first use; the npm packages above are what a knock loads.
+    // The preload's start-up bundle (dist/preload-main.js; under --import, dist/preload.mjs is an
+    // ES module, not in require.cache), then its knock bundle with the npm packages above.
     table.push(['epdb files loaded (dist/)', String(epdbFiles(before)), String(epdbFiles(after))]);
     return { backend, rows, table, raw: { before, after } };
   } finally {

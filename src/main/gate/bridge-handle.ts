@@ -12,7 +12,8 @@ import type { SessionSettings } from './debug-gate.js';
 
 /**
  * The bridge worker's entry file. This module runs compiled (dist/src/main/gate/) or bundled
- * into the preload (dist/preload.js, made by scripts/build.mjs); the worker is never bundled.
+ * into the preload's knock bundle (dist/preload-knock.js, made by scripts/bundle-preload.mjs);
+ * the worker is never bundled.
  */
 const DIST_DIR = basename(__dirname) === 'dist' ? __dirname : join(__dirname, '..', '..', '..');
 const BRIDGE_ENTRY = join(DIST_DIR, 'src', 'worker', 'worker.js');

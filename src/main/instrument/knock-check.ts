@@ -149,7 +149,8 @@ export class KnockCheck {
 
   /**
    * The user's handler, or the router in front of the debug gate (probe knocks go to the probes),
-   * loaded on the first valid knock and not before.
+   * loaded on the first valid knock and not before. The modules required lazily here are the
+   * entries of the preload's knock bundle (`KNOCK_ENTRIES` in scripts/bundle-preload.mjs).
    */
   private knockHandler(): KnockHandler {
     if (this.options.onKnock !== undefined) return this.options.onKnock;
