@@ -266,10 +266,13 @@ async function idleServers(rounds) {
 /** What the idle-server table shows; `pinnedMb` is what epdb adds with the young generation pinned. */
 const idleNote = (pinnedMb) => 'Most of the idle RSS that epdb adds is V8 sizing its young generation at 4 MB instead of 2 (the "young '
   + 'generation" column), not memory epdb holds: the heap used after a full GC differs by a few hundred KB, and the '
-  + 'wrap allocates nothing per request (figure 1). That sizing is a V8 heuristic driven by how much survives the '
-  + 'first scavenges: the same code loaded by path (`--require ./dist/register.js`) leaves it at 2 MB, loaded by '
-  + 'package name (`epdb/register`, resolved through package.json) it takes it to 4 MB, with the same number of '
-  + 'scavenges during the requests (`--trace-gc`, checked while writing this bench). The control proves it: with '
+  + 'wrap allocates nothing per request (figure 1). That sizing is V8\'s: after a scavenge it doubles the young '
+  + 'generation once the bytes that survived scavenges since its last growth pass the size of one of its two halves (1 MB), and an object '
+  + 'copied by one scavenge and promoted by the next counts twice. This small app\'s own start-up nearly fills the '
+  + 'young generation, so one scavenge comes during start-up with or without epdb; what epdb\'s start-up leaves '
+  + 'alive (the start-up bundle\'s source, its closures, the hooks: ~200 KB) then counts twice and carries the sum '
+  + 'past 1 MB (`--trace-gc-nvp`, checked while writing this bench; it is why a smaller start-up bundle matters). '
+  + 'The control proves it: with '
   + `the young generation pinned at 2 MB for both (\`${PIN_YOUNG}\`, the "pinned" rows), epdb adds `
   + `${pinnedMb.toFixed(2)} MB. A real app sizes it up by `
   + 'itself: an Express app\'s young generation is at 32 MB with or without epdb, and there the RSS difference is '
