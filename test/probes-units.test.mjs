@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 const { probeSpecOf, messageParts, parseLocation } = require('../dist/src/shared/probes/spec.js');
 const { Redactor, normalizeName } = require('../dist/src/shared/probes/redaction.js');
 const { CaptureRateLimit } = require('../dist/src/shared/probes/limits.js');
+const { DeferredReports } = require('../dist/src/main/probes/deferred-reports.js');
 const { ProbeResults, KEPT_RESULTS, KEPT_FOR_MS } = require('../dist/src/worker/probes/results.js');
 const { parseSnapshotArgs } = require('../dist/src/cli/snapshot/args.js');
 const { pathEndsWith } = require('../dist/src/worker/probes/source-maps.js');
@@ -229,4 +230,21 @@ test('on-throw probes: {"snapshot": {"on": "throw"}} and --on-throw; no "at", no
   assert.deepEqual([args.onThrow, args.at, args.expressions], [true, 'throw', ['order']]);
   assert.throws(() => parseSnapshotArgs(['http://127.0.0.1:3000/x', '--on-throw', '--log', 'm']), /does not go with --log/);
   assert.throws(() => parseSnapshotArgs(['http://127.0.0.1:3000/x']), /--at FILE:LINE \(or --on-throw\) is required/);
+});
+
+test('outcomes settled in a condition reach the worker after it returns, in order, and all at once when the request ends', async () => {
+  const told = [];
+  const probe = (name) => ({ report: (outcome) => told.push(`${name}: ${outcome.reason}`) });
+  const reports = new DeferredReports();
+  reports.add(probe('a'), { taken: false, reason: 'first' });
+  reports.add(probe('b'), { taken: false, reason: 'second' });
+  assert.deepEqual(told, [], 'nothing is posted from inside the condition');
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.deepEqual(told, ['a: first', 'b: second'], 'posted on the next tick, in order');
+  // A request that ends in the same tick as its line: its end flushes first, then nothing is left for the tick.
+  reports.add(probe('c'), { taken: false, reason: 'third' });
+  reports.flush();
+  assert.deepEqual(told.slice(2), ['c: third']);
+  await new Promise((resolve) => process.nextTick(resolve));
+  assert.equal(told.length, 3, 'no outcome is posted twice');
 });

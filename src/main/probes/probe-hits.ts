@@ -1,12 +1,13 @@
 import { isInRequestContext, type RequestContextId } from '../request-context.js';
 import { type NotThisPause, type PathOutcome, type PauseCapture, type PauseLayout, PROBE_HIT_KEY, type ProbeOutcome, SELF_RESUME, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from '../../shared/probes/limits.js';
+import { DeferredReports } from './deferred-reports.js';
 import { LiveCapture } from './live-capture.js';
 import { PauseResumer } from './pause-resumer.js';
-import { formatMessage, type HoleOutcome, thrownText } from '../../shared/probes/log-line.js';
+import { formatParts, type HoleOutcome, thrownText } from '../../shared/probes/log-line.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import { type FrameReader, NeedsEvaluation, readSimplePath } from './simple-path.js';
-import { messageParts, type ProbeSpec } from '../../shared/probes/spec.js';
+import { type MessagePart, messageParts, type ProbeSpec } from '../../shared/probes/spec.js';
 
 /**
  * The main thread's side of a probe's breakpoint: every probe location's condition calls
@@ -37,7 +38,18 @@ export interface RunningProbe {
 
 /** The probes whose requests are running, by request context (one probe a request). */
 const running = new Map<RequestContextId, RunningProbe>();
+/**
+ * A running logpoint's message split into its text and holes, and which holes must not be shown:
+ * worked out when it starts running, not in the condition, where every microsecond is the app's.
+ */
+interface LogTemplate {
+  readonly parts: readonly MessagePart[];
+  readonly secret: readonly boolean[];
+}
+const templates = new Map<RunningProbe, LogTemplate>();
 const rateLimit = new CaptureRateLimit();
+/** Outcomes settled in a condition, posted once it has returned. */
+const reports = new DeferredReports();
 /** Ends a capture's pause from here, without waiting for the worker (see PauseResumer). */
 const resumer = new PauseResumer();
 /** The probe a pause was let happen for, and when (epoch ms), until the worker captures it. */
@@ -62,12 +74,20 @@ export function watchProbe(probe: RunningProbe): void {
   hooks[PAUSED_FOR_HOOK] ??= () => pausedFor?.probe.id ?? null;
   // The resumer's same-thread session only when captures may use it.
   if (SELF_RESUME) resumer.connect();
+  if (probe.paths !== null) {
+    const parts = messageParts(probe.spec.message ?? '');
+    const secret = parts.flatMap((part) => ('expr' in part ? [probe.redactor.isSecretExpression(part.expr)] : []));
+    templates.set(probe, { parts, secret });
+  }
   running.set(probe.contextId, probe);
 }
 
 /** `probe`'s request has ended. */
 export function unwatchProbe(probe: RunningProbe): void {
+  // Its outcome, if it settled in a condition this tick, goes before the end its caller posts.
+  reports.flush();
   running.delete(probe.contextId);
+  templates.delete(probe);
   if (pausedFor?.probe === probe) pausedFor = null;
 }
 
@@ -89,14 +109,15 @@ function hit(probe: RunningProbe, read: FrameReader | undefined): boolean {
   const started = performance.now();
   probe.state = 'hit';
   if (!rateLimit.take()) {
-    probe.report({ taken: false, reason: `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)` });
+    reports.add(probe, { taken: false, reason: `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)` });
     return false;
   }
-  if (probe.paths !== null && read !== undefined) {
-    const line = formatInCondition(probe, probe.paths, read, started);
+  const template = templates.get(probe);
+  if (probe.paths !== null && template !== undefined && read !== undefined) {
+    const line = formatInCondition(probe, probe.paths, template, read, started);
     if (line !== null) {
       const stoppedMs = performance.now() - started;
-      probe.report({ taken: true, ...line, stoppedMs: Math.round(stoppedMs * 1000) / 1000 });
+      reports.add(probe, { taken: true, ...line, stoppedMs: Math.round(stoppedMs * 1000) / 1000 });
       return false;
     }
   }
@@ -105,29 +126,23 @@ function hit(probe: RunningProbe, read: FrameReader | undefined): boolean {
 }
 
 /** The logpoint's line from plain reads, or null when one of them needs V8's evaluation (then it pauses). */
-function formatInCondition(probe: RunningProbe, paths: readonly SimplePath[], read: FrameReader, started: number): { message: string; truncated: boolean; bytes: number } | null {
+function formatInCondition(probe: RunningProbe, paths: readonly SimplePath[], template: LogTemplate, read: FrameReader, started: number): { message: string; truncated: boolean; bytes: number } | null {
   const capture = new LiveCapture(probe.redactor, started + CAPTURE_LIMITS.maxStopMs);
   const outcomes: HoleOutcome[] = [];
-  const exprs = holeExpressions(probe.spec);
-  for (const [i, path] of paths.entries()) {
+  for (let i = 0; i < paths.length; i++) {
     let value: unknown;
     try {
-      value = readSimplePath(path, read);
+      value = readSimplePath(paths[i] as SimplePath, read);
     } catch (error) {
       if (error instanceof NeedsEvaluation) return null;
       outcomes.push({ error: thrownText(error) });
       continue;
     }
-    const secret = probe.redactor.isSecretExpression(exprs[i] ?? '');
-    outcomes.push({ value: secret ? { type: value === null ? 'null' : typeof value, value: '[redacted]', redacted: true } : capture.value(value, null, 1, CAPTURE_LIMITS.logDepth) });
+    outcomes.push({ value: template.secret[i] === true ? { type: value === null ? 'null' : typeof value, value: '[redacted]', redacted: true } : capture.value(value, null, 1, CAPTURE_LIMITS.logDepth) });
   }
   capture.drain();
-  const message = formatMessage(probe.spec.message ?? '', outcomes);
+  const message = formatParts(template.parts, outcomes);
   return { message, truncated: capture.truncated, bytes: Buffer.byteLength(JSON.stringify(message)) };
-}
-
-function holeExpressions(spec: ProbeSpec): string[] {
-  return messageParts(spec.message ?? '').flatMap((part) => ('expr' in part ? [part.expr] : []));
 }
 
 /**
@@ -143,7 +158,7 @@ export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout,
     if (probe.state !== 'armed' || probe.location !== null || !probeIds.includes(probe.id) || !isInRequestContext(probe.contextId)) continue;
     probe.state = 'hit';
     if (!rateLimit.take()) {
-      probe.report({ taken: false, reason: `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)` });
+      reports.add(probe, { taken: false, reason: `not taken: more than ${MAX_CAPTURES_PER_SECOND} captures a second in this process (rate limit)` });
       break;
     }
     pausedFor = { probe, hitAt: performance.timeOrigin + performance.now() };

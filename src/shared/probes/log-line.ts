@@ -1,5 +1,5 @@
 import { type CapturedValue, leafText } from './captured-value.js';
-import { messageParts } from './spec.js';
+import { type MessagePart, messageParts } from './spec.js';
 
 /** What one `{expr}` of a logpoint came to: its captured value, or why there is none. */
 export type HoleOutcome = { readonly value: CapturedValue } | { readonly error: string };
@@ -9,8 +9,13 @@ export type HoleOutcome = { readonly value: CapturedValue } | { readonly error: 
  * message's `{expr}`s (the main thread's condition and the worker's pause both format so).
  */
 export function formatMessage(message: string, outcomes: readonly HoleOutcome[]): string {
+  return formatParts(messageParts(message), outcomes);
+}
+
+/** {@link formatMessage} of a message split once beforehand ({@link messageParts}). */
+export function formatParts(parts: readonly MessagePart[], outcomes: readonly HoleOutcome[]): string {
   let hole = 0;
-  return messageParts(message).map((part) => {
+  return parts.map((part) => {
     if ('text' in part) return part.text;
     const outcome = outcomes[hole++];
     if (outcome === undefined) return '<not evaluated>';
