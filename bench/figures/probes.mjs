@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { requestsPerSecond } from '../lib/load.mjs';
 import { benchEnv, REPO_ROOT, runNodeTimed, startServer } from '../lib/procs.mjs';
 import { formatSummary, interleave, pairedRatios, quantile, summarize } from '../lib/stats.mjs';
+import { createRequire } from 'node:module';
+
+/** The capture's limits, as the built package has them. */
+const { CAPTURE_LIMITS } = createRequire(import.meta.url)('../../dist/src/shared/probes/limits.js');
 
 const APP = 'bench/servers/probe-app.cjs';
 /**
@@ -190,7 +194,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
         ...variants.map((variant) => [`req/s, ${variant}`, summarize(results[variant]).median.toFixed(0), '', '']),
         ...Object.entries(conditionCost).map(([variant, micros]) => [`a call through an armed line, ${variant} (µs)`, micros.toFixed(2), '', '']),
         ['parts, a worker session\'s capture: stop = the pause reaching the worker + the call\'s round trip + the release and resume until the thread runs (ms)', `${viaWorker.stop} = ${viaWorker.pauseToWorker} + ${viaWorker.captureCallRoundTrip} + ${viaWorker.afterCallToRunning}`, '', `n=${captures}`],
-        ['parts, the same, the capture call resuming the thread itself (as epdb does) (ms)', `${resumingInCall.stop} = ${resumingInCall.pauseToWorker} + ${resumingInCall.captureCallRoundTrip} + ${resumingInCall.afterCallToRunning}`, '', `n=${captures}`],
+        ['parts, the same, the capture call resuming the thread itself (tried; epdb does not: see below) (ms)', `${resumingInCall.stop} = ${resumingInCall.pauseToWorker} + ${resumingInCall.captureCallRoundTrip} + ${resumingInCall.afterCallToRunning}`, '', `n=${captures}`],
         ['parts, a same-thread session capturing in its own paused handler, the worker resuming on its signal: stop = pause to handler + call + signal to running (ms)', `${sameThread.stop} = ${sameThread.pauseToHandler} + ${sameThread.captureCall} + ${sameThread.signalledToRunning}`, '', `n=${captures}`],
         ['a same-thread session\'s Debugger.resume from its own paused handler, a worker session connected: the stop (ms)', `${ownHandlerResume.stop} (${ownHandlerResume.resumedByItsOwnHandler ? 'resumed' : 'lost: stopped until the worker\'s 2 s watchdog'})`, '', 'n=2'],
         ['Debugger.enable, Express loaded: a worker session\'s first (stall) / a same-thread session\'s after it (ms)', `${enabling.workerEnableStallFirst} / ${enabling.sameThreadEnableAfter}`, '', `${enabling.scripts} scripts`],
@@ -198,9 +202,9 @@ export async function probes({ captures, rounds, durationS, connections }) {
       ],
       targets: [
         withReason({ what: 'main-thread stop per snapshot / a bare pause (medians)', target: `≤ ${FLOOR_FACTOR}x`, measured: `${(snapshot.median / summarize(floor).median).toFixed(2)}x (${snapshot.median.toFixed(2)} / ${summarize(floor).median.toFixed(2)} ms)`, met: snapshot.median <= FLOOR_FACTOR * summarize(floor).median },
-          `the capture needs one call into the pause after V8 built it, ${resumingInCall.captureCallRoundTrip} ms of round trip, mostly V8's protocol work on the main thread (parts rows); a same-thread capture cannot resume itself (lost while a worker session is connected)`),
+          `V8's own minimal capture, the pause, one call with the top frame's scopes and the worker's resume (the first parts row), takes ${viaWorker.stop} ms, ${(Number(viaWorker.stop) / summarize(floor).median).toFixed(2)}x the bare pause: no capture that reads the paused frames through the protocol is within ${FLOOR_FACTOR}x; epdb's, which reads ${CAPTURE_LIMITS.framesWithLocals} frames and the expressions, is ${(snapshot.median / Number(viaWorker.stop)).toFixed(2)}x that minimal one`),
         withReason({ what: 'main-thread stop per logpoint / a conditional breakpoint\'s run (medians)', target: `≤ ${FLOOR_FACTOR}x`, measured: `${(log.median / summarize(conditionFloor).median).toFixed(2)}x (${log.median.toFixed(2)} / ${summarize(conditionFloor).median.toFixed(2)} ms)`, met: log.median <= FLOOR_FACTOR * summarize(conditionFloor).median },
-          'V8\'s run of a conditional breakpoint is the floor; the rest is epdb\'s formatting in the condition'),
+          'V8\'s run of a conditional breakpoint is the floor; the rest is epdb\'s reading and formatting in the condition (its line is posted after the condition returns)'),
         withReason({ what: 'main-thread stall of the first probe of a process', target: `≤ ${FIRST_PROBE_STALL_MS} ms`, measured: `${firstArming.toFixed(1)} ms`, met: firstArming <= FIRST_PROBE_STALL_MS },
           `V8's first Debugger.enable (${enabling.workerEnableStallFirst} ms here) costs as much from a same-thread session (${enablingSameFirst.sameThreadEnableFirst} ms) and has no option to skip or split its report of every script`),
         withReason({ what: 'throughput through the line while a probe waits there, ratio', target: `≥ ${ARMED_TARGET_RATIO}`, measured: armed.median.toFixed(3), met: armed.median >= ARMED_TARGET_RATIO },
@@ -210,15 +214,15 @@ export async function probes({ captures, rounds, durationS, connections }) {
       notes: [
         `Where the stop goes. A logpoint whose holes are plain reads (\`order.id\`, \`total\`) is formatted inside its breakpoint's `
         + `condition, on the main thread, by descriptors (no getter or proxy is touched, no app code runs): it never pauses, and its stop is `
-        + `V8's cost of a conditional breakpoint plus epdb's formatting. That V8 cost is the third floor row: a fresh breakpoint on this `
+        + `V8's cost of a conditional breakpoint plus epdb's reading and formatting (the message is split once, when the probe starts running; `
+        + `the line is posted to the worker on the next tick, after the condition has returned: posted from inside it, it made the stop ~0.3 ms longer). That V8 cost is the third floor row: a fresh breakpoint on this `
         + `line with the condition \`false\`, hit once 150 ms after the last (as probe knocks come), stops the thread for that long before `
         + `any of epdb's code runs; the logpoint target is ${FLOOR_FACTOR}x that floor. A snapshot pauses: V8 builds the pause `
         + `event (the first floor row: ~45 µs a stack frame; Express's handler is 17 deep; more with the promise hooks that `
         + `the request's AsyncLocalStorage context turns on, the second row: epdb needs that context to aim at one request), then the bridge worker makes one `
         + `\`Runtime.callFunctionOn\` with every scope object, which reads the frames' locals and the plain-read expressions on the main `
-        + `thread, answers one JSON string (other expressions are evaluated side-effect free alongside) and, last, resumes the thread itself `
-        + `through a same-thread inspector session (src/main/probes/pause-resumer.ts), so the stop does not wait for the answer to reach the worker `
-        + `and a \`Debugger.resume\` to come back; the worker releases the pause's objects once the thread runs. The snapshot target is `
+        + `thread and answers one JSON string (other expressions are evaluated side-effect free alongside); then the worker resumes the thread `
+        + `(its \`Debugger.resume\` releases the pause's objects too). The snapshot target is `
         + `${FLOOR_FACTOR}x the bare pause of the first floor row. The parts rows (\`bench/children/probe-stop-parts.cjs\`, a capture of the `
         + `top frame's scopes on the same Express line) split the stop: the pause reaching the worker is most of it, and is V8's (the floor is it `
         + `plus a resume); the call's round trip comes next, and most of that is V8's protocol work on the main thread, which a same-thread `
@@ -230,9 +234,8 @@ export async function probes({ captures, rounds, durationS, connections }) {
         + `"resume from its own paused handler" measures it (stopped until a watchdog in the worker resumed it). Resumed by the worker on a `
         + `signal instead, that capture still pays V8's pause event (now JSON-parsed on the main thread) and a cross-thread resume, and its `
         + `session's \`Debugger.enable\` would add a second report of every script to the first probe: its parts row is no better than the `
-        + `worker's call resuming the thread itself, which epdb does. A \`Debugger.resume\` from a same-thread session works from inside a `
-        + `worker's call, which runs in that pause loop: that is how the capture resumes, with that session's Debugger domain off (no pause `
-        + `event, no script report of its own).`,
+        + `worker's own capture. A \`Debugger.resume\` from a same-thread session does work from inside a worker's call, which runs in that `
+        + `pause loop (the second parts row).`,
         `The condition rows explain the throughput with a probe armed: \`bench/children/worker-breakpoint.cjs condition-cost\` calls a one-line function in a `
         + `loop while a worker session holds a breakpoint on its line. V8 charges every run of a line with a conditional breakpoint for `
         + `entering its debugger and evaluating the condition in the frame, even a condition that is just \`false\`. There every free name is `
@@ -242,11 +245,12 @@ export async function probes({ captures, rounds, durationS, connections }) {
         + `at least ${floorMicros.toFixed(1)} µs, so the best ratio V8 allows is ${requestMicros.toFixed(1)} / (${requestMicros.toFixed(1)} + ${floorMicros.toFixed(1)}) `
         + `= ${bestArmedRatio.toFixed(2)}; 0.9 would need a run under ${(requestMicros / 9).toFixed(1)} µs. A request that runs the probed line pays it `
         + `once per run, only while a probe is armed there.`,
-        `The worker resumes every capture (\`SELF_RESUME\` is off in src/shared/probes/capture-protocol.ts). A main-thread resume at the end `
-        + `of the capture call (src/main/probes/pause-resumer.ts) measured 0.1-0.5 ms less per snapshot in an A/B run (December 2026), but once the `
-        + `thread runs it may pause for the next probed request while the worker still releases the first pause's object groups (\`backtrace\` `
-        + `and the probes' group), which by then name the second pause's objects: under 50 probe knocks a second a capture failed with "Could not `
-        + `find object with given id" (CI, Node 24). Turning it on again needs an object group per pause.`,
+        `The worker resumes every capture itself. A resume from the main thread at the end of the capture call (the second parts row; `
+        + `0.1-0.5 ms less per snapshot in an A/B run, December 2026) was built, tried and removed: V8 keeps the call frames of every pause in one `
+        + `object group per session (\`backtrace\`), which that session's own \`Debugger.resume\` releases before the thread goes on. After another `
+        + `session's resume the worker has to release it by hand, and once the thread runs that release can land in the next probed request's `
+        + `pause and take its objects: under 50 probe knocks a second a capture failed with "Could not find object with given id" (CI, Node 24). `
+        + `The protocol has no group of one pause's own for \`backtrace\`.`,
         `The throughput with a probe armed (${armed.median.toFixed(3)} of epdb with none) is to be read against V8's own bound on the same line, `
         + `measured in the same rounds: the app with no epdb and a worker session's breakpoint whose condition is \`false\` on the probed line keeps `
         + `${v8Line.median.toFixed(3)} of the unpatched app's throughput (\`bench/fixtures/false-breakpoint.cjs\`). That is lower than the one-line `

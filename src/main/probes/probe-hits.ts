@@ -1,9 +1,8 @@
 import { isInRequestContext, type RequestContextId } from '../request-context.js';
-import { type NotThisPause, type PathOutcome, type PauseCapture, type PauseLayout, PROBE_HIT_KEY, type ProbeOutcome, SELF_RESUME, type SimplePath } from '../../shared/probes/capture-protocol.js';
+import { type NotThisPause, type PathOutcome, type PauseCapture, type PauseLayout, PROBE_HIT_KEY, type ProbeOutcome, type SimplePath } from '../../shared/probes/capture-protocol.js';
 import { CAPTURE_LIMITS, CaptureRateLimit, MAX_CAPTURES_PER_SECOND } from '../../shared/probes/limits.js';
 import { DeferredReports } from './deferred-reports.js';
 import { LiveCapture } from './live-capture.js';
-import { PauseResumer } from './pause-resumer.js';
 import { formatParts, type HoleOutcome, thrownText } from '../../shared/probes/log-line.js';
 import type { Redactor } from '../../shared/probes/redaction.js';
 import { type FrameReader, NeedsEvaluation, readSimplePath } from './simple-path.js';
@@ -50,8 +49,6 @@ const templates = new Map<RunningProbe, LogTemplate>();
 const rateLimit = new CaptureRateLimit();
 /** Outcomes settled in a condition, posted once it has returned. */
 const reports = new DeferredReports();
-/** Ends a capture's pause from here, without waiting for the worker (see PauseResumer). */
-const resumer = new PauseResumer();
 /** The probe a pause was let happen for, and when (epoch ms), until the worker captures it. */
 let pausedFor: { readonly probe: RunningProbe; readonly hitAt: number } | null = null;
 
@@ -72,8 +69,6 @@ export function watchProbe(probe: RunningProbe): void {
   hooks[CAPTURE_HOOK] ??= captureOnPause;
   hooks[THROW_HOOK] ??= captureOnThrow;
   hooks[PAUSED_FOR_HOOK] ??= () => pausedFor?.probe.id ?? null;
-  // The resumer's same-thread session only when captures may use it.
-  if (SELF_RESUME) resumer.connect();
   if (probe.paths !== null) {
     const parts = messageParts(probe.spec.message ?? '');
     const secret = parts.flatMap((part) => ('expr' in part ? [probe.redactor.isSecretExpression(part.expr)] : []));
@@ -149,8 +144,8 @@ function formatInCondition(probe: RunningProbe, paths: readonly SimplePath[], te
  * On an exception pause: whether the code that threw runs for the request of one of the throw
  * probes `probeIds` (armed, first exception only), and if so its capture, as
  * {@link captureOnPause} makes it, with the probe's id. For any other request's exception,
- * {@link NotThisPause}, resuming the thread at once when the worker asked: that check (a map
- * look-up and the async context) is all another request's exception costs here. The rate limit
+ * {@link NotThisPause}: that check (a map look-up and the async context) is all another
+ * request's exception costs here. The rate limit
  * is spent as a line probe spends it.
  */
 export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout, objects: readonly unknown[]): string {
@@ -165,26 +160,23 @@ export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout,
     return JSON.stringify({ ...capturePaused(pausedFor, layout, objects), probeId: probe.id });
   }
   // Another request's exception: nothing more is wanted of this pause.
-  return notThisPause(layout.resume);
+  return NOT_THIS_PAUSE;
 }
 
-function notThisPause(resume: boolean): string {
-  const answer: NotThisPause = { notThisPause: true, resumed: resume && resumer.resume() };
-  return JSON.stringify(answer);
-}
+const NOT_THIS_PAUSE = JSON.stringify({ notThisPause: true } satisfies NotThisPause);
 
 /**
  * Captures, for probe `probeId` on its pause, the paused frames' locals, the plain-read
  * expressions (looked up in the scope chain by descriptors) and the values of the expressions
  * the worker had V8 evaluate, as JSON (one string crosses back: the cheapest answer V8
- * returns); then, when the worker asked and nothing is left to evaluate, resumes the thread.
+ * returns). The worker resumes the thread (see ProbeService.onPaused).
  * {@link NotThisPause} when this pause is not that probe's. It may be called again on the same
  * pause.
  */
 export function captureOnPause(probeId: string, layout: PauseLayout, objects: readonly unknown[]): string {
   const paused = pausedFor;
-  // Not this probe's pause: someone else's (a debugger client's, say), never resumed from here.
-  if (paused === null || paused.probe.id !== probeId) return notThisPause(false);
+  // Not this probe's pause: someone else's (a debugger client's, say).
+  if (paused === null || paused.probe.id !== probeId) return NOT_THIS_PAUSE;
   return JSON.stringify(capturePaused(paused, layout, objects));
 }
 
@@ -209,10 +201,7 @@ function capturePaused(paused: { readonly probe: RunningProbe; readonly hitAt: n
   });
   const values = objects.slice(next, next + layout.values).map((value) => capture.value(value, null, 1, layout.valueDepth));
   capture.drain();
-  // Resumed last: everything above reads the paused frames.
-  const complete = !layout.pending && paths.every((path) => !('needsEvaluation' in path));
-  const resumed = layout.resume && complete && resumer.resume();
-  return { frames, paths, values, truncated: capture.truncated, hitAt: paused.hitAt, resumed };
+  return { frames, paths, values, truncated: capture.truncated, hitAt: paused.hitAt };
 }
 
 /** Reads a name from a frame's scope chain (innermost first) by descriptors, as the code would resolve it. */

@@ -88,14 +88,6 @@ export interface PauseLayout {
   readonly valueDepth: number;
   /** Epoch ms past which no more objects are unfolded: the capture's share of the 10 ms stop. */
   readonly deadline: number;
-  /**
-   * The main thread resumes itself once this call has captured everything the worker wants of
-   * the pause (no plain read needs V8's evaluation, and `pending` is false); on an exception
-   * pause that is no probe's, at once. The worker then sends no `Debugger.resume` of its own.
-   */
-  readonly resume: boolean;
-  /** The worker still evaluates expressions on this pause after the call: it must not resume yet. */
-  readonly pending: boolean;
 }
 
 /** A plain path's outcome: its value, the error V8 would have thrown, or "ask V8" (a getter on the way). */
@@ -111,28 +103,13 @@ export interface PauseCapture {
   readonly hitAt: number;
   /** On an exception pause: the throw probe whose request threw. */
   readonly probeId?: string;
-  /** Whether the main thread resumed at the end of this call (see {@link PauseLayout.resume}). */
-  readonly resumed: boolean;
 }
 
 /** What a capture call answers, as JSON, when the pause is not the probe's (or no throw probe's request threw). */
 export interface NotThisPause {
   readonly notThisPause: true;
-  /** Whether the main thread resumed (an exception pause no probe wants, with `resume` asked). */
-  readonly resumed: boolean;
 }
 
 /** What a capture call answers, as JSON. */
 export type CaptureAnswer = PauseCapture | NotThisPause;
 
-/**
- * Whether a capture asks the main thread to resume itself at its end (src/main/probes/pause-resumer.ts),
- * saving the worker's `Debugger.resume` round trip (~0.5 ms a capture, figure 11's A/B rows).
- *
- * Off: the main thread then runs, and may pause again for the next probed request, while this
- * worker still releases the first pause's object groups (`backtrace` and the probes' group),
- * which by then name the second pause's objects: under 50 probe knocks a second its capture
- * failed with "Could not find object with given id" (CI, Node 24). Turning it on needs an object
- * group of its own for each pause, released only with that pause.
- */
-export const SELF_RESUME = false;

@@ -4,7 +4,6 @@ import type { Redactor } from '../../shared/probes/redaction.js';
 import { messageParts } from '../../shared/probes/spec.js';
 import type { CallFrame, Post } from './cdp.js';
 import { captureOnPausedFrames, type NotThisPause } from './pause-capture.js';
-import { SELF_RESUME } from '../../shared/probes/capture-protocol.js';
 
 /** A logpoint's outcome: its message with every `{expr}` filled in. */
 export interface LogLine {
@@ -12,8 +11,6 @@ export interface LogLine {
   readonly truncated: boolean;
   /** When the main thread let the pause happen (epoch ms). */
   readonly hitAt: number;
-  /** The main thread resumed itself at the end of the capture. */
-  readonly resumed: boolean;
 }
 
 /**
@@ -22,14 +19,12 @@ export interface LogLine {
  * logpoint whose holes are not all plain reads comes here: the others are formatted in their
  * breakpoint's condition, without a pause (src/main/probes/probe-hits.ts).
  *
- * The main thread resumes itself at the end when nothing is left to evaluate (`resumed`).
- *
  * @returns {@link NotThisPause} when the pause is not probe `probeId`'s
  */
 export async function formatLogLine(post: Post, probeId: string, top: CallFrame, message: string, redactor: Redactor, deadline: number): Promise<LogLine | NotThisPause> {
   const expressions = messageParts(message).flatMap((part) => ('expr' in part ? [part.expr] : []));
-  const captured = await captureOnPausedFrames(post, top, { probeId, frames: [], expressions, valueDepth: CAPTURE_LIMITS.logDepth, deadline, resume: SELF_RESUME }, redactor);
+  const captured = await captureOnPausedFrames(post, top, { probeId, frames: [], expressions, valueDepth: CAPTURE_LIMITS.logDepth, deadline }, redactor);
   if ('notThisPause' in captured) return captured;
   const outcomes = captured.expressions.map((e) => (e.value !== undefined ? { value: e.value } : { error: e.error ?? 'not evaluated' }));
-  return { message: formatMessage(message, outcomes), truncated: captured.truncated, hitAt: captured.hitAt, resumed: captured.resumed };
+  return { message: formatMessage(message, outcomes), truncated: captured.truncated, hitAt: captured.hitAt };
 }

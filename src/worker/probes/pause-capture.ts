@@ -17,8 +17,6 @@ export interface FramesCapture {
   readonly hitAt: number;
   /** The probe it was for: the line probe asked for, or the throw probe whose request threw. */
   readonly probeId: string;
-  /** The main thread resumed itself at the end of the capture: no `Debugger.resume` is to be sent. */
-  readonly resumed: boolean;
 }
 
 export type { NotThisPause } from '../../shared/probes/capture-protocol.js';
@@ -37,11 +35,6 @@ export interface CaptureRequest {
   readonly valueDepth: number;
   /** Epoch ms past which the main thread unfolds no more objects. */
   readonly deadline: number;
-  /**
-   * The main thread may resume itself once everything is captured (and, on an exception pause
-   * no probe wants, at once), saving the round trip of the worker's resume.
-   */
-  readonly resume: boolean;
 }
 
 /**
@@ -50,7 +43,7 @@ export interface CaptureRequest {
  * which reads the frames' locals and the plain-read expressions there and answers one JSON
  * string. Other expressions are evaluated by V8 side-effect free (`throwOnSideEffect`), sent
  * alongside, and their values captured by a second call. Every round trip stops the main thread
- * a little longer; the last call resumes it there, when `request.resume` allows.
+ * a little longer; the caller resumes it.
  *
  * @returns {@link NotThisPause} when the main thread says the pause is not this probe's
  */
@@ -61,8 +54,6 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
   const chain = top.scopeChain.filter((scope) => scope.object.objectId !== undefined);
   const first = callCapture(post, top, request, {
     scopes: scopes.map((s) => s.length), names: chain.length, paths: plain.map((p) => p.path), values: 0,
-    // An expression that is not a plain read is evaluated by V8 after this call.
-    pending: plain.length < planned.length,
   }, [...scopes.flat(), ...chain].map((scope) => scope.object));
   const evaluations = new Map<string, Promise<Evaluation>>();
   const planEvaluations = (): void => {
@@ -77,7 +68,7 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
     return captured;
   }
   const probeId = typeof request.probeId === 'string' ? request.probeId : captured.probeId;
-  if (probeId === undefined) return { notThisPause: true, resumed: captured.resumed };
+  if (probeId === undefined) return { notThisPause: true };
   if (typeof request.probeId !== 'string') planEvaluations();
   const pathOutcomes = new Map<string, PathOutcome>(plain.map((p, i) => [p.expr, captured.paths[i] ?? { needsEvaluation: true }]));
   // A plain read with a getter (or a proxy) on the way: V8 evaluates it, refusing a side effect.
@@ -85,7 +76,7 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
   const evaluated = new Map<string, Evaluation>();
   for (const [expr, evaluation] of evaluations) evaluated.set(expr, await evaluation);
   const passed = [...evaluated.values()].filter((e) => e.remote !== undefined && !redactor.isSecretExpression(e.expr));
-  const answer = passed.length === 0 ? null : await callCapture(post, top, { ...request, probeId }, { scopes: [], names: 0, paths: [], values: passed.length, pending: false }, passed.map((e) => e.remote as RemoteObject));
+  const answer = passed.length === 0 ? null : await callCapture(post, top, { ...request, probeId }, { scopes: [], names: 0, paths: [], values: passed.length }, passed.map((e) => e.remote as RemoteObject));
   const second = answer === null || 'notThisPause' in answer ? null : answer;
   const valueOf = new Map(passed.map((e, i) => [e.expr, second?.values[i]]));
   const expressions = request.expressions.map((expr): EvaluatedExpression => {
@@ -99,13 +90,12 @@ export async function captureOnPausedFrames(post: Post, top: CallFrame, request:
     }
     return { expr, value: value ?? { type: 'undefined' } };
   });
-  const resumed = captured.resumed || answer?.resumed === true;
-  return { locals: captured.frames, expressions, truncated: captured.truncated || second?.truncated === true, hitAt: captured.hitAt, probeId, resumed };
+  return { locals: captured.frames, expressions, truncated: captured.truncated || second?.truncated === true, hitAt: captured.hitAt, probeId };
 }
 
 /** One call of the main thread's capture with `objects`. */
-async function callCapture(post: Post, top: CallFrame, request: CaptureRequest, layout: Omit<PauseLayout, 'valueDepth' | 'deadline' | 'resume'>, objects: readonly RemoteObject[]): Promise<CaptureAnswer> {
-  const full: PauseLayout = { ...layout, valueDepth: request.valueDepth, deadline: request.deadline, resume: request.resume };
+async function callCapture(post: Post, top: CallFrame, request: CaptureRequest, layout: Omit<PauseLayout, 'valueDepth' | 'deadline'>, objects: readonly RemoteObject[]): Promise<CaptureAnswer> {
+  const full: PauseLayout = { ...layout, valueDepth: request.valueDepth, deadline: request.deadline };
   const target = objects.find((remote) => remote.objectId !== undefined)?.objectId;
   const onThrow = typeof request.probeId !== 'string';
   const capture = onThrow ? CAPTURE_ON_THROW : CAPTURE_ON_PAUSE;
@@ -120,7 +110,7 @@ async function callCapture(post: Post, top: CallFrame, request: CaptureRequest, 
       callFrameId: top.callFrameId, expression: `(${capture})(${args.map(literalOf).join(', ')})`, returnByValue: true, silent: true, objectGroup: PROBE_OBJECT_GROUP,
     });
   // No string: the main thread's hooks are not there (it never ran a probe), so not its pause.
-  return typeof answer.result.value === 'string' ? (JSON.parse(answer.result.value) as CaptureAnswer) : { notThisPause: true, resumed: false };
+  return typeof answer.result.value === 'string' ? (JSON.parse(answer.result.value) as CaptureAnswer) : { notThisPause: true };
 }
 
 /**

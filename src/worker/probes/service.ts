@@ -8,7 +8,6 @@ import type { ProbeArm } from '../../shared/probes/spec.js';
 import type { PausedEvent } from './cdp.js';
 import { formatLogLine } from './logpoint.js';
 import { ProbeResults, type ProbeResult } from './results.js';
-import { SELF_RESUME } from '../../shared/probes/capture-protocol.js';
 import { settledLine } from './settled-line.js';
 import { UnresolvedLocation } from './scripts.js';
 import { ProbeSession } from './session.js';
@@ -164,22 +163,22 @@ export class ProbeService {
     }
     let probe: ArmedProbe | undefined;
     let complete: (() => void) | null = null;
-    let resumed = false;
     try {
       probe = await this.probeOf(locations, event);
       if (probe === undefined) return;
       probe.phase = 'capturing';
-      ({ complete, resumed } = await this.capture(probe, event, pausedAt));
+      complete = await this.capture(probe, event, pausedAt);
     } catch (error) {
       if (probe !== undefined && probe.phase !== 'settled') {
         this.markNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
       }
     } finally {
-      // What needs nothing more of the main thread is done once it runs again; if it already
-      // does, before anything is awaited: its request may end at once, which publishes the result.
-      if (resumed) this.finishCapture(probe, complete);
-      await this.letGo(resumed);
-      if (!resumed) this.finishCapture(probe, complete);
+      // Resumed from here, never by the main thread itself: V8 keeps every pause's frames in one
+      // object group per session (`backtrace`), which only that session's Debugger.resume
+      // releases without a race (a release sent after another session's resume can land in the
+      // next pause and take its objects). What needs nothing more of the main thread is done once it runs again.
+      await this.session.resume(true);
+      this.finishCapture(probe, complete);
     }
   }
 
@@ -208,19 +207,10 @@ export class ProbeService {
   }
 
   /**
-   * Lets the paused main thread go: it resumed itself at the end of the capture (`resumed`), and
-   * only what this session holds of the pause is released; else released and resumed from here.
-   */
-  private letGo(resumed: boolean): Promise<void> {
-    return resumed ? this.session.releasePausedObjects() : this.session.resume(true);
-  }
-
-  /**
    * Reads what the probe captures from the paused main thread; returns what is left to do
-   * once it runs again (the stack, from the pause's own event; the size bound), and whether
-   * the main thread resumed itself.
+   * once it runs again (the stack, from the pause's own event; the size bound).
    */
-  private async capture(probe: ArmedProbe, event: PausedEvent, pausedAt: number): Promise<{ complete: () => void; resumed: boolean }> {
+  private async capture(probe: ArmedProbe, event: PausedEvent, pausedAt: number): Promise<() => void> {
     const deadline = performance.timeOrigin + pausedAt + CAPTURE_LIMITS.maxStopMs - RESUME_MARGIN_MS;
     const { result, arm, redactor } = probe;
     const top = event.callFrames[0];
@@ -231,14 +221,14 @@ export class ProbeService {
       probe.hitAt = line.hitAt;
       settle(result, { message: line.message, truncated: line.truncated, bytes: Buffer.byteLength(JSON.stringify(line.message)), taken: true, state: 'taken', capturedIn: 'pause' });
       probe.phase = 'settled';
-      return { complete: () => {}, resumed: line.resumed };
+      return () => {};
     }
-    const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline, SELF_RESUME);
+    const captured = await captureSnapshot(this.session.post, arm.id, event.callFrames, arm.spec.expressions, redactor, deadline);
     if ('notThisPause' in captured) throw new Error('the main thread did not recognise the pause');
     probe.hitAt = captured.hitAt;
     settle(result, { taken: true, state: 'taken', capturedIn: 'pause' });
     probe.phase = 'settled';
-    return { complete: () => this.completeCapture(probe, captured), resumed: captured.resumed };
+    return () => this.completeCapture(probe, captured);
   }
 
   /** Makes a snapshot's capture whole once the main thread runs again: the stack, the 64 KB bound. */
@@ -276,12 +266,9 @@ export class ProbeService {
     const candidates = this.throwProbes();
     let probe: ArmedProbe | undefined;
     let captured: PausedCapture | null = null;
-    let resumed = false;
     try {
       // Each probe its own redactor: the main thread's capture applies the one of the probe it matches.
-      // With SELF_RESUME, another request's exception is resumed on the main thread at once.
-      const answer = await captureSnapshot(this.session.post, { throwProbes: candidates.map((p) => p.arm.id) }, event.callFrames, expressionsOf(candidates), redactorOf(candidates), deadline, SELF_RESUME);
-      resumed = answer.resumed;
+      const answer = await captureSnapshot(this.session.post, { throwProbes: candidates.map((p) => p.arm.id) }, event.callFrames, expressionsOf(candidates), redactorOf(candidates), deadline);
       captured = 'notThisPause' in answer ? null : answer;
       probe = captured === null ? undefined : candidates.find((p) => p.arm.id === captured?.probeId);
       if (probe !== undefined && captured !== null) {
@@ -292,10 +279,9 @@ export class ProbeService {
     } catch (error) {
       if (probe !== undefined) this.markNotTaken(probe, `not taken: the capture failed (${error instanceof Error ? error.message : String(error)})`);
     } finally {
-      // As for a line probe: made whole before anything is awaited once the main thread runs.
-      if (resumed) this.finishThrowCapture(probe, captured);
-      await this.letGo(resumed);
-      if (!resumed) this.finishThrowCapture(probe, captured);
+      // As for a line probe: resumed from here, then made whole.
+      await this.session.resume(true);
+      this.finishThrowCapture(probe, captured);
     }
   }
 

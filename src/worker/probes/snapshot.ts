@@ -24,10 +24,8 @@ export interface PausedCapture extends FramesCapture {
 
 /**
  * Captures the top frames' arguments and locals and each expression from a paused main
- * thread, within the capture's deadline (epoch ms). The main thread resumes itself at the end
- * when `resume` allows and nothing is left to evaluate (`resumed` says so), else the caller
- * resumes it; then it completes the snapshot with {@link completeSnapshot} (which needs only
- * the pause's own event).
+ * thread, within the capture's deadline (epoch ms). The caller resumes it, then completes the
+ * snapshot with {@link completeSnapshot} (which needs only the pause's own event).
  *
  * @returns {@link NotThisPause} when the pause is not probe `probeId`'s
  */
@@ -38,14 +36,13 @@ export async function captureSnapshot(
   expressions: readonly string[],
   redactor: Redactor,
   deadline: number,
-  resume: boolean,
 ): Promise<PausedCapture | NotThisPause> {
   const top = callFrames[0];
-  if (top === undefined) return { notThisPause: true, resumed: false };
+  if (top === undefined) return { notThisPause: true };
   const frames = callFrames.slice(0, CAPTURE_LIMITS.framesWithLocals);
-  const captured = await captureOnPausedFrames(post, top, { probeId, frames, expressions, valueDepth: CAPTURE_LIMITS.maxDepth, deadline, resume }, redactor);
+  const captured = await captureOnPausedFrames(post, top, { probeId, frames, expressions, valueDepth: CAPTURE_LIMITS.maxDepth, deadline }, redactor);
   if ('notThisPause' in captured) return captured;
-  return { callFrames, locals: captured.locals, expressions: captured.expressions, truncated: captured.truncated, hitAt: captured.hitAt, probeId: captured.probeId, resumed: captured.resumed };
+  return { callFrames, locals: captured.locals, expressions: captured.expressions, truncated: captured.truncated, hitAt: captured.hitAt, probeId: captured.probeId };
 }
 
 /** The snapshot of a capture: its stack (up to 20 frames) and the top frames with their locals. */
