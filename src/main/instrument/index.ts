@@ -4,7 +4,7 @@ import { defaultServiceName, startFollowing } from '../follow/install.js';
 import type { InstrumentOptions, Instrumentation } from '../options.js';
 import { clearInstrumentedMark, isInstrumented, markInstrumented } from './global-mark.js';
 import { KnockCheck } from './knock-check.js';
-import { wrapLateServerKinds } from './late-modules.js';
+import { LateServerKinds } from './late-modules.js';
 import { wrapEmit, type EmitterPrototype } from './wrap-emit.js';
 
 export { isInstrumented } from './global-mark.js';
@@ -36,7 +36,7 @@ export function instrument(options: InstrumentOptions): Instrumentation {
   const wrap = (prototype: EmitterPrototype): void => {
     unwraps.push(wrapEmit(prototype, (original) => check.wrapEmit(original)));
   };
-  const serverKinds = wrapLateServerKinds(wrap, (builtin) => {
+  const serverKinds = new LateServerKinds(wrap, (builtin) => {
     if (builtin !== 'http2') following.clientLoaded(builtin);
   });
   // A knock can only arrive through a wrapped server, but the app may have imported a client

@@ -44,49 +44,60 @@ function builtinLoaded(name: string): boolean {
   return !Array.isArray(loaded) || loaded.includes(`NativeModule ${name}`);
 }
 
-/** What {@link wrapLateServerKinds} returns: its hooks, and a way to look again by hand. */
-export interface LateServerKinds {
-  /** Wraps the kinds the app has loaded since the last look (a knock arriving looks again). */
-  wrapLoaded(): void;
-  /** Removes the hooks (they also remove themselves once every kind is wrapped). */
-  unhook(): void;
-}
-
 /**
  * Hands every prototype of the http, https and http2 servers to `wrap` once the app has loaded
  * that module: at once if it is loaded already, else when a CommonJS `require` loads it (so that
  * epdb's wrap sits under any another instrumentation adds when it sees that require), and in
  * any case before a server listens, which every server does before its first request (a server
  * handed its sockets by hand is listened for by the one that accepts them); that also covers ES
- * `import`s, which no require hook sees.
+ * `import`s, which no require hook sees. `loaded` is told each module once its servers are
+ * wrapped (its client is hooked then).
  *
- * `loaded` is told each module once its servers are wrapped (its client is hooked then).
+ * States: `watching` (a kind is not loaded yet: the require and listen hooks are in place),
+ * `done` (every kind wrapped: the hooks removed themselves), `stopped` (the instrumentation was
+ * disabled: the hooks are removed and nothing is wrapped again, whoever asks).
  */
-export function wrapLateServerKinds(wrap: (prototype: EmitterPrototype) => void, loaded: (builtin: ServerModule) => void = () => {}): LateServerKinds {
-  const pending = [...LATE_SERVER_KINDS];
-  let unhook = (): void => {};
-  const wrapLoaded = (): void => {
-    for (const kind of [...pending]) {
+export class LateServerKinds {
+  private state: 'watching' | 'done' | 'stopped' = 'watching';
+  private readonly pending = [...LATE_SERVER_KINDS];
+  private unhookRequire = (): void => {};
+  private unhookListen = (): void => {};
+
+  constructor(
+    private readonly wrap: (prototype: EmitterPrototype) => void,
+    private readonly loaded: (builtin: ServerModule) => void = () => {},
+  ) {
+    this.wrapLoaded();
+    if (this.state !== 'watching') return;
+    this.unhookRequire = afterRequireOf(this.pending.map((kind) => kind.builtin), () => this.wrapLoaded());
+    this.unhookListen = beforeEveryListen(() => this.wrapLoaded());
+  }
+
+  /** Wraps the kinds the app has loaded since the last look (a knock arriving looks again). */
+  wrapLoaded(): void {
+    if (this.state !== 'watching') return;
+    for (const kind of [...this.pending]) {
       // Re-entered from the require hook while a kind's prototypes are fetched: skip what is done.
-      if (!pending.includes(kind) || !builtinLoaded(kind.builtin)) continue;
-      pending.splice(pending.indexOf(kind), 1);
-      for (const prototype of kind.prototypes()) wrap(prototype);
-      loaded(kind.builtin);
+      if (!this.pending.includes(kind) || !builtinLoaded(kind.builtin)) continue;
+      this.pending.splice(this.pending.indexOf(kind), 1);
+      for (const prototype of kind.prototypes()) this.wrap(prototype);
+      this.loaded(kind.builtin);
     }
-    if (pending.length === 0) unhook();
-  };
-  wrapLoaded();
-  if (pending.length === 0) return { wrapLoaded, unhook: () => {} };
-  const unhookRequire = afterRequireOf(pending.map((kind) => kind.builtin), wrapLoaded);
-  const unhookListen = beforeEveryListen(wrapLoaded);
-  let hooked = true;
-  unhook = () => {
-    if (!hooked) return;
-    hooked = false;
-    unhookRequire();
-    unhookListen();
-  };
-  return { wrapLoaded, unhook: () => unhook() };
+    if (this.pending.length === 0) this.end('done');
+  }
+
+  /** Removes the hooks; nothing is wrapped after it. */
+  unhook(): void {
+    this.end('stopped');
+  }
+
+  private end(state: 'done' | 'stopped'): void {
+    const wasWatching = this.state === 'watching';
+    this.state = state;
+    if (!wasWatching) return;
+    this.unhookRequire();
+    this.unhookListen();
+  }
 }
 
 /**
