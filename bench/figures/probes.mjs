@@ -48,6 +48,20 @@ async function getJson(port, path, headers = {}) {
   return response.json();
 }
 
+/**
+ * Waits until the bridge has no probe armed and no breakpoint set (a held request's probe is
+ * disarmed just after its request ends): a round measured "with no probe armed" must not start
+ * while the last round's breakpoint is still on its line. At most 5 s.
+ */
+async function disarmed(bridgePort) {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const { armed, breakpoints } = await getJson(bridgePort, '/epdb/probes');
+    if ((armed === 0 && breakpoints === 0) || Date.now() > until) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Main-thread stops of `count` captures of `kind`, in ms, as the app measured them (on `route`: /orders or /throw). */
 async function stops(port, kind, spec, count, route = '/orders') {
   const values = [];
@@ -135,6 +149,7 @@ export async function probes({ captures, rounds, durationS, connections }) {
       await new Promise((resolve) => setTimeout(resolve, 300)); // armed (it takes milliseconds)
       const rps = await requestsPerSecond(port, { path: '/orders/1', durationS, connections });
       await held;
+      await disarmed(bridgePort);
       return rps;
     });
     // Requests that throw, while an on-throw probe waits for another request (V8 pauses at each of
