@@ -38,10 +38,12 @@ export interface RunningProbe {
 /** The probes whose requests are running, by request context (one probe a request). */
 const running = new Map<RequestContextId, RunningProbe>();
 /**
- * A running logpoint's message split into its text and holes, and which holes must not be shown:
- * worked out when it starts running, not in the condition, where every microsecond is the app's.
+ * A logpoint formatted in its condition: its holes' plain reads, its message split into text and
+ * holes, and which holes must not be shown; worked out when it starts running, not in the
+ * condition, where every microsecond is the app's.
  */
 interface LogTemplate {
+  readonly paths: readonly SimplePath[];
   readonly parts: readonly MessagePart[];
   readonly secret: readonly boolean[];
 }
@@ -49,6 +51,8 @@ const templates = new Map<RunningProbe, LogTemplate>();
 const rateLimit = new CaptureRateLimit();
 /** Outcomes settled in a condition, posted once it has returned. */
 const reports = new DeferredReports();
+/** What a capture call answers on a pause that is not its probe's. */
+const NOT_THIS_PAUSE = JSON.stringify({ notThisPause: true } satisfies NotThisPause);
 /** The probe a pause was let happen for, and when (epoch ms), until the worker captures it. */
 let pausedFor: { readonly probe: RunningProbe; readonly hitAt: number } | null = null;
 
@@ -72,7 +76,7 @@ export function watchProbe(probe: RunningProbe): void {
   if (probe.paths !== null) {
     const parts = messageParts(probe.spec.message ?? '');
     const secret = parts.flatMap((part) => ('expr' in part ? [probe.redactor.isSecretExpression(part.expr)] : []));
-    templates.set(probe, { parts, secret });
+    templates.set(probe, { paths: probe.paths, parts, secret });
   }
   running.set(probe.contextId, probe);
 }
@@ -108,8 +112,8 @@ function hit(probe: RunningProbe, read: FrameReader | undefined): boolean {
     return false;
   }
   const template = templates.get(probe);
-  if (probe.paths !== null && template !== undefined && read !== undefined) {
-    const line = formatInCondition(probe, probe.paths, template, read, started);
+  if (template !== undefined && read !== undefined) {
+    const line = formatInCondition(probe, template, read, started);
     if (line !== null) {
       const stoppedMs = performance.now() - started;
       reports.add(probe, { taken: true, ...line, stoppedMs: Math.round(stoppedMs * 1000) / 1000 });
@@ -121,9 +125,10 @@ function hit(probe: RunningProbe, read: FrameReader | undefined): boolean {
 }
 
 /** The logpoint's line from plain reads, or null when one of them needs V8's evaluation (then it pauses). */
-function formatInCondition(probe: RunningProbe, paths: readonly SimplePath[], template: LogTemplate, read: FrameReader, started: number): { message: string; truncated: boolean; bytes: number } | null {
+function formatInCondition(probe: RunningProbe, template: LogTemplate, read: FrameReader, started: number): { message: string; truncated: boolean; bytes: number } | null {
   const capture = new LiveCapture(probe.redactor, started + CAPTURE_LIMITS.maxStopMs);
   const outcomes: HoleOutcome[] = [];
+  const { paths } = template;
   for (let i = 0; i < paths.length; i++) {
     let value: unknown;
     try {
@@ -145,8 +150,7 @@ function formatInCondition(probe: RunningProbe, paths: readonly SimplePath[], te
  * probes `probeIds` (armed, first exception only), and if so its capture, as
  * {@link captureOnPause} makes it, with the probe's id. For any other request's exception,
  * {@link NotThisPause}: that check (a map look-up and the async context) is all another
- * request's exception costs here. The rate limit
- * is spent as a line probe spends it.
+ * request's exception costs here. The rate limit is spent as a line probe spends it.
  */
 export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout, objects: readonly unknown[]): string {
   for (const probe of running.values()) {
@@ -162,8 +166,6 @@ export function captureOnThrow(probeIds: readonly string[], layout: PauseLayout,
   // Another request's exception: nothing more is wanted of this pause.
   return NOT_THIS_PAUSE;
 }
-
-const NOT_THIS_PAUSE = JSON.stringify({ notThisPause: true } satisfies NotThisPause);
 
 /**
  * Captures, for probe `probeId` on its pause, the paused frames' locals, the plain-read
